@@ -1,0 +1,53 @@
+# callintel — one command to try it, one to test it. Everything installs into .venv (uv).
+SHELL := /bin/bash
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+export CALLINTEL_HOME ?= $(CURDIR)/.callintel
+export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
+DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
+MANIFEST := dbt_metrics/target/manifest.json
+
+.PHONY: install demo ui test lint bench clean
+
+install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+# uv itself is bootstrapped into .venv (nothing global); it stays there as a dev dependency.
+$(UV):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# A no-op (no network) when pyproject.toml and uv.lock have not changed since the last sync.
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+# dagster-dbt loads the dbt manifest at import time: build it whenever the dbt project changes.
+$(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_metrics && ../$(VENV)/bin/dbt parse --quiet --profiles-dir . --project-dir .
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.yaml $@
+
+demo: install
+	@$(PY) -m callintel_dagster.demo
+
+ui: install
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: install
+	$(VENV)/bin/ruff check callintel_dagster tests bench
+	$(VENV)/bin/dagster definitions validate -w workspace.yaml
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check callintel_dagster tests bench
+
+bench: install
+	$(PY) -m bench.pipeline
+
+clean:
+	rm -rf $(CALLINTEL_HOME) dbt_metrics/target dbt_metrics/logs

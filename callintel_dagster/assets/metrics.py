@@ -1,0 +1,50 @@
+"""Metrics: the dbt project's staging views and marts (fct_calls, kpi_tenant_daily, ...).
+
+A run passes its tenant-days as the `partitions` var, so the incremental marts recompute exactly
+those (tenant, day) slices.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from callintel_dagster.dbt_project import dbt_project
+from callintel_dagster.partitions import partition_slices, tenant_day_partitions
+from callintel_dagster.resources.warehouse import Warehouse
+
+
+class MetricsTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "metrics"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=MetricsTranslator(),
+    partitions_def=tenant_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    partitions = [{"tenant_id": t, "partition_date": d.isoformat()}
+                  for t, d in partition_slices(context)]
+    warehouse.ensure_schema()  # sources must exist even before the first ingest
+    # dbt runs as a subprocess that inherits this environment; profiles.yml reads the target's
+    # connection from these variables, derived from the one warehouse setting.
+    os.environ.update(dbt_env(warehouse))
+    args = ["build", "--vars", json.dumps({"partitions": partitions})]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def dbt_env(warehouse: Warehouse) -> dict[str, str]:
+    if not warehouse.is_postgres:
+        return {"CALLINTEL_DUCKDB_PATH": warehouse.duckdb_path}
+    from sqlalchemy.engine import make_url
+
+    url = make_url(warehouse.url)
+    return {"CALLINTEL_PG_HOST": url.host or "127.0.0.1", "CALLINTEL_PG_PORT": str(url.port or 5432),
+            "CALLINTEL_PG_USER": url.username or "postgres",
+            "CALLINTEL_PG_PASSWORD": url.password or "", "CALLINTEL_PG_DBNAME": url.database or ""}

@@ -1,0 +1,65 @@
+"""Run an asset's work tenant by tenant so one tenant's failure never blocks the others."""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+
+from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.lib.registry import RegistryError, Tenant
+from callintel_dagster.partitions import partition_slices
+from callintel_dagster.resources.registry import TenantRegistry
+
+
+class TenantRun:
+    """Iterate the run's tenants with their days; collect per-tenant failures, then fail loudly."""
+
+    def __init__(self, context: dg.AssetExecutionContext, registry: TenantRegistry):
+        self.context = context
+        self.slices = partition_slices(context)
+        self._registry = registry.load()
+        self.failures: dict[str, str] = {}
+        self.unknown: list[str] = []  # not in the registry, or inactive: no work, no deletes
+        self.future: set[tuple[str, date]] = set()
+
+    def tenants(self) -> Iterator[tuple[Tenant, list[date]]]:
+        days: dict[str, list[date]] = defaultdict(list)
+        for tenant_id, day in self.slices:
+            days[tenant_id].append(day)
+        for tenant_id, tenant_days in days.items():
+            try:
+                tenant = self._registry.get(tenant_id)
+            except RegistryError:
+                # removed from tenants.yaml: keep its data, do no new work
+                self.context.log.warning(f"tenant {tenant_id} is not in the registry; skipped")
+                self.unknown.append(tenant_id)
+                continue
+            if not tenant.active:
+                self.context.log.warning(f"tenant {tenant_id} is inactive (active: false); skipped")
+                self.unknown.append(tenant_id)
+                continue
+            # a day that has not begun in the tenant's timezone has nothing to process yet
+            today = local_today(tenant.timezone)
+            future = [d for d in tenant_days if d > today]
+            if future:
+                self.context.log.info(f"tenant {tenant_id}: {len(future)} future day(s) skipped")
+                self.future.update((tenant_id, d) for d in future)
+            if current := [d for d in tenant_days if d <= today]:
+                yield tenant, current
+
+    def fail(self, tenant: Tenant, stage: str, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        self.failures[tenant.id] = reason
+        self.context.log.error(f"tenant {tenant.id}: {stage} failed: {reason}")
+
+    def done_slices(self) -> list[tuple[str, date]]:
+        """Slices of tenants that ran without failure (the ones safe to replace)."""
+        skip = set(self.failures) | set(self.unknown)
+        return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in self.future]
+
+    def raise_failures(self) -> None:
+        if self.failures:
+            lines = "; ".join(f"{t}: {r}" for t, r in sorted(self.failures.items()))
+            raise dg.Failure(description=f"{len(self.failures)} tenant(s) failed: {lines}",
+                             metadata={"failed_tenants": dg.MetadataValue.json(self.failures)})

@@ -1,0 +1,61 @@
+"""The one assembly point: Definitions built from the environment, read at load time."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from callintel_dagster.assets import analyses, checks, deliver, embeddings, ingest, metrics
+from callintel_dagster.assets import transcripts
+from callintel_dagster.dbt_project import dbt_project
+from callintel_dagster.env import Env, current_env
+from callintel_dagster.jobs import daily_job, processing_job, sync_job
+from callintel_dagster.resources.analyzers import Analyzers
+from callintel_dagster.resources.digests import DigestSenders
+from callintel_dagster.resources.embeddings import Embedders, VectorStore
+from callintel_dagster.resources.registry import TenantRegistry
+from callintel_dagster.resources.sources import CallSources, LeadSources
+from callintel_dagster.resources.stt import Transcribers
+from callintel_dagster.resources.summaries import Summarizers
+from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.schedules import digest_schedule, sync_schedule
+from callintel_dagster.sensors.new_calls import new_calls_sensor
+from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
+
+ASSET_MODULES = (ingest, transcripts, analyses, embeddings, metrics, deliver)
+
+
+def resources_for(env: Env) -> dict:
+    """The same keys in every environment; only where they point changes."""
+    warehouse = Warehouse(url=dg.EnvVar("CALLINTEL_WAREHOUSE_URL")) if env.warehouse_url \
+        else Warehouse(url=f"duckdb:///{env.duckdb_path}")
+    return {
+        "registry": TenantRegistry(path=str(env.tenants_path)),
+        "warehouse": warehouse,
+        "call_sources": CallSources(),
+        "lead_sources": LeadSources(),
+        "transcribers": Transcribers(),
+        "analyzers": Analyzers(),
+        "embedders": Embedders(),
+        "vector_store": VectorStore(path=str(env.lancedb_path)),
+        "summarizers": Summarizers(),
+        "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
+        "dbt": DbtCliResource(project_dir=dbt_project,
+                              target="postgres" if env.warehouse_url else "duckdb"),
+    }
+
+
+def build_defs(env: Env) -> dg.Definitions:
+    env.home.mkdir(parents=True, exist_ok=True)
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules([checks]),
+        jobs=[sync_job, processing_job, daily_job],
+        schedules=[sync_schedule, digest_schedule],
+        sensors=[tenant_registry_sensor, new_calls_sensor],
+        resources=resources_for(env),
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_defs(current_env())

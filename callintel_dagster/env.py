@@ -1,0 +1,41 @@
+"""Which environment callintel runs in, read from environment variables at call time.
+
+Never read at import: tests and the demo set these variables before building definitions.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_TENANTS = REPO_ROOT / "demo" / "tenants.yaml"
+
+
+@dataclass(frozen=True)
+class Env:
+    name: str  # local | test | prod
+    home: Path  # CALLINTEL_HOME: DuckDB file, LanceDB, outbox
+    tenants_path: Path  # CALLINTEL_TENANTS
+    warehouse_url: str | None  # CALLINTEL_WAREHOUSE_URL (postgresql://...) or None for DuckDB
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def lancedb_path(self) -> Path:
+        return self.home / "lancedb"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.home / "outbox"
+
+
+def current_env() -> Env:
+    home = Path(os.environ.get("CALLINTEL_HOME") or ".callintel").resolve()
+    return Env(
+        name=os.environ.get("CALLINTEL_ENV", "local"),
+        home=home,
+        tenants_path=Path(os.environ.get("CALLINTEL_TENANTS") or DEMO_TENANTS).resolve(),
+        warehouse_url=os.environ.get("CALLINTEL_WAREHOUSE_URL") or None,
+    )

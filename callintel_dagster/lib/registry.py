@@ -1,0 +1,153 @@
+"""The tenant registry (`tenants.yaml`), validated with pydantic.
+
+Each tenant picks a provider per stage as `{provider: NAME, ...settings}`. Secrets are never values
+in the file: a provider names the environment variable that holds them (see `SecretName`).
+Errors name the file, the tenant, the field and the reason.
+"""
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, ChecklistItem
+from callintel_dagster.lib.phones import is_e164
+
+TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
+# The name of an environment variable that holds a secret; the secret itself never appears here.
+SecretName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class RegistryError(ValueError):
+    """tenants.yaml is missing or invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticCalls(_Strict):
+    provider: Literal["synthetic"]
+    calls_per_day: int = Field(40, ge=0, le=100_000)
+    seed: int = 0
+
+
+class SyntheticCrm(_Strict):
+    provider: Literal["synthetic"]
+    leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
+
+
+class PassthroughStt(_Strict):
+    """Use the transcript the call source provides; calls that carry only audio wait for STT."""
+
+    provider: Literal["passthrough"]
+
+
+class OfflineLlm(_Strict):
+    provider: Literal["offline"]
+    min_transcript_chars: int = Field(15, ge=0)
+    checklist: tuple[ChecklistItem, ...] = tuple(DEFAULT_CHECKLIST)
+
+
+class LocalEmbeddings(_Strict):
+    provider: Literal["local"]
+    chunk_words: int = Field(120, ge=10, le=2000)
+
+
+class OutboxDigest(_Strict):
+    provider: Literal["outbox"]
+    recipients: tuple[str, ...] = ()
+    send_time: time = time(8, 0)  # tenant-local time the daily digest goes out
+
+    @field_validator("recipients")
+    @classmethod
+    def _e164(cls, recipients: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [r for r in recipients if not is_e164(r)]
+        if bad:
+            raise ValueError(f"recipients must be valid E.164 numbers like +919812345678: {bad}")
+        return recipients
+
+
+CallsConfig = Annotated[SyntheticCalls, Field(discriminator="provider")]
+CrmConfig = Annotated[SyntheticCrm, Field(discriminator="provider")]
+SttConfig = Annotated[PassthroughStt, Field(discriminator="provider")]
+LlmConfig = Annotated[OfflineLlm, Field(discriminator="provider")]
+EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
+DigestConfig = Annotated[OutboxDigest, Field(discriminator="provider")]
+
+
+class Tenant(_Strict):
+    id: str = Field(pattern=TENANT_ID_PATTERN)
+    name: str = Field(min_length=1)
+    timezone: str
+    default_region: str = Field("IN", pattern=r"^[A-Z]{2}$")  # for numbers without a country code
+    active: bool = True
+    calls: CallsConfig = SyntheticCalls(provider="synthetic")
+    crm: CrmConfig = SyntheticCrm(provider="synthetic")
+    stt: SttConfig = PassthroughStt(provider="passthrough")
+    llm: LlmConfig = OfflineLlm(provider="offline")
+    embeddings: EmbeddingsConfig = LocalEmbeddings(provider="local")
+    digest: DigestConfig = OutboxDigest(provider="outbox")
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone {tz!r} (e.g. Asia/Kolkata)") from None
+        return tz
+
+
+class Registry(_Strict):
+    tenants: tuple[Tenant, ...]
+
+    def get(self, tenant_id: str) -> Tenant:
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise RegistryError(f"tenant {tenant_id!r} is not in the registry")
+
+    @property
+    def active(self) -> list[Tenant]:
+        return [t for t in self.tenants if t.active]
+
+
+def load_registry(path: str | Path) -> Registry:
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: tenant registry not found (set CALLINTEL_TENANTS)") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tenants"), list):
+        raise RegistryError(f"{path}: expected a mapping with a 'tenants' list")
+    tenants, seen = [], set()
+    for index, raw in enumerate(doc["tenants"]):
+        label = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+        try:
+            tenant = Tenant.model_validate(raw)
+        except ValidationError as exc:
+            raise RegistryError(f"{path}: tenant {label!r}: {_describe(exc)}") from None
+        if tenant.id in seen:
+            raise RegistryError(f"{path}: tenant {tenant.id!r}: field 'id': duplicate tenant id")
+        seen.add(tenant.id)
+        tenants.append(tenant)
+    return Registry(tenants=tuple(tenants))
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(tenant)"
+        parts.append(f"field {where!r}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic puts the discriminator value into the error location (e.g. calls.synthetic.seed)
+    return part in {"synthetic", "passthrough", "offline", "local", "outbox"}

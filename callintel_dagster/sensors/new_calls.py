@@ -1,0 +1,53 @@
+"""Arrivals: request processing for tenant-days whose calls are not all analysed yet.
+
+The cursor remembers each partition's fingerprint (unprocessed count, newest ingest) and the run key
+carries it, so a repeated tick never requests the same work twice; new calls change the fingerprint.
+"""
+
+import json
+
+import dagster as dg
+import duckdb
+
+from callintel_dagster.jobs import processing_job
+from callintel_dagster.partitions import tenant_day_key, tenants_partitions
+from callintel_dagster.resources.warehouse import Warehouse
+
+UNPROCESSED_SQL = """
+SELECT c.tenant_id, c.partition_date, count(*) AS unprocessed,
+       max(c.ingested_at_utc) AS newest
+FROM raw.call_records c
+LEFT JOIN core.call_analyses a ON a.tenant_id = c.tenant_id AND a.call_id = c.call_id
+WHERE a.call_id IS NULL
+GROUP BY c.tenant_id, c.partition_date
+ORDER BY c.tenant_id, c.partition_date
+"""
+
+
+@dg.sensor(job=processing_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING)
+def new_calls_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
+    try:
+        pending = warehouse.query(UNPROCESSED_SQL)
+    except duckdb.IOException as exc:  # another process holds the DuckDB file: try next tick
+        return dg.SkipReason(f"warehouse busy: {exc}")
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    known = set(context.instance.get_dynamic_partitions(tenants_partitions.name))
+    requests = []
+    for row in pending.to_dict("records"):
+        if row["tenant_id"] not in known:
+            continue
+        key = str(tenant_day_key(row["tenant_id"], str(row["partition_date"])[:10]))
+        fingerprint = f"{row['unprocessed']}@{row['newest']}"
+        if seen.get(key) == fingerprint:
+            continue
+        seen[key] = fingerprint
+        requests.append(dg.RunRequest(run_key=f"process:{key}:{fingerprint}", partition_key=key))
+    # forget partitions that are fully processed, so the cursor stays small
+    pending_keys = {str(tenant_day_key(r["tenant_id"], str(r["partition_date"])[:10]))
+                    for r in pending.to_dict("records")}
+    cursor = json.dumps({k: v for k, v in seen.items() if k in pending_keys}, sort_keys=True)
+    if not requests:
+        return dg.SensorResult(skip_reason=f"{len(pending)} partition(s) pending, all requested",
+                               cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
