@@ -1,10 +1,20 @@
 """The one assembly point: Definitions built from the environment, read at load time."""
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from callintel_dagster.assets import analyses, checks, deliver, embeddings, ingest, metrics
-from callintel_dagster.assets import transcripts
+from callintel_dagster.assets import (
+    analyses,
+    checks,
+    deliver,
+    embeddings,
+    ingest,
+    metrics,
+    transcripts,
+)
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, sync_job
@@ -38,7 +48,9 @@ def resources_for(env: Env) -> dict:
         "vector_store": VectorStore(path=str(env.lancedb_path)),
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
+        # the dbt installed beside this interpreter (.venv/bin), whatever PATH says
         "dbt": DbtCliResource(project_dir=dbt_project,
+                              dbt_executable=str(Path(sys.executable).parent / "dbt"),
                               target="postgres" if env.warehouse_url else "duckdb"),
     }
 
@@ -54,6 +66,11 @@ def build_defs(env: Env) -> dg.Definitions:
         resources=resources_for(env),
         executor=dg.in_process_executor,
     )
+
+
+def resolved_resource(defs: dg.Definitions, key: str):
+    """A resource with its EnvVar config resolved, for use outside a run (demo, reports, tests)."""
+    return defs.resources[key].process_config_and_initialize()
 
 
 @dg.definitions

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from callintel_dagster.definitions import build_defs
+from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import current_env
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
@@ -22,7 +22,7 @@ DAYS = 7
 def main() -> int:
     env = current_env()
     defs = build_defs(env)
-    registry = defs.resources["registry"].load()
+    registry = resolved_resource(defs, "registry").load()
     tenants = registry.active
     instance = dg.DagsterInstance.get()
     known = instance.get_dynamic_partitions(tenants_partitions.name)
@@ -50,7 +50,7 @@ def main() -> int:
         print(f"demo run failed after {took:.1f} s; open `make ui` → Runs → {result.run_id}")
         return 1
     print(f"pipeline finished in {took:.1f} s (run {result.run_id})\n")
-    print_report(defs.resources["warehouse"], tenants, env)
+    print_report(resolved_resource(defs, "warehouse"), tenants, env)
     return 0
 
 

@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.partitions import partition_slices, tenant_day_partitions
@@ -18,6 +23,18 @@ from callintel_dagster.resources.warehouse import Warehouse
 
 
 class MetricsTranslator(DagsterDbtTranslator):
+    """Models keep their bare names (`fct_calls`, `kpi_tenant_daily`), grouped as metrics."""
+
+    def __init__(self):
+        # raw.sync_log is written by call_records and core.transcript_turns by call_transcripts:
+        # two dbt sources legitimately map to one Dagster asset.
+        super().__init__(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            return dg.AssetKey(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "metrics"
 
@@ -25,6 +42,7 @@ class MetricsTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=MetricsTranslator(),
+    name="dbt_metrics",
     partitions_def=tenant_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )

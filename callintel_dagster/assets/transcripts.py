@@ -12,6 +12,7 @@ from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
+
 @dg.asset(group_name="transcribe", deps=["call_records"], kinds={"python"}, **PARTITIONED)
 def call_transcripts(context: dg.AssetExecutionContext, registry: TenantRegistry,
                      transcribers: Transcribers, warehouse: Warehouse) -> dg.MaterializeResult:

@@ -1,0 +1,71 @@
+"""The daily WhatsApp digest: plain text with *bold* and • bullets, sized for one message.
+
+When the text is too long, bullets are dropped from the bottom up, wins before risks before
+actions, so each section keeps its first (most important) bullet longest; a section that lost
+bullets says "…and N more". Lines are never cut in half. Length is counted in Python characters.
+"""
+
+from datetime import date
+from typing import Any
+
+from .daily_summary import DailySummary, clip_text, connect_rate, format_day
+
+MAX_BULLET_CHARS = 280  # one runaway LLM bullet must not crowd out everything else
+# Section order on screen; drop priority is the reverse (wins go first).
+SECTIONS = (("wins", "Wins"), ("risks", "Risks"), ("actions", "Next actions"))
+
+
+def _num(value: Any, fmt: str = ".0f") -> str:
+    return "–" if value is None else format(float(value), fmt)
+
+
+def kpi_line(kpis: dict[str, Any]) -> str:
+    rate = connect_rate(kpis)
+    quality = kpis.get("avg_quality_score") if kpis.get("analysed_calls") else None
+    return " · ".join([
+        f"Calls {_num(kpis.get('calls') or 0)}",
+        f"Connected {'–' if rate is None else f'{rate:.0%}'}",
+        f"Talk {_num(kpis.get('talk_minutes') or 0)} min",
+        f"Booked {_num(kpis.get('booked') or 0)}",
+        f"Avg quality {_num(quality)}",
+    ])
+
+
+def _render(header: list[str], bullets: dict[str, list[str]], kept: dict[str, int]) -> str:
+    lines = list(header)
+    for key, title in SECTIONS:
+        items = bullets[key]
+        if not items:
+            continue
+        lines += ["", f"*{title}*"] + [f"• {b}" for b in items[: kept[key]]]
+        if kept[key] < len(items):
+            lines.append(f"…and {len(items) - kept[key]} more")
+    return "\n".join(lines)
+
+
+def render_digest(tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary,
+                  max_chars: int = 1600) -> str:
+    """WhatsApp digest text for one tenant-day, at most `max_chars` characters."""
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    header = [f"📊 *{clip_text(tenant_name, 80)} · {format_day(day)}*", summary.headline, "",
+              kpi_line(kpis)]
+    bullets = {key: [clip_text(b, MAX_BULLET_CHARS) for b in getattr(summary, key)]
+               for key, _ in SECTIONS}
+    kept = {key: len(items) for key, items in bullets.items()}
+    # Drop order: deepest bullet index first; at equal depth wins, then risks, then actions.
+    drop_order = sorted(((i, rank, key) for rank, (key, _) in enumerate(SECTIONS)
+                         for i in range(len(bullets[key]))), key=lambda x: (-x[0], x[1]))
+    text = _render(header, bullets, kept)
+    for _, _, key in drop_order:
+        if len(text) <= max_chars:
+            return text
+        kept[key] -= 1
+        text = _render(header, bullets, kept)
+    if len(text) <= max_chars:
+        return text
+    # Tiny limits only: whole lines off the end, then the first line clipped as a last resort.
+    lines = text.split("\n")
+    while len(lines) > 1 and (len("\n".join(lines)) > max_chars or not lines[-1]):
+        lines.pop()
+    return clip_text(lines[0], max_chars) if len(lines[0]) > max_chars else "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Shared fixtures: a temporary callintel home, a small tenant registry, a Dagster instance."""
+
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from callintel_dagster.definitions import build_defs
+from callintel_dagster.env import current_env
+from callintel_dagster.partitions import tenant_day_key, tenants_partitions
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DAY = date(2026, 11, 18)  # a past day: complete in every timezone
+
+TENANTS_YAML = """
+tenants:
+  - id: acme
+    name: Acme Realty
+    timezone: Asia/Kolkata
+    calls: {provider: synthetic, calls_per_day: 30, seed: 3}
+    crm: {provider: synthetic, leads_per_day: 6}
+    digest: {provider: outbox, recipients: ["+919812345678"], send_time: "08:30"}
+  - id: globex
+    name: Globex Support
+    timezone: America/Los_Angeles
+    default_region: US
+    calls: {provider: synthetic, calls_per_day: 20, seed: 5}
+    crm: {provider: synthetic, leads_per_day: 4}
+    digest: {provider: outbox, recipients: ["+14155550100"], send_time: "07:00"}
+"""
+
+
+@pytest.fixture
+def callintel_env(tmp_path, monkeypatch):
+    """CALLINTEL_* pointing at a fresh home and registry; returns the Env."""
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text(TENANTS_YAML)
+    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CALLINTEL_TENANTS", str(tenants))
+    monkeypatch.delenv("CALLINTEL_WAREHOUSE_URL", raising=False)
+    return current_env()
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def defs(callintel_env):
+    return build_defs(callintel_env)
+
+
+def register_tenants(instance, ids=("acme", "globex")):
+    instance.add_dynamic_partitions(tenants_partitions.name, list(ids))
+
+
+def run_job(defs, instance, job="daily_job", tenant="acme", day=DAY, **kwargs):
+    register_tenants(instance)
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=instance, partition_key=str(tenant_day_key(tenant, day.isoformat())), **kwargs)
+    assert result.success
+    return result
+
+
+@contextmanager
+def fresh_postgres_db():
+    """A new, empty PostgreSQL database on the machine's server; dropped afterwards."""
+    import psycopg2
+
+    name = f"callintel_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(PG_ADMIN_URL)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg2
+
+        psycopg2.connect(PG_ADMIN_URL, connect_timeout=3).close()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+requires_postgres = pytest.mark.skipif(
+    not postgres_available() and not os.environ.get("CI"),
+    reason="PostgreSQL not reachable on 127.0.0.1:5432 (.ci/run starts it)")
+

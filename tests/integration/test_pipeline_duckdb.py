@@ -1,0 +1,93 @@
+"""The whole graph for a tenant-day on a temporary DuckDB warehouse, for real."""
+
+import json
+
+import pandas as pd
+from conftest import DAY, run_job
+
+from callintel_dagster.definitions import resolved_resource
+from callintel_dagster.lib.analysis import CallAnalysis
+from callintel_dagster.resources.embeddings import VectorStore
+
+TABLES = ["raw.crm_leads", "raw.call_records", "raw.sync_log", "core.call_transcripts",
+          "core.transcript_turns", "core.call_signals", "core.call_analyses",
+          "marts.fct_calls", "marts.kpi_tenant_daily", "delivery.daily_summaries",
+          "delivery.digests"]
+
+
+def snapshot(warehouse, tenant="acme"):
+    """Every table's rows for the tenant, minus wall-clock columns, sorted: comparable."""
+    out = {}
+    for table in TABLES:
+        frame = warehouse.query(f"SELECT * FROM {table} WHERE tenant_id = ?", [tenant])
+        frame = frame.drop(columns=[c for c in frame.columns if c.endswith("_at_utc")
+                                    and c not in ("started_at_utc", "ended_at_utc")])
+        out[table] = frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
+    return out
+
+
+def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
+    result = run_job(defs, instance)
+    warehouse = resolved_resource(defs, "warehouse")
+    calls = warehouse.query("SELECT * FROM raw.call_records WHERE tenant_id = 'acme'")
+    assert len(calls) == 30 and calls["call_id"].is_unique
+    assert set(calls["partition_date"].astype(str)) == {DAY.isoformat()}
+    # every phone is valid E.164 or flagged with a reason; none dropped
+    assert (calls["phone_valid"] | calls["phone_issue"].notna()).all()
+
+    analyses = warehouse.query("SELECT * FROM core.call_analyses WHERE tenant_id = 'acme'")
+    assert len(analyses) == len(calls)
+    assert set(analyses["analysis_status"]) <= {"ok", "skipped", "failed"}
+    assert (analyses["analysis_status"] == "ok").sum() > 10
+    assert analyses.loc[analyses["analysis_status"] == "skipped", "reason"].notna().all()
+    ok = analyses[analyses["analysis_status"] == "ok"]
+    for blob in ok["analysis_json"]:
+        CallAnalysis.model_validate_json(blob)
+
+    kpi = warehouse.query("SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = 'acme'")
+    assert len(kpi) == 1
+    assert int(kpi["calls"][0]) == 30
+    connected = calls[(calls["call_status"] == "completed") & (calls["duration_seconds"] > 0)]
+    assert int(kpi["connected_calls"][0]) == len(connected)
+    fct = warehouse.query("SELECT * FROM marts.fct_calls WHERE tenant_id = 'acme'")
+    assert len(fct) == 30
+    assert fct["lead_id"].notna().any(), "callers whose number is a lead link to it"
+
+    store = VectorStore(path=str(callintel_env.lancedb_path))
+    assert store.count("acme", DAY.isoformat()) > 0
+    assert store.count("globex") == 0, "another tenant's table is untouched"
+
+    digest = warehouse.query("SELECT * FROM delivery.digests WHERE tenant_id = 'acme'")
+    assert list(digest["recipient"]) == ["+919812345678"]
+    outbox = callintel_env.outbox_path / "acme" / DAY.isoformat() / "919812345678.txt"
+    assert outbox.read_text() == digest["body"][0]
+    summary = json.loads(warehouse.query("SELECT summary_json FROM delivery.daily_summaries")
+                         ["summary_json"][0])
+    assert set(summary) == {"headline", "wins", "risks", "actions"}
+
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+
+
+def test_rematerializing_is_idempotent(defs, instance):
+    run_job(defs, instance)
+    warehouse = resolved_resource(defs, "warehouse")
+    first = snapshot(warehouse)
+    run_job(defs, instance)
+    second = snapshot(warehouse)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(first[table], second[table], obj=table)
+    analyses = warehouse.query("SELECT attempts FROM core.call_analyses WHERE tenant_id='acme'")
+    assert analyses["attempts"].max() <= 1, "a re-run reuses outcomes: each call analysed once"
+
+
+def test_tenants_never_see_each_other(defs, instance):
+    run_job(defs, instance, tenant="acme")
+    run_job(defs, instance, tenant="globex")
+    warehouse = resolved_resource(defs, "warehouse")
+    fct = warehouse.query("SELECT f.tenant_id, l.tenant_id AS lead_tenant FROM marts.fct_calls f "
+                          "JOIN raw.crm_leads l ON l.lead_id = f.lead_id")
+    assert (fct["tenant_id"] == fct["lead_tenant"]).all()
+    kpi = warehouse.query("SELECT tenant_id, count(*) AS n FROM marts.kpi_tenant_daily "
+                          "GROUP BY tenant_id ORDER BY tenant_id")
+    assert kpi.to_dict("records") == [{"tenant_id": "acme", "n": 1}, {"tenant_id": "globex", "n": 1}]

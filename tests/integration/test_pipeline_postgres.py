@@ -1,0 +1,28 @@
+"""The same tenant-day on PostgreSQL: the warehouse AND Dagster's own storage in fresh databases."""
+
+import dagster as dg
+from conftest import fresh_postgres_db, requires_postgres, run_job
+
+from callintel_dagster.definitions import build_defs, resolved_resource
+from callintel_dagster.env import current_env
+
+
+@requires_postgres
+def test_tenant_day_on_postgres(callintel_env, monkeypatch):
+    with fresh_postgres_db() as warehouse_url, fresh_postgres_db() as dagster_url:
+        monkeypatch.setenv("CALLINTEL_WAREHOUSE_URL", warehouse_url)
+        defs = build_defs(current_env())
+        overrides = {"storage": {"postgres": {"postgres_url": dagster_url.replace(
+            "postgresql://", "postgresql+psycopg2://")}}}
+        with dg.instance_for_test(overrides=overrides) as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            run_job(defs, instance)
+            run_job(defs, instance)  # idempotent on Postgres too
+            warehouse = resolved_resource(defs, "warehouse")
+            assert warehouse.is_postgres
+            calls = warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0]
+            analyses = warehouse.query("SELECT count(*) AS n FROM core.call_analyses")["n"][0]
+            kpi = warehouse.query("SELECT calls FROM marts.kpi_tenant_daily")
+            assert calls == analyses == 30
+            assert kpi["calls"].tolist() == [30]
+            assert len(instance.get_runs()) == 2
