@@ -38,13 +38,13 @@ demo: install
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-test: install
-	$(VENV)/bin/ruff check callintel_dagster tests bench
+test: install lint
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml
 	$(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check callintel_dagster tests bench
+	$(VENV)/bin/ruff format --check --quiet callintel_dagster tests bench
 
 bench: install
 	$(PY) -m bench.pipeline

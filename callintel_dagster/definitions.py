@@ -35,8 +35,11 @@ ASSET_MODULES = (ingest, transcripts, analyses, embeddings, metrics, deliver)
 
 def resources_for(env: Env) -> dict:
     """The same keys in every environment; only where they point changes."""
-    warehouse = Warehouse(url=dg.EnvVar("CALLINTEL_WAREHOUSE_URL")) if env.warehouse_url \
+    warehouse = (
+        Warehouse(url=dg.EnvVar("CALLINTEL_WAREHOUSE_URL"))
+        if env.warehouse_url
         else Warehouse(url=f"duckdb:///{env.duckdb_path}")
+    )
     return {
         "registry": TenantRegistry(path=str(env.tenants_path)),
         "warehouse": warehouse,
@@ -49,9 +52,11 @@ def resources_for(env: Env) -> dict:
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
         # the dbt installed beside this interpreter (.venv/bin), whatever PATH says
-        "dbt": DbtCliResource(project_dir=dbt_project,
-                              dbt_executable=str(Path(sys.executable).parent / "dbt"),
-                              target="postgres" if env.warehouse_url else "duckdb"),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            target="postgres" if env.warehouse_url else "duckdb",
+        ),
     }
 
 

@@ -26,8 +26,9 @@ def main() -> int:
     tenants = registry.active
     instance = dg.DagsterInstance.get()
     known = instance.get_dynamic_partitions(tenants_partitions.name)
-    instance.add_dynamic_partitions(tenants_partitions.name,
-                                    [t.id for t in tenants if t.id not in known])
+    instance.add_dynamic_partitions(
+        tenants_partitions.name, [t.id for t in tenants if t.id not in known]
+    )
     known = instance.get_dynamic_partitions(tenants_partitions.name)
     # the last DAYS complete local days of each tenant, as one single-run partition range
     ends = [local_today(t.timezone) - timedelta(days=1) for t in tenants]
@@ -35,14 +36,20 @@ def main() -> int:
     ids = sorted(tenants, key=lambda t: known.index(t.id))
     start = tenant_day_key(ids[0].id, first.isoformat())
     end = tenant_day_key(ids[-1].id, last.isoformat())
-    print(f"callintel demo: {len(tenants)} tenants × {DAYS} days ({first} … {last}), "
-          f"warehouse {env.duckdb_path if not env.warehouse_url else 'postgres'}", flush=True)
+    print(
+        f"callintel demo: {len(tenants)} tenants × {DAYS} days ({first} … {last}), "
+        f"warehouse {env.duckdb_path if not env.warehouse_url else 'postgres'}",
+        flush=True,
+    )
     began = time.perf_counter()
     job = defs.resolve_job_def("daily_job").with_logger_defs({"progress": step_progress_logger})
     result = job.execute_in_process(
-        instance=instance, raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": str(start),
-              "dagster/asset_partition_range_end": str(end)},
+        instance=instance,
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": str(start),
+            "dagster/asset_partition_range_end": str(end),
+        },
         run_config={"loggers": {"progress": {}}},
     )
     took = time.perf_counter() - began

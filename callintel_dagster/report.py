@@ -21,19 +21,29 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
     for tenant in tenants:
         c = warehouse.query(COUNTS_SQL, [tenant.id] * 5).iloc[0]
         print(f"== {tenant.name} ({tenant.id}, {tenant.timezone})")
-        print(f"   leads {c.leads} · calls {c.calls} · analysed {c.analysed} · "
-              f"skipped {c.skipped} · failed {c.failed}")
-        kpi = warehouse.query("SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
-                              "ORDER BY partition_date DESC LIMIT 1", [tenant.id])
+        print(
+            f"   leads {c.leads} · calls {c.calls} · analysed {c.analysed} · "
+            f"skipped {c.skipped} · failed {c.failed}"
+        )
+        kpi = warehouse.query(
+            "SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
+            "ORDER BY partition_date DESC LIMIT 1",
+            [tenant.id],
+        )
         if not kpi.empty:
             k = kpi.iloc[0]
-            print(f"   KPIs {k.partition_date}: calls {k.calls}, connected {k.connected_calls} "
-                  f"({_pct(k.connect_rate)}), talk {_num(k.talk_minutes)} min, "
-                  f"avg quality {_num(k.avg_quality_score)}, new leads {k.new_leads}, "
-                  f"qualified {k.qualified_leads}, booked {k.booked}")
-        digest = warehouse.query("SELECT partition_date, recipient, body, location "
-                                 "FROM delivery.digests WHERE tenant_id = ? "
-                                 "ORDER BY partition_date DESC, recipient LIMIT 1", [tenant.id])
+            print(
+                f"   KPIs {k.partition_date}: calls {k.calls}, connected {k.connected_calls} "
+                f"({_pct(k.connect_rate)}), talk {_num(k.talk_minutes)} min, "
+                f"avg quality {_num(k.avg_quality_score)}, new leads {k.new_leads}, "
+                f"qualified {k.qualified_leads}, booked {k.booked}"
+            )
+        digest = warehouse.query(
+            "SELECT partition_date, recipient, body, location "
+            "FROM delivery.digests WHERE tenant_id = ? "
+            "ORDER BY partition_date DESC, recipient LIMIT 1",
+            [tenant.id],
+        )
         if not digest.empty:
             d = digest.iloc[0]
             print(f"   digest for {d.partition_date} → {d.recipient} (outbox: {d.location}):")

@@ -29,14 +29,17 @@ def sync_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistr
     end = tenant_day_key(known[order[-1]], max(todays).isoformat())
     return dg.RunRequest(
         run_key=None,  # every tick syncs: the sources are incremental and the writes idempotent
-        tags={"dagster/asset_partition_range_start": str(start),
-              "dagster/asset_partition_range_end": str(end),
-              "callintel/tenants": ",".join(sorted(t.id for t in active))},
+        tags={
+            "dagster/asset_partition_range_start": str(start),
+            "dagster/asset_partition_range_end": str(end),
+            "callintel/tenants": ",".join(sorted(t.id for t in active)),
+        },
     )
 
 
-@dg.schedule(job=daily_job, cron_schedule=f"*/{DIGEST_TICK_MINUTES} * * * *",
-             execution_timezone="UTC")
+@dg.schedule(
+    job=daily_job, cron_schedule=f"*/{DIGEST_TICK_MINUTES} * * * *", execution_timezone="UTC"
+)
 def digest_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistry):
     """Each tenant's yesterday, end to end, when its local send time falls in this tick."""
     now = _tick_time(context)
@@ -45,14 +48,18 @@ def digest_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegis
     for tenant in registry.load().active:
         if tenant.id in known and send_time_in_tick(tenant.digest.send_time, tenant.timezone, now):
             day = local_today(tenant.timezone, now) - timedelta(days=1)
-            requests.append(dg.RunRequest(
-                run_key=f"digest:{tenant.id}:{day.isoformat()}",
-                partition_key=str(tenant_day_key(tenant.id, day.isoformat()))))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"digest:{tenant.id}:{day.isoformat()}",
+                    partition_key=str(tenant_day_key(tenant.id, day.isoformat())),
+                )
+            )
     return requests or dg.SkipReason("no tenant's send time falls in this tick")
 
 
-def send_time_in_tick(send_time, tz: str, tick_utc: datetime,
-                      minutes: int = DIGEST_TICK_MINUTES) -> bool:
+def send_time_in_tick(
+    send_time, tz: str, tick_utc: datetime, minutes: int = DIGEST_TICK_MINUTES
+) -> bool:
     """True when the local send time lies in (tick - minutes, tick]: exactly one tick a day."""
     local = tick_utc.astimezone(ZoneInfo(tz))
     target = datetime.combine(local.date(), send_time, tzinfo=ZoneInfo(tz))
@@ -62,5 +69,3 @@ def send_time_in_tick(send_time, tz: str, tick_utc: datetime,
 def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:
     when = context.scheduled_execution_time or datetime.now(UTC)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-

@@ -62,7 +62,8 @@ def register_tenants(instance, ids=("acme", "globex")):
 def run_job(defs, instance, job="daily_job", tenant="acme", day=DAY, **kwargs):
     register_tenants(instance)
     result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=str(tenant_day_key(tenant, day.isoformat())), **kwargs)
+        instance=instance, partition_key=str(tenant_day_key(tenant, day.isoformat())), **kwargs
+    )
     assert result.success
     return result
 
@@ -95,5 +96,5 @@ def postgres_available() -> bool:
 
 requires_postgres = pytest.mark.skipif(
     not postgres_available() and not os.environ.get("CI"),
-    reason="PostgreSQL not reachable on 127.0.0.1:5432 (.ci/run starts it)")
-
+    reason="PostgreSQL not reachable on 127.0.0.1:5432 (.ci/run starts it)",
+)

@@ -1,14 +1,18 @@
 """Definitions load in every environment with the same resource keys and the expected graph."""
 
-import dagster as dg
-
 from callintel_dagster.definitions import build_defs, resources_for
 from callintel_dagster.env import current_env
 
 EXPECTED_ASSETS = {
-    "crm_leads": "ingest", "call_records": "ingest", "call_transcripts": "transcribe",
-    "call_signals": "transcribe", "call_analyses": "analyse", "transcript_embeddings": "search",
-    "fct_calls": "metrics", "kpi_tenant_daily": "metrics", "daily_ai_summary": "deliver",
+    "crm_leads": "ingest",
+    "call_records": "ingest",
+    "call_transcripts": "transcribe",
+    "call_signals": "transcribe",
+    "call_analyses": "analyse",
+    "transcript_embeddings": "search",
+    "fct_calls": "metrics",
+    "kpi_tenant_daily": "metrics",
+    "daily_ai_summary": "deliver",
     "whatsapp_digest": "deliver",
 }
 
@@ -19,10 +23,17 @@ def test_graph_has_every_stage(defs, instance):  # a live instance: defs resolve
     for asset, group in EXPECTED_ASSETS.items():
         assert groups.get(asset) == group, asset
     checks = {key.name for key in graph.asset_check_keys}
-    assert {"call_ids_unique_per_tenant", "call_phones_e164_or_flagged",
-            "analyses_conform_to_schema"} <= checks
+    assert {
+        "call_ids_unique_per_tenant",
+        "call_phones_e164_or_flagged",
+        "analyses_conform_to_schema",
+    } <= checks
     assert any("kpi_tenant_daily" in k.asset_key.to_user_string() for k in graph.asset_check_keys)
-    assert {j.name for j in defs.resolve_all_job_defs()} >= {"sync_job", "processing_job", "daily_job"}
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {
+        "sync_job",
+        "processing_job",
+        "daily_job",
+    }
 
 
 def test_same_resource_keys_for_duckdb_and_postgres(callintel_env, monkeypatch, instance):

@@ -11,10 +11,14 @@ from callintel_dagster.resources.warehouse import Warehouse
 @dg.asset_check(asset="call_records", blocking=True)
 def call_ids_unique_per_tenant(warehouse: Warehouse) -> dg.AssetCheckResult:
     """No call id appears twice for a tenant, across all days."""
-    dupes = warehouse.query("SELECT tenant_id, call_id, count(*) AS n FROM raw.call_records "
-                            "GROUP BY tenant_id, call_id HAVING count(*) > 1 LIMIT 20")
-    return dg.AssetCheckResult(passed=dupes.empty, metadata={
-        "duplicates": dg.MetadataValue.json(dupes.astype(str).to_dict("records"))})
+    dupes = warehouse.query(
+        "SELECT tenant_id, call_id, count(*) AS n FROM raw.call_records "
+        "GROUP BY tenant_id, call_id HAVING count(*) > 1 LIMIT 20"
+    )
+    return dg.AssetCheckResult(
+        passed=dupes.empty,
+        metadata={"duplicates": dg.MetadataValue.json(dupes.astype(str).to_dict("records"))},
+    )
 
 
 @dg.asset_check(asset="call_records", blocking=True)
@@ -30,20 +34,28 @@ def lead_phones_e164_or_flagged(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 
 def phones_check(warehouse: Warehouse, table: str, id_column: str) -> dg.AssetCheckResult:
-    rows = warehouse.query(f"SELECT {id_column} AS id, phone_valid, phone_e164, phone_issue "
-                           f"FROM {table} WHERE phone_valid OR phone_issue IS NULL")
-    bad = [r["id"] for r in rows.to_dict("records")
-           if (r["phone_valid"] and not is_e164(r["phone_e164"] or "")) or
-           (not r["phone_valid"] and not r["phone_issue"])]
-    return dg.AssetCheckResult(passed=not bad, metadata={
-        "checked_valid": len(rows), "violations": dg.MetadataValue.json(bad[:20])})
+    rows = warehouse.query(
+        f"SELECT {id_column} AS id, phone_valid, phone_e164, phone_issue "
+        f"FROM {table} WHERE phone_valid OR phone_issue IS NULL"
+    )
+    bad = [
+        r["id"]
+        for r in rows.to_dict("records")
+        if (r["phone_valid"] and not is_e164(r["phone_e164"] or ""))
+        or (not r["phone_valid"] and not r["phone_issue"])
+    ]
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={"checked_valid": len(rows), "violations": dg.MetadataValue.json(bad[:20])},
+    )
 
 
 @dg.asset_check(asset="call_analyses")
 def analyses_conform_to_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every successful analysis parses as the CallAnalysis schema; others carry a reason."""
-    rows = warehouse.query("SELECT call_id, analysis_status, reason, analysis_json "
-                           "FROM core.call_analyses")
+    rows = warehouse.query(
+        "SELECT call_id, analysis_status, reason, analysis_json FROM core.call_analyses"
+    )
     bad = []
     for r in rows.to_dict("records"):
         if r["analysis_status"] == "ok":
@@ -53,5 +65,7 @@ def analyses_conform_to_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
                 bad.append(r["call_id"])
         elif not r["reason"]:
             bad.append(r["call_id"])
-    return dg.AssetCheckResult(passed=not bad, metadata={
-        "checked": len(rows), "violations": dg.MetadataValue.json(bad[:20])})
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={"checked": len(rows), "violations": dg.MetadataValue.json(bad[:20])},
+    )

@@ -7,8 +7,9 @@ import dagster as dg
 from callintel_dagster.partitions import tenant_day_partitions
 
 # One run may cover many tenant-days (backfills, the 5-minute sync): each asset loops over them.
-PARTITIONED = dict(partitions_def=tenant_day_partitions,
-                   backfill_policy=dg.BackfillPolicy.single_run())
+PARTITIONED = dict(
+    partitions_def=tenant_day_partitions, backfill_policy=dg.BackfillPolicy.single_run()
+)
 
 
 def utcnow() -> datetime:

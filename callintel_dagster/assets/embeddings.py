@@ -11,9 +11,13 @@ from callintel_dagster.resources.warehouse import Warehouse
 
 
 @dg.asset(group_name="search", deps=["call_transcripts"], kinds={"lancedb"}, **PARTITIONED)
-def transcript_embeddings(context: dg.AssetExecutionContext, registry: TenantRegistry,
-                          embedders: Embedders, vector_store: VectorStore,
-                          warehouse: Warehouse) -> dg.MaterializeResult:
+def transcript_embeddings(
+    context: dg.AssetExecutionContext,
+    registry: TenantRegistry,
+    embedders: Embedders,
+    vector_store: VectorStore,
+    warehouse: Warehouse,
+) -> dg.MaterializeResult:
     """One row per transcript chunk (consecutive turns up to a word budget, with speakers and
     times) and its 384-d vector, in the LanceDB table `chunks_<tenant>`."""
     run = TenantRun(context, registry)
@@ -22,21 +26,42 @@ def transcript_embeddings(context: dg.AssetExecutionContext, registry: TenantReg
         embedder = embedders.for_tenant(tenant)
         model = embedder.model
         for day in days:
-            turns = warehouse.read_slices("core.transcript_turns", [(tenant.id, day)],
-                                          "call_id, turn_index, role, start_s, end_s, text",
-                                          order_by="call_id, turn_index")
-            chunks = [] if turns.empty else [
-                chunk for call_id, group in turns.groupby("call_id")
-                for chunk in chunk_turns(call_id, group.to_dict("records"),
-                                         tenant.embeddings.chunk_words)]
+            turns = warehouse.read_slices(
+                "core.transcript_turns",
+                [(tenant.id, day)],
+                "call_id, turn_index, role, start_s, end_s, text",
+                order_by="call_id, turn_index",
+            )
+            chunks = (
+                []
+                if turns.empty
+                else [
+                    chunk
+                    for call_id, group in turns.groupby("call_id")
+                    for chunk in chunk_turns(
+                        call_id, group.to_dict("records"), tenant.embeddings.chunk_words
+                    )
+                ]
+            )
             vectors = embedder.embed([c["text"] for c in chunks])
-            rows = [{**c, "chunk_id": f"{c['call_id']}:{c['chunk_index']}",
-                     "tenant_id": tenant.id, "partition_date": day.isoformat(),
-                     "model": embedder.model, "vector": vec.tolist()}
-                    for c, vec in zip(chunks, vectors, strict=True)]
+            rows = [
+                {
+                    **c,
+                    "chunk_id": f"{c['call_id']}:{c['chunk_index']}",
+                    "tenant_id": tenant.id,
+                    "partition_date": day.isoformat(),
+                    "model": embedder.model,
+                    "vector": vec.tolist(),
+                }
+                for c, vec in zip(chunks, vectors, strict=True)
+            ]
             chunks_written += vector_store.replace_day(tenant.id, day.isoformat(), rows)
             calls_embedded += turns["call_id"].nunique() if len(turns) else 0
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": chunks_written, "calls": calls_embedded, "model": model,
-        "lancedb_path": dg.MetadataValue.path(vector_store.path),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": chunks_written,
+            "calls": calls_embedded,
+            "model": model,
+            "lancedb_path": dg.MetadataValue.path(vector_store.path),
+        }
+    )

@@ -47,8 +47,9 @@ class MetricsTranslator(DagsterDbtTranslator):
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    partitions = [{"tenant_id": t, "partition_date": d.isoformat()}
-                  for t, d in partition_slices(context)]
+    partitions = [
+        {"tenant_id": t, "partition_date": d.isoformat()} for t, d in partition_slices(context)
+    ]
     warehouse.ensure_schema()  # sources must exist even before the first ingest
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads the target's
     # connection from these variables, derived from the one warehouse setting.
@@ -63,6 +64,10 @@ def dbt_env(warehouse: Warehouse) -> dict[str, str]:
     from sqlalchemy.engine import make_url
 
     url = make_url(warehouse.url)
-    return {"CALLINTEL_PG_HOST": url.host or "127.0.0.1", "CALLINTEL_PG_PORT": str(url.port or 5432),
-            "CALLINTEL_PG_USER": url.username or "postgres",
-            "CALLINTEL_PG_PASSWORD": url.password or "", "CALLINTEL_PG_DBNAME": url.database or ""}
+    return {
+        "CALLINTEL_PG_HOST": url.host or "127.0.0.1",
+        "CALLINTEL_PG_PORT": str(url.port or 5432),
+        "CALLINTEL_PG_USER": url.username or "postgres",
+        "CALLINTEL_PG_PASSWORD": url.password or "",
+        "CALLINTEL_PG_DBNAME": url.database or "",
+    }

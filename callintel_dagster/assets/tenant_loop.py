@@ -61,5 +61,7 @@ class TenantRun:
     def raise_failures(self) -> None:
         if self.failures:
             lines = "; ".join(f"{t}: {r}" for t, r in sorted(self.failures.items()))
-            raise dg.Failure(description=f"{len(self.failures)} tenant(s) failed: {lines}",
-                             metadata={"failed_tenants": dg.MetadataValue.json(self.failures)})
+            raise dg.Failure(
+                description=f"{len(self.failures)} tenant(s) failed: {lines}",
+                metadata={"failed_tenants": dg.MetadataValue.json(self.failures)},
+            )

@@ -25,7 +25,7 @@ def chunk_turns(call_id: str, turns: list[dict], max_words: int = 120) -> list[d
 
 def _split_long(text: str, max_words: int) -> list[str]:
     words = text.split()
-    return [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)] or []
+    return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)] or []
 
 
 def _chunk(call_id: str, index: int, parts: list[tuple[dict, str]]) -> dict:

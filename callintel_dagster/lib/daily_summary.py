@@ -104,27 +104,45 @@ def _quality(call: dict[str, Any]) -> float | None:
     return None if q is None else float(q)
 
 
-def _headline(calls: float, booked: float, bought: int, rate: float | None, risks: list[str],
-              avg_q: float | None) -> str:
+def _headline(
+    calls: float,
+    booked: float,
+    bought: int,
+    rate: float | None,
+    risks: list[str],
+    avg_q: float | None,
+) -> str:
     """Outcome first, then the top risk (or the quality): what a manager should see first."""
     outcomes = ([f"{booked:.0f} booked"] if booked else []) + (
-        [f"{bought} purchased"] if bought else [])
-    lead = (f"{' and '.join(outcomes)} from {_plural(calls, 'call')}" if outcomes
-            else f"{_plural(calls, 'call')}, no bookings")
-    tail = (risks[0][0].lower() + risks[0][1:] if risks
-            else f"avg quality {avg_q:.0f}" if avg_q is not None
-            else f"{rate:.0%} connected" if rate is not None else "")
+        [f"{bought} purchased"] if bought else []
+    )
+    lead = (
+        f"{' and '.join(outcomes)} from {_plural(calls, 'call')}"
+        if outcomes
+        else f"{_plural(calls, 'call')}, no bookings"
+    )
+    tail = (
+        risks[0][0].lower() + risks[0][1:]
+        if risks
+        else f"avg quality {avg_q:.0f}"
+        if avg_q is not None
+        else f"{rate:.0%} connected"
+        if rate is not None
+        else ""
+    )
     return f"{lead}; {tail}." if tail else f"{lead}."
 
 
-def offline_daily_summary(tenant_name: str, day: date, kpis: dict[str, Any],
-                          notable_calls: list[dict[str, Any]]) -> "DailySummary":
+def offline_daily_summary(
+    tenant_name: str, day: date, kpis: dict[str, Any], notable_calls: list[dict[str, Any]]
+) -> "DailySummary":
     """Rules-based summary of one tenant-day from the KPI mart row and its notable calls."""
     day_s = format_day(day)
     calls = _n(kpis, "calls")
     if calls == 0:
         return DailySummary(
-            headline=f"No calls on {day_s}.", wins=[],
+            headline=f"No calls on {day_s}.",
+            wins=[],
             risks=[f"No calls were logged for {tenant_name} that day."],
             actions=[f"If the team was dialling on {day_s}, check the call-source sync."],
         )
@@ -138,10 +156,15 @@ def offline_daily_summary(tenant_name: str, day: date, kpis: dict[str, Any],
         return [c for c in notable_calls if c.get("lead_status") in statuses]
 
     booked_calls = with_status("booked")
-    bought = [c for c in notable_calls
-              if c.get("lead_status") == "purchased" or c.get("contact_tag") == "purchased"]
-    scored = sorted((c for c in notable_calls if _quality(c) is not None),
-                    key=lambda c: (-_quality(c), str(c.get("call_id"))))
+    bought = [
+        c
+        for c in notable_calls
+        if c.get("lead_status") == "purchased" or c.get("contact_tag") == "purchased"
+    ]
+    scored = sorted(
+        (c for c in notable_calls if _quality(c) is not None),
+        key=lambda c: (-_quality(c), str(c.get("call_id"))),
+    )
     low_q = [c for c in reversed(scored) if _quality(c) < LOW_QUALITY]
     negative = [c for c in notable_calls if c.get("sentiment_label") == "negative"]
     objections = Counter(o for c in notable_calls for o in (c.get("objections") or []))
@@ -149,17 +172,21 @@ def offline_daily_summary(tenant_name: str, day: date, kpis: dict[str, Any],
 
     wins: list[str] = []
     if booked:
-        wins.append(f"{_plural(booked, 'booking')} made"
-                    + (f" ({_agents(booked_calls)})" if booked_calls else ""))
+        wins.append(
+            f"{_plural(booked, 'booking')} made"
+            + (f" ({_agents(booked_calls)})" if booked_calls else "")
+        )
     if bought:
         wins.append(f"{_plural(len(bought), 'purchase')} closed ({_agents(bought)})")
     if _n(kpis, "qualified_leads"):
         wins.append(f"{_plural(_n(kpis, 'qualified_leads'), 'qualified lead')} identified")
     if scored and _quality(scored[0]) >= HIGH_QUALITY:
         best = scored[0]
-        wins.append(f"Best call: {best.get('agent_name') or 'unassigned'} scored "
-                    f"{_quality(best):.0f}/100"
-                    + (f" ({clip_text(best['summary'], 120)})" if best.get("summary") else ""))
+        wins.append(
+            f"Best call: {best.get('agent_name') or 'unassigned'} scored "
+            f"{_quality(best):.0f}/100"
+            + (f" ({clip_text(best['summary'], 120)})" if best.get("summary") else "")
+        )
     if avg_q is not None and avg_q >= GOOD_AVG_QUALITY:
         wins.append(f"Team average quality {avg_q:.0f}/100")
     if analysed and _n(kpis, "positive_calls") / analysed >= 0.5:
@@ -168,28 +195,39 @@ def offline_daily_summary(tenant_name: str, day: date, kpis: dict[str, Any],
     risks: list[str] = []
     neg = _n(kpis, "negative_calls")
     if analysed and neg and neg / analysed >= NEGATIVE_SHARE_RISK:
-        risks.append(f"{_plural(neg, 'negative-sentiment call')} "
-                     f"({neg / analysed:.0%} of analysed)")
+        risks.append(
+            f"{_plural(neg, 'negative-sentiment call')} ({neg / analysed:.0%} of analysed)"
+        )
     if rate is not None and rate < LOW_CONNECT_RATE:
-        risks.append(f"Low connect rate: {rate:.0%} ({_n(kpis, 'connected_calls'):.0f} of "
-                     f"{calls:.0f} calls connected)")
+        risks.append(
+            f"Low connect rate: {rate:.0%} ({_n(kpis, 'connected_calls'):.0f} of "
+            f"{calls:.0f} calls connected)"
+        )
     if frequent:
         risks.append("Frequent objections: " + ", ".join(f"{o} ×{n}" for o, n in frequent[:3]))
     if low_q:
-        risks.append(f"{_plural(len(low_q), 'call')} below {LOW_QUALITY:.0f}/100 quality: "
-                     + ", ".join(f"{c.get('agent_name') or 'unassigned'} ({_quality(c):.0f})"
-                                 for c in low_q[:3]))
+        risks.append(
+            f"{_plural(len(low_q), 'call')} below {LOW_QUALITY:.0f}/100 quality: "
+            + ", ".join(
+                f"{c.get('agent_name') or 'unassigned'} ({_quality(c):.0f})" for c in low_q[:3]
+            )
+        )
     if avg_q is not None and avg_q < POOR_AVG_QUALITY:
         risks.append(f"Team average quality only {avg_q:.0f}/100")
 
     actions: list[str] = []
-    follow = [c for c in notable_calls if c.get("lead_status") == "callback"
-              or (c.get("contact_tag") == "follow_up" and c.get("lead_status") != "support")]
+    follow = [
+        c
+        for c in notable_calls
+        if c.get("lead_status") == "callback"
+        or (c.get("contact_tag") == "follow_up" and c.get("lead_status") != "support")
+    ]
     if follow:
         actions.append(f"Call back {_plural(len(follow), 'follow-up')}: {_listing(follow)}")
     if qualified := with_status("qualified"):
-        actions.append(f"Push {_plural(len(qualified), 'qualified lead')} to a booking: "
-                       f"{_listing(qualified)}")
+        actions.append(
+            f"Push {_plural(len(qualified), 'qualified lead')} to a booking: {_listing(qualified)}"
+        )
     if booked:
         actions.append(f"Confirm {_plural(booked, 'booking')} a day ahead to cut no-shows")
     if frequent:
@@ -200,6 +238,9 @@ def offline_daily_summary(tenant_name: str, day: date, kpis: dict[str, Any],
     if rate is not None and rate < LOW_CONNECT_RATE:
         actions.append("Check lead phone numbers and try different dialling hours")
 
-    return DailySummary(headline=_headline(calls, booked, len(bought), rate, risks, avg_q),
-                        wins=wins[:MAX_ITEMS], risks=risks[:MAX_ITEMS],
-                        actions=actions[:MAX_ITEMS])
+    return DailySummary(
+        headline=_headline(calls, booked, len(bought), rate, risks, avg_q),
+        wins=wins[:MAX_ITEMS],
+        risks=risks[:MAX_ITEMS],
+        actions=actions[:MAX_ITEMS],
+    )

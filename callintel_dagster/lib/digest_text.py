@@ -22,13 +22,15 @@ def _num(value: Any, fmt: str = ".0f") -> str:
 def kpi_line(kpis: dict[str, Any]) -> str:
     rate = connect_rate(kpis)
     quality = kpis.get("avg_quality_score") if kpis.get("analysed_calls") else None
-    return " · ".join([
-        f"Calls {_num(kpis.get('calls') or 0)}",
-        f"Connected {'–' if rate is None else f'{rate:.0%}'}",
-        f"Talk {_num(kpis.get('talk_minutes') or 0)} min",
-        f"Booked {_num(kpis.get('booked') or 0)}",
-        f"Avg quality {_num(quality)}",
-    ])
+    return " · ".join(
+        [
+            f"Calls {_num(kpis.get('calls') or 0)}",
+            f"Connected {'–' if rate is None else f'{rate:.0%}'}",
+            f"Talk {_num(kpis.get('talk_minutes') or 0)} min",
+            f"Booked {_num(kpis.get('booked') or 0)}",
+            f"Avg quality {_num(quality)}",
+        ]
+    )
 
 
 def _render(header: list[str], bullets: dict[str, list[str]], kept: dict[str, int]) -> str:
@@ -43,19 +45,31 @@ def _render(header: list[str], bullets: dict[str, list[str]], kept: dict[str, in
     return "\n".join(lines)
 
 
-def render_digest(tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary,
-                  max_chars: int = 1600) -> str:
+def render_digest(
+    tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary, max_chars: int = 1600
+) -> str:
     """WhatsApp digest text for one tenant-day, at most `max_chars` characters."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
-    header = [f"📊 *{clip_text(tenant_name, 80)} · {format_day(day)}*", summary.headline, "",
-              kpi_line(kpis)]
-    bullets = {key: [clip_text(b, MAX_BULLET_CHARS) for b in getattr(summary, key)]
-               for key, _ in SECTIONS}
+    header = [
+        f"📊 *{clip_text(tenant_name, 80)} · {format_day(day)}*",
+        summary.headline,
+        "",
+        kpi_line(kpis),
+    ]
+    bullets = {
+        key: [clip_text(b, MAX_BULLET_CHARS) for b in getattr(summary, key)] for key, _ in SECTIONS
+    }
     kept = {key: len(items) for key, items in bullets.items()}
     # Drop order: deepest bullet index first; at equal depth wins, then risks, then actions.
-    drop_order = sorted(((i, rank, key) for rank, (key, _) in enumerate(SECTIONS)
-                         for i in range(len(bullets[key]))), key=lambda x: (-x[0], x[1]))
+    drop_order = sorted(
+        (
+            (i, rank, key)
+            for rank, (key, _) in enumerate(SECTIONS)
+            for i in range(len(bullets[key]))
+        ),
+        key=lambda x: (-x[0], x[1]),
+    )
     text = _render(header, bullets, kept)
     for _, _, key in drop_order:
         if len(text) <= max_chars:

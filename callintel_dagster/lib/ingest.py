@@ -12,49 +12,85 @@ from callintel_dagster.lib.phones import normalise_phone
 from callintel_dagster.lib.tables import CALL_RECORDS, CRM_LEADS
 
 
-def lead_rows(tenant_id: str, day: date, region: str, provider: str, leads: list[dict],
-              ingested_at: datetime) -> pd.DataFrame:
+def lead_rows(
+    tenant_id: str, day: date, region: str, provider: str, leads: list[dict], ingested_at: datetime
+) -> pd.DataFrame:
     rows = []
     for lead in leads:
         phone = normalise_phone(lead.get("phone_raw"), region)
-        rows.append({
-            "tenant_id": tenant_id, "partition_date": day, "lead_id": str(lead["lead_id"]),
-            "provider": provider, "full_name": lead.get("full_name"),
-            "phone_raw": phone.raw, "phone_e164": phone.e164, "phone_valid": phone.valid,
-            "phone_issue": phone.issue, "email": lead.get("email"),
-            "lead_source": lead.get("lead_source"), "lead_status": lead.get("lead_status"),
-            "created_at_utc": lead.get("created_at_utc"),
-            "modified_at_utc": lead.get("modified_at_utc"),
-            "extra_json": json.dumps(lead.get("extra") or {}, default=str, ensure_ascii=False),
-            "ingested_at_utc": ingested_at,
-        })
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "partition_date": day,
+                "lead_id": str(lead["lead_id"]),
+                "provider": provider,
+                "full_name": lead.get("full_name"),
+                "phone_raw": phone.raw,
+                "phone_e164": phone.e164,
+                "phone_valid": phone.valid,
+                "phone_issue": phone.issue,
+                "email": lead.get("email"),
+                "lead_source": lead.get("lead_source"),
+                "lead_status": lead.get("lead_status"),
+                "created_at_utc": lead.get("created_at_utc"),
+                "modified_at_utc": lead.get("modified_at_utc"),
+                "extra_json": json.dumps(lead.get("extra") or {}, default=str, ensure_ascii=False),
+                "ingested_at_utc": ingested_at,
+            }
+        )
     return _frame(rows, CRM_LEADS.column_names)
 
 
-def call_rows(tenant_id: str, day: date, region: str, provider: str, calls: list[dict],
-              ingested_at: datetime) -> pd.DataFrame:
+def call_rows(
+    tenant_id: str, day: date, region: str, provider: str, calls: list[dict], ingested_at: datetime
+) -> pd.DataFrame:
     rows = []
-    known = {"call_id", "direction", "agent_name", "phone_raw", "started_at_utc", "ended_at_utc",
-             "duration_seconds", "call_status", "recording_url", "language", "transcript_text",
-             "turns"}
+    known = {
+        "call_id",
+        "direction",
+        "agent_name",
+        "phone_raw",
+        "started_at_utc",
+        "ended_at_utc",
+        "duration_seconds",
+        "call_status",
+        "recording_url",
+        "language",
+        "transcript_text",
+        "turns",
+    }
     for call in calls:
         phone = normalise_phone(call.get("phone_raw"), region)
         turns = call.get("turns")
-        rows.append({
-            "tenant_id": tenant_id, "partition_date": day, "call_id": str(call["call_id"]),
-            "provider": provider, "direction": call.get("direction"),
-            "agent_name": call.get("agent_name"), "phone_raw": phone.raw,
-            "phone_e164": phone.e164, "phone_valid": phone.valid, "phone_issue": phone.issue,
-            "started_at_utc": call["started_at_utc"], "ended_at_utc": call.get("ended_at_utc"),
-            "duration_seconds": call.get("duration_seconds"), "call_status": call["call_status"],
-            "recording_url": call.get("recording_url"), "language": call.get("language"),
-            "transcript_text": call.get("transcript_text"),
-            "transcript_turns_json": json.dumps(turns, ensure_ascii=False) if turns else None,
-            # provider fields we do not model yet are kept, not dropped
-            "extra_json": json.dumps({k: v for k, v in call.items() if k not in known},
-                                     default=str, ensure_ascii=False),
-            "ingested_at_utc": ingested_at,
-        })
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "partition_date": day,
+                "call_id": str(call["call_id"]),
+                "provider": provider,
+                "direction": call.get("direction"),
+                "agent_name": call.get("agent_name"),
+                "phone_raw": phone.raw,
+                "phone_e164": phone.e164,
+                "phone_valid": phone.valid,
+                "phone_issue": phone.issue,
+                "started_at_utc": call["started_at_utc"],
+                "ended_at_utc": call.get("ended_at_utc"),
+                "duration_seconds": call.get("duration_seconds"),
+                "call_status": call["call_status"],
+                "recording_url": call.get("recording_url"),
+                "language": call.get("language"),
+                "transcript_text": call.get("transcript_text"),
+                "transcript_turns_json": json.dumps(turns, ensure_ascii=False) if turns else None,
+                # provider fields we do not model yet are kept, not dropped
+                "extra_json": json.dumps(
+                    {k: v for k, v in call.items() if k not in known},
+                    default=str,
+                    ensure_ascii=False,
+                ),
+                "ingested_at_utc": ingested_at,
+            }
+        )
     return _frame(rows, CALL_RECORDS.column_names)
 
 

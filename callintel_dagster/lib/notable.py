@@ -4,9 +4,21 @@ import json
 
 import pandas as pd
 
-KPI_FIELDS = ("calls", "connected_calls", "connect_rate", "talk_minutes", "avg_duration_seconds",
-              "analysed_calls", "positive_calls", "neutral_calls", "negative_calls",
-              "avg_quality_score", "new_leads", "qualified_leads", "booked")
+KPI_FIELDS = (
+    "calls",
+    "connected_calls",
+    "connect_rate",
+    "talk_minutes",
+    "avg_duration_seconds",
+    "analysed_calls",
+    "positive_calls",
+    "neutral_calls",
+    "negative_calls",
+    "avg_quality_score",
+    "new_leads",
+    "qualified_leads",
+    "booked",
+)
 
 
 def kpis_for(frame: pd.DataFrame) -> dict:
@@ -26,12 +38,20 @@ def notable_calls(calls: pd.DataFrame, limit: int = 12) -> list[dict]:
     analysed["rank"] = analysed["lead_status"].map(outcome_rank).fillna(9)
     analysed["neg"] = (analysed["sentiment_label"] != "negative").astype(int)
     picked = analysed.sort_values(["rank", "neg", "quality_score"]).head(limit)
-    return [{
-        "call_id": r["call_id"], "agent_name": r["agent_name"], "phone_e164": r["phone_e164"],
-        "contact_tag": r["contact_tag"], "lead_status": r["lead_status"],
-        "sentiment_label": r["sentiment_label"], "quality_score": _plain(r["quality_score"]),
-        "summary": r["summary"], "objections": json.loads(r["objections_json"] or "[]"),
-    } for r in picked.to_dict("records")]
+    return [
+        {
+            "call_id": r["call_id"],
+            "agent_name": r["agent_name"],
+            "phone_e164": r["phone_e164"],
+            "contact_tag": r["contact_tag"],
+            "lead_status": r["lead_status"],
+            "sentiment_label": r["sentiment_label"],
+            "quality_score": _plain(r["quality_score"]),
+            "summary": r["summary"],
+            "objections": json.loads(r["objections_json"] or "[]"),
+        }
+        for r in picked.to_dict("records")
+    ]
 
 
 def _plain(value):

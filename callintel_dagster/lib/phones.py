@@ -28,8 +28,9 @@ def normalise_phone(raw: str | None, default_region: str) -> Phone:
     if not phonenumbers.is_valid_number(parsed):
         reason = phonenumbers.is_possible_number_with_reason(parsed)
         return Phone(raw, None, False, _POSSIBLE_ISSUES.get(reason, "invalid"))
-    return Phone(raw, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
-                 True, None)
+    return Phone(
+        raw, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), True, None
+    )
 
 
 _PARSE_ISSUES = {

@@ -13,8 +13,9 @@ def input_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def needs_work(previous: dict | None, agent_version: str, digest: str,
-               max_attempts: int = MAX_ATTEMPTS) -> bool:
+def needs_work(
+    previous: dict | None, agent_version: str, digest: str, max_attempts: int = MAX_ATTEMPTS
+) -> bool:
     """True when the call must be (re)analysed given its previously recorded outcome."""
     if previous is None:
         return True
@@ -25,7 +26,11 @@ def needs_work(previous: dict | None, agent_version: str, digest: str,
 
 def next_attempt(previous: dict | None, agent_version: str, digest: str) -> int:
     """Attempts count for the outcome about to be recorded (failures accumulate)."""
-    if previous and previous["agent_version"] == agent_version \
-            and previous["input_hash"] == digest and previous["analysis_status"] == "failed":
+    if (
+        previous
+        and previous["agent_version"] == agent_version
+        and previous["input_hash"] == digest
+        and previous["analysis_status"] == "failed"
+    ):
         return int(previous["attempts"]) + 1
     return 1

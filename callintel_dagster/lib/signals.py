@@ -48,8 +48,9 @@ def _timed(turns: Sequence[Turn]) -> list[tuple[float, float, Turn]]:
     return sorted(out, key=lambda x: (x[0], x[1]))
 
 
-def _union_seconds(spans: list[tuple[float, float]], lo: float = 0.0, hi: float | None = None
-                   ) -> float:
+def _union_seconds(
+    spans: list[tuple[float, float]], lo: float = 0.0, hi: float | None = None
+) -> float:
     total, cur_s, cur_e = 0.0, None, None
     for s, e in sorted(spans):
         s, e = max(s, lo), e if hi is None else min(e, hi)
@@ -98,8 +99,9 @@ def _rate(count: float, seconds: float) -> float | None:
     return round(count / (seconds / 60.0), 3) if seconds > 0 else None
 
 
-def compute_signals(turns: Sequence[Turn], duration_seconds: float | None,
-                    interruption_threshold_s: float = 0.5) -> dict[str, Any]:
+def compute_signals(
+    turns: Sequence[Turn], duration_seconds: float | None, interruption_threshold_s: float = 0.5
+) -> dict[str, Any]:
     """Signals for one call, keyed exactly like `CALL_SIGNALS` after `call_id`."""
     timed = _timed(turns)
     last_end = max((e for _, e, _ in timed), default=0.0)

@@ -35,135 +35,187 @@ PHONE = (
     ("phone_issue", "VARCHAR"),  # why the number is flagged (empty, too_short, invalid, ...)
 )
 
-CRM_LEADS = Table("raw", "crm_leads", KEY + (
-    ("lead_id", "VARCHAR NOT NULL"),
-    ("provider", "VARCHAR NOT NULL"),
-    ("full_name", "VARCHAR"),
-    *PHONE,
-    ("email", "VARCHAR"),
-    ("lead_source", "VARCHAR"),
-    ("lead_status", "VARCHAR"),
-    ("created_at_utc", "TIMESTAMP"),
-    ("modified_at_utc", "TIMESTAMP"),
-    ("extra_json", "TEXT"),
-    ("ingested_at_utc", "TIMESTAMP NOT NULL"),
-))
+CRM_LEADS = Table(
+    "raw",
+    "crm_leads",
+    KEY
+    + (
+        ("lead_id", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("full_name", "VARCHAR"),
+        *PHONE,
+        ("email", "VARCHAR"),
+        ("lead_source", "VARCHAR"),
+        ("lead_status", "VARCHAR"),
+        ("created_at_utc", "TIMESTAMP"),
+        ("modified_at_utc", "TIMESTAMP"),
+        ("extra_json", "TEXT"),
+        ("ingested_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
-CALL_RECORDS = Table("raw", "call_records", KEY + (
-    ("call_id", "VARCHAR NOT NULL"),
-    ("provider", "VARCHAR NOT NULL"),
-    ("direction", "VARCHAR"),  # inbound | outbound
-    ("agent_name", "VARCHAR"),
-    *PHONE,
-    ("started_at_utc", "TIMESTAMP NOT NULL"),
-    ("ended_at_utc", "TIMESTAMP"),
-    ("duration_seconds", "DOUBLE PRECISION"),
-    ("call_status", "VARCHAR NOT NULL"),  # completed | no_answer | busy | failed | voicemail
-    ("recording_url", "VARCHAR"),
-    ("language", "VARCHAR"),
-    ("transcript_text", "TEXT"),  # transcript the source provides, if any
-    ("transcript_turns_json", "TEXT"),  # [{role, start_s, end_s, text}] from the source, if any
-    ("extra_json", "TEXT"),
-    ("ingested_at_utc", "TIMESTAMP NOT NULL"),
-))
+CALL_RECORDS = Table(
+    "raw",
+    "call_records",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("direction", "VARCHAR"),  # inbound | outbound
+        ("agent_name", "VARCHAR"),
+        *PHONE,
+        ("started_at_utc", "TIMESTAMP NOT NULL"),
+        ("ended_at_utc", "TIMESTAMP"),
+        ("duration_seconds", "DOUBLE PRECISION"),
+        ("call_status", "VARCHAR NOT NULL"),  # completed | no_answer | busy | failed | voicemail
+        ("recording_url", "VARCHAR"),
+        ("language", "VARCHAR"),
+        ("transcript_text", "TEXT"),  # transcript the source provides, if any
+        ("transcript_turns_json", "TEXT"),  # [{role, start_s, end_s, text}] from the source, if any
+        ("extra_json", "TEXT"),
+        ("ingested_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
 # One row per (tenant, day, source) sync: the spine that says a tenant-day was ingested even when
 # it had no calls, so the KPI mart has exactly one row per ingested tenant-day.
-SYNC_LOG = Table("raw", "sync_log", KEY + (
-    ("source", "VARCHAR NOT NULL"),  # crm_leads | call_records
-    ("provider", "VARCHAR NOT NULL"),
-    ("fetched", "BIGINT NOT NULL"),
-    ("synced_at_utc", "TIMESTAMP NOT NULL"),
-))
+SYNC_LOG = Table(
+    "raw",
+    "sync_log",
+    KEY
+    + (
+        ("source", "VARCHAR NOT NULL"),  # crm_leads | call_records
+        ("provider", "VARCHAR NOT NULL"),
+        ("fetched", "BIGINT NOT NULL"),
+        ("synced_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
-CALL_TRANSCRIPTS = Table("core", "call_transcripts", KEY + (
-    ("call_id", "VARCHAR NOT NULL"),
-    ("transcript_status", "VARCHAR NOT NULL"),  # ok | empty | no_transcript
-    ("reason", "VARCHAR"),
-    ("text", "TEXT"),
-    ("language", "VARCHAR"),
-    ("duration_seconds", "DOUBLE PRECISION"),
-    ("provider", "VARCHAR NOT NULL"),
-    ("model", "VARCHAR"),
-    ("confidence", "DOUBLE PRECISION"),
-    ("speaker_separation", "VARCHAR"),  # source | channel | heuristic | none
-    ("turn_count", "BIGINT NOT NULL"),
-))
+CALL_TRANSCRIPTS = Table(
+    "core",
+    "call_transcripts",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("transcript_status", "VARCHAR NOT NULL"),  # ok | empty | no_transcript
+        ("reason", "VARCHAR"),
+        ("text", "TEXT"),
+        ("language", "VARCHAR"),
+        ("duration_seconds", "DOUBLE PRECISION"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR"),
+        ("confidence", "DOUBLE PRECISION"),
+        ("speaker_separation", "VARCHAR"),  # source | channel | heuristic | none
+        ("turn_count", "BIGINT NOT NULL"),
+    ),
+)
 
-TRANSCRIPT_TURNS = Table("core", "transcript_turns", KEY + (
-    ("call_id", "VARCHAR NOT NULL"),
-    ("turn_index", "BIGINT NOT NULL"),
-    ("role", "VARCHAR NOT NULL"),  # agent | customer | unknown
-    ("start_s", "DOUBLE PRECISION"),
-    ("end_s", "DOUBLE PRECISION"),
-    ("text", "TEXT NOT NULL"),
-    ("confidence", "DOUBLE PRECISION"),
-))
+TRANSCRIPT_TURNS = Table(
+    "core",
+    "transcript_turns",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("turn_index", "BIGINT NOT NULL"),
+        ("role", "VARCHAR NOT NULL"),  # agent | customer | unknown
+        ("start_s", "DOUBLE PRECISION"),
+        ("end_s", "DOUBLE PRECISION"),
+        ("text", "TEXT NOT NULL"),
+        ("confidence", "DOUBLE PRECISION"),
+    ),
+)
 
-CALL_SIGNALS = Table("core", "call_signals", KEY + (
-    ("call_id", "VARCHAR NOT NULL"),
-    ("talk_seconds", "DOUBLE PRECISION"),
-    ("agent_talk_seconds", "DOUBLE PRECISION"),
-    ("customer_talk_seconds", "DOUBLE PRECISION"),
-    ("talk_ratio", "DOUBLE PRECISION"),  # agent share of talk time, 0..1
-    ("longest_monologue_agent_s", "DOUBLE PRECISION"),
-    ("longest_monologue_customer_s", "DOUBLE PRECISION"),
-    ("questions_agent", "BIGINT"),
-    ("questions_customer", "BIGINT"),
-    ("question_rate_agent_per_min", "DOUBLE PRECISION"),
-    ("question_rate_customer_per_min", "DOUBLE PRECISION"),
-    ("non_talk_seconds", "DOUBLE PRECISION"),
-    ("non_talk_share", "DOUBLE PRECISION"),
-    ("interruptions", "BIGINT"),
-    ("words_per_minute", "DOUBLE PRECISION"),
-    ("turns_per_minute", "DOUBLE PRECISION"),
-))
+CALL_SIGNALS = Table(
+    "core",
+    "call_signals",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("talk_seconds", "DOUBLE PRECISION"),
+        ("agent_talk_seconds", "DOUBLE PRECISION"),
+        ("customer_talk_seconds", "DOUBLE PRECISION"),
+        ("talk_ratio", "DOUBLE PRECISION"),  # agent share of talk time, 0..1
+        ("longest_monologue_agent_s", "DOUBLE PRECISION"),
+        ("longest_monologue_customer_s", "DOUBLE PRECISION"),
+        ("questions_agent", "BIGINT"),
+        ("questions_customer", "BIGINT"),
+        ("question_rate_agent_per_min", "DOUBLE PRECISION"),
+        ("question_rate_customer_per_min", "DOUBLE PRECISION"),
+        ("non_talk_seconds", "DOUBLE PRECISION"),
+        ("non_talk_share", "DOUBLE PRECISION"),
+        ("interruptions", "BIGINT"),
+        ("words_per_minute", "DOUBLE PRECISION"),
+        ("turns_per_minute", "DOUBLE PRECISION"),
+    ),
+)
 
-CALL_ANALYSES = Table("core", "call_analyses", KEY + (
-    ("call_id", "VARCHAR NOT NULL"),
-    ("analysis_status", "VARCHAR NOT NULL"),  # ok | skipped | failed
-    ("reason", "VARCHAR"),
-    ("attempts", "BIGINT NOT NULL"),
-    ("provider", "VARCHAR NOT NULL"),
-    ("model", "VARCHAR NOT NULL"),
-    ("agent_version", "VARCHAR NOT NULL"),
-    ("input_hash", "VARCHAR NOT NULL"),  # hash of the transcript analysed; a change re-analyses
-    ("sentiment_label", "VARCHAR"),  # positive | neutral | negative
-    ("sentiment_score", "DOUBLE PRECISION"),  # -1..1
-    ("summary", "TEXT"),
-    ("bant_budget", "BOOLEAN"),
-    ("bant_authority", "BOOLEAN"),
-    ("bant_need", "BOOLEAN"),
-    ("bant_timeline", "BOOLEAN"),
-    ("bant_qualified", "BOOLEAN"),
-    ("objections_json", "TEXT"),  # ["price", "timing", ...]
-    ("quality_score", "DOUBLE PRECISION"),  # 0..100
-    ("contact_tag", "VARCHAR"),  # purchased | interested | follow_up | not_interested
-    ("lead_status", "VARCHAR"),  # booked | callback | qualified | unqualified | ...
-    ("analysis_json", "TEXT"),  # the full validated output
-    ("analysed_at_utc", "TIMESTAMP NOT NULL"),
-))
+CALL_ANALYSES = Table(
+    "core",
+    "call_analyses",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("analysis_status", "VARCHAR NOT NULL"),  # ok | skipped | failed
+        ("reason", "VARCHAR"),
+        ("attempts", "BIGINT NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR NOT NULL"),
+        ("agent_version", "VARCHAR NOT NULL"),
+        ("input_hash", "VARCHAR NOT NULL"),  # hash of the transcript analysed; a change re-analyses
+        ("sentiment_label", "VARCHAR"),  # positive | neutral | negative
+        ("sentiment_score", "DOUBLE PRECISION"),  # -1..1
+        ("summary", "TEXT"),
+        ("bant_budget", "BOOLEAN"),
+        ("bant_authority", "BOOLEAN"),
+        ("bant_need", "BOOLEAN"),
+        ("bant_timeline", "BOOLEAN"),
+        ("bant_qualified", "BOOLEAN"),
+        ("objections_json", "TEXT"),  # ["price", "timing", ...]
+        ("quality_score", "DOUBLE PRECISION"),  # 0..100
+        ("contact_tag", "VARCHAR"),  # purchased | interested | follow_up | not_interested
+        ("lead_status", "VARCHAR"),  # booked | callback | qualified | unqualified | ...
+        ("analysis_json", "TEXT"),  # the full validated output
+        ("analysed_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
-DAILY_SUMMARIES = Table("delivery", "daily_summaries", KEY + (
-    ("provider", "VARCHAR NOT NULL"),
-    ("model", "VARCHAR NOT NULL"),
-    ("headline", "TEXT NOT NULL"),
-    ("summary_json", "TEXT NOT NULL"),  # {headline, wins[], risks[], actions[]}
-    ("fallback_reason", "VARCHAR"),
-    ("created_at_utc", "TIMESTAMP NOT NULL"),
-))
+DAILY_SUMMARIES = Table(
+    "delivery",
+    "daily_summaries",
+    KEY
+    + (
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR NOT NULL"),
+        ("headline", "TEXT NOT NULL"),
+        ("summary_json", "TEXT NOT NULL"),  # {headline, wins[], risks[], actions[]}
+        ("fallback_reason", "VARCHAR"),
+        ("created_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
-DIGESTS = Table("delivery", "digests", KEY + (
-    ("recipient", "VARCHAR NOT NULL"),
-    ("provider", "VARCHAR NOT NULL"),
-    ("body", "TEXT NOT NULL"),
-    ("delivery_status", "VARCHAR NOT NULL"),  # outboxed | queued | sent | delivered | failed
-    ("location", "VARCHAR"),  # outbox file path or provider message id
-    ("created_at_utc", "TIMESTAMP NOT NULL"),
-))
+DIGESTS = Table(
+    "delivery",
+    "digests",
+    KEY
+    + (
+        ("recipient", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("body", "TEXT NOT NULL"),
+        ("delivery_status", "VARCHAR NOT NULL"),  # outboxed | queued | sent | delivered | failed
+        ("location", "VARCHAR"),  # outbox file path or provider message id
+        ("created_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
 
 ALL_TABLES = (
-    CRM_LEADS, CALL_RECORDS, SYNC_LOG, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS, CALL_SIGNALS,
-    CALL_ANALYSES, DAILY_SUMMARIES, DIGESTS,
+    CRM_LEADS,
+    CALL_RECORDS,
+    SYNC_LOG,
+    CALL_TRANSCRIPTS,
+    TRANSCRIPT_TURNS,
+    CALL_SIGNALS,
+    CALL_ANALYSES,
+    DAILY_SUMMARIES,
+    DIGESTS,
 )
 SCHEMAS = ("raw", "core", "marts", "delivery")

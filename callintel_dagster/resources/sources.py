@@ -35,10 +35,13 @@ class SyntheticSource:
 
     def _day(self, day: date, now_utc: datetime):
         return generate_day(
-            self._tenant.id, day, self._tenant.timezone,
+            self._tenant.id,
+            day,
+            self._tenant.timezone,
             calls_per_day=self._tenant.calls.calls_per_day,
             leads_per_day=self._tenant.crm.leads_per_day,
-            seed=self._tenant.calls.seed, now_utc=now_utc,
+            seed=self._tenant.calls.seed,
+            now_utc=now_utc,
         )
 
     def calls_for_day(self, day: date, now_utc: datetime) -> list[dict]:

@@ -36,18 +36,30 @@ class PassthroughTranscriber:
     provider = "passthrough"
 
     def transcribe(self, call: dict) -> Transcript:
-        turns = json.loads(call["transcript_turns_json"]) if call.get("transcript_turns_json") \
+        turns = (
+            json.loads(call["transcript_turns_json"])
+            if call.get("transcript_turns_json")
             else turns_from_text(call.get("transcript_text") or "")
+        )
         text = (call.get("transcript_text") or "").strip()
         base = dict(provider=self.provider, language=call.get("language"))
         if turns:
-            return Transcript(status="ok", text=text or "\n".join(t["text"] for t in turns),
-                              speaker_separation="source", turns=turns, **base)
+            return Transcript(
+                status="ok",
+                text=text or "\n".join(t["text"] for t in turns),
+                speaker_separation="source",
+                turns=turns,
+                **base,
+            )
         if call.get("recording_url"):
-            return Transcript(status="no_transcript", reason="audio only: tenant has no STT "
-                              "provider (stt.provider=passthrough)", **base)
-        return Transcript(status="empty", reason=f"no speech ({call.get('call_status')})",
-                          text=text, **base)
+            return Transcript(
+                status="no_transcript",
+                reason="audio only: tenant has no STT provider (stt.provider=passthrough)",
+                **base,
+            )
+        return Transcript(
+            status="empty", reason=f"no speech ({call.get('call_status')})", text=text, **base
+        )
 
 
 class Transcribers(dg.ConfigurableResource):

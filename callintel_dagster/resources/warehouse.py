@@ -60,8 +60,9 @@ class Warehouse(dg.ConfigurableResource):
         if self.is_postgres:
             import psycopg2
 
-            return psycopg2.connect(self.url.replace("+psycopg2", "").replace("postgres://",
-                                                                               "postgresql://"))
+            return psycopg2.connect(
+                self.url.replace("+psycopg2", "").replace("postgres://", "postgresql://")
+            )
         opener = retry(
             retry=retry_if_exception(_is_lock_error),
             wait=wait_random_exponential(multiplier=0.05, max=2),
@@ -87,8 +88,13 @@ class Warehouse(dg.ConfigurableResource):
                 cur.execute(table.ddl())
         self._ready = True
 
-    def replace_slices(self, table: Table, slices: Sequence[PartitionSlice], rows: pd.DataFrame,
-                       match: dict[str, str] | None = None) -> int:
+    def replace_slices(
+        self,
+        table: Table,
+        slices: Sequence[PartitionSlice],
+        rows: pd.DataFrame,
+        match: dict[str, str] | None = None,
+    ) -> int:
         """Replace `slices` of `table` with `rows` in one transaction; returns rows written."""
         return self.write([SliceWrite(table, slices, rows, match or {})])[0]
 
@@ -101,17 +107,26 @@ class Warehouse(dg.ConfigurableResource):
             for w in writes:
                 extra = "".join(f" AND {col} = ?" for col in w.match)
                 for tenant_id, day in w.slices:
-                    cur.execute(self._sql(f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
-                                          f"AND partition_date = ?{extra}"),
-                                (tenant_id, day, *w.match.values()))
+                    cur.execute(
+                        self._sql(
+                            f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
+                            f"AND partition_date = ?{extra}"
+                        ),
+                        (tenant_id, day, *w.match.values()),
+                    )
                 frame = w.rows.reindex(columns=w.table.column_names)
                 if not frame.empty:
                     self._insert(con, w.table, frame)
                 written.append(len(frame))
         return written
 
-    def read_slices(self, qualified: str, slices: Sequence[PartitionSlice],
-                    columns: str = "*", order_by: str | None = None) -> pd.DataFrame:
+    def read_slices(
+        self,
+        qualified: str,
+        slices: Sequence[PartitionSlice],
+        columns: str = "*",
+        order_by: str | None = None,
+    ) -> pd.DataFrame:
         """Rows of `qualified` in the given (tenant, day) slices."""
         if not slices:
             return pd.DataFrame()
@@ -125,10 +140,15 @@ class Warehouse(dg.ConfigurableResource):
         if self.is_postgres:
             from psycopg2.extras import execute_values
 
-            values = [tuple(_pg_value(v) for v in row)
-                      for row in frame.itertuples(index=False, name=None)]
-            execute_values(con.cursor(), f"INSERT INTO {table.qualified} ({cols}) VALUES %s",
-                           values, page_size=1000)
+            values = [
+                tuple(_pg_value(v) for v in row) for row in frame.itertuples(index=False, name=None)
+            ]
+            execute_values(
+                con.cursor(),
+                f"INSERT INTO {table.qualified} ({cols}) VALUES %s",
+                values,
+                page_size=1000,
+            )
         else:
             con.register("_incoming", frame)
             con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM _incoming")
@@ -145,8 +165,11 @@ class Warehouse(dg.ConfigurableResource):
 
     def table_exists(self, qualified: str) -> bool:
         schema, name = qualified.split(".")
-        found = self.query("SELECT count(*) AS n FROM information_schema.tables "
-                           "WHERE table_schema = ? AND table_name = ?", (schema, name))
+        found = self.query(
+            "SELECT count(*) AS n FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            (schema, name),
+        )
         return bool(found["n"].iloc[0])
 
     def cursor(self, con: Any) -> Any:

@@ -24,8 +24,9 @@ ORDER BY c.tenant_id, c.partition_date
 """
 
 
-@dg.sensor(job=processing_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=processing_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING
+)
 def new_calls_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     try:
         pending = warehouse.query(UNPROCESSED_SQL)
@@ -44,10 +45,13 @@ def new_calls_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
         seen[key] = fingerprint
         requests.append(dg.RunRequest(run_key=f"process:{key}:{fingerprint}", partition_key=key))
     # forget partitions that are fully processed, so the cursor stays small
-    pending_keys = {str(tenant_day_key(r["tenant_id"], str(r["partition_date"])[:10]))
-                    for r in pending.to_dict("records")}
+    pending_keys = {
+        str(tenant_day_key(r["tenant_id"], str(r["partition_date"])[:10]))
+        for r in pending.to_dict("records")
+    }
     cursor = json.dumps({k: v for k, v in seen.items() if k in pending_keys}, sort_keys=True)
     if not requests:
-        return dg.SensorResult(skip_reason=f"{len(pending)} partition(s) pending, all requested",
-                               cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=f"{len(pending)} partition(s) pending, all requested", cursor=cursor
+        )
     return dg.SensorResult(run_requests=requests, cursor=cursor)

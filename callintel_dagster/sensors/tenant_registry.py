@@ -21,5 +21,6 @@ def tenant_registry_sensor(context: dg.SensorEvaluationContext, registry: Tenant
         note = f"; {len(removed)} removed from the file, kept: {removed}" if removed else ""
         return dg.SkipReason(f"all {len(wanted)} tenants registered{note}")
     context.log.info(f"adding tenant partitions: {missing}")
-    return dg.SensorResult(dynamic_partitions_requests=[
-        tenants_partitions.build_add_request(missing)])
+    return dg.SensorResult(
+        dynamic_partitions_requests=[tenants_partitions.build_add_request(missing)]
+    )

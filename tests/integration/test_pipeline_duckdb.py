@@ -9,10 +9,19 @@ from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.analysis import CallAnalysis
 from callintel_dagster.resources.embeddings import VectorStore
 
-TABLES = ["raw.crm_leads", "raw.call_records", "raw.sync_log", "core.call_transcripts",
-          "core.transcript_turns", "core.call_signals", "core.call_analyses",
-          "marts.fct_calls", "marts.kpi_tenant_daily", "delivery.daily_summaries",
-          "delivery.digests"]
+TABLES = [
+    "raw.crm_leads",
+    "raw.call_records",
+    "raw.sync_log",
+    "core.call_transcripts",
+    "core.transcript_turns",
+    "core.call_signals",
+    "core.call_analyses",
+    "marts.fct_calls",
+    "marts.kpi_tenant_daily",
+    "delivery.daily_summaries",
+    "delivery.digests",
+]
 
 
 def snapshot(warehouse, tenant="acme"):
@@ -20,8 +29,13 @@ def snapshot(warehouse, tenant="acme"):
     out = {}
     for table in TABLES:
         frame = warehouse.query(f"SELECT * FROM {table} WHERE tenant_id = ?", [tenant])
-        frame = frame.drop(columns=[c for c in frame.columns if c.endswith("_at_utc")
-                                    and c not in ("started_at_utc", "ended_at_utc")])
+        frame = frame.drop(
+            columns=[
+                c
+                for c in frame.columns
+                if c.endswith("_at_utc") and c not in ("started_at_utc", "ended_at_utc")
+            ]
+        )
         out[table] = frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
     return out
 
@@ -61,8 +75,9 @@ def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
     assert list(digest["recipient"]) == ["+919812345678"]
     outbox = callintel_env.outbox_path / "acme" / DAY.isoformat() / "919812345678.txt"
     assert outbox.read_text() == digest["body"][0]
-    summary = json.loads(warehouse.query("SELECT summary_json FROM delivery.daily_summaries")
-                         ["summary_json"][0])
+    summary = json.loads(
+        warehouse.query("SELECT summary_json FROM delivery.daily_summaries")["summary_json"][0]
+    )
     assert set(summary) == {"headline", "wins", "risks", "actions"}
 
     checks = result.get_asset_check_evaluations()
@@ -85,9 +100,16 @@ def test_tenants_never_see_each_other(defs, instance):
     run_job(defs, instance, tenant="acme")
     run_job(defs, instance, tenant="globex")
     warehouse = resolved_resource(defs, "warehouse")
-    fct = warehouse.query("SELECT f.tenant_id, l.tenant_id AS lead_tenant FROM marts.fct_calls f "
-                          "JOIN raw.crm_leads l ON l.lead_id = f.lead_id")
+    fct = warehouse.query(
+        "SELECT f.tenant_id, l.tenant_id AS lead_tenant FROM marts.fct_calls f "
+        "JOIN raw.crm_leads l ON l.lead_id = f.lead_id"
+    )
     assert (fct["tenant_id"] == fct["lead_tenant"]).all()
-    kpi = warehouse.query("SELECT tenant_id, count(*) AS n FROM marts.kpi_tenant_daily "
-                          "GROUP BY tenant_id ORDER BY tenant_id")
-    assert kpi.to_dict("records") == [{"tenant_id": "acme", "n": 1}, {"tenant_id": "globex", "n": 1}]
+    kpi = warehouse.query(
+        "SELECT tenant_id, count(*) AS n FROM marts.kpi_tenant_daily "
+        "GROUP BY tenant_id ORDER BY tenant_id"
+    )
+    assert kpi.to_dict("records") == [
+        {"tenant_id": "acme", "n": 1},
+        {"tenant_id": "globex", "n": 1},
+    ]

@@ -12,8 +12,13 @@ def test_tenant_day_on_postgres(callintel_env, monkeypatch):
     with fresh_postgres_db() as warehouse_url, fresh_postgres_db() as dagster_url:
         monkeypatch.setenv("CALLINTEL_WAREHOUSE_URL", warehouse_url)
         defs = build_defs(current_env())
-        overrides = {"storage": {"postgres": {"postgres_url": dagster_url.replace(
-            "postgresql://", "postgresql+psycopg2://")}}}
+        overrides = {
+            "storage": {
+                "postgres": {
+                    "postgres_url": dagster_url.replace("postgresql://", "postgresql+psycopg2://")
+                }
+            }
+        }
         with dg.instance_for_test(overrides=overrides) as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             run_job(defs, instance)

@@ -31,21 +31,27 @@ def test_turns_from_text_maps_provider_labels():
     text = "assistant: Hello, this is Riya\nuser: haan ji\nbolo\n\nCustomer: price?"
     turns = turns_from_text(text)
     assert [(t["role"], t["text"]) for t in turns] == [
-        ("agent", "Hello, this is Riya"), ("customer", "haan ji bolo"), ("customer", "price?")]
+        ("agent", "Hello, this is Riya"),
+        ("customer", "haan ji bolo"),
+        ("customer", "price?"),
+    ]
 
 
 PREV = {"agent_version": "v1", "input_hash": "h", "analysis_status": "ok", "attempts": 1}
 
 
-@pytest.mark.parametrize("previous,version,digest,expected", [
-    (None, "v1", "h", True),
-    (PREV, "v1", "h", False),
-    (PREV, "v2", "h", True),
-    (PREV, "v1", "other", True),
-    ({**PREV, "analysis_status": "failed", "attempts": 1}, "v1", "h", True),
-    ({**PREV, "analysis_status": "failed", "attempts": 3}, "v1", "h", False),
-    ({**PREV, "analysis_status": "skipped", "attempts": 0}, "v1", "h", False),
-])
+@pytest.mark.parametrize(
+    "previous,version,digest,expected",
+    [
+        (None, "v1", "h", True),
+        (PREV, "v1", "h", False),
+        (PREV, "v2", "h", True),
+        (PREV, "v1", "other", True),
+        ({**PREV, "analysis_status": "failed", "attempts": 1}, "v1", "h", True),
+        ({**PREV, "analysis_status": "failed", "attempts": 3}, "v1", "h", False),
+        ({**PREV, "analysis_status": "skipped", "attempts": 0}, "v1", "h", False),
+    ],
+)
 def test_each_call_processed_once_per_version(previous, version, digest, expected):
     assert needs_work(previous, version, digest) is expected
 

@@ -5,13 +5,25 @@ import pytest
 from callintel_dagster.lib.dayspan import day_window_utc, local_date_of, local_today
 
 
-@pytest.mark.parametrize("tz,day,start,end", [
-    ("Asia/Kolkata", date(2026, 11, 20), datetime(2026, 11, 19, 18, 30),
-     datetime(2026, 11, 20, 18, 30)),
-    ("America/Los_Angeles", date(2026, 11, 20), datetime(2026, 11, 20, 8), datetime(2026, 11, 21, 8)),
-    # DST starts: a 23-hour local day
-    ("America/Los_Angeles", date(2026, 3, 8), datetime(2026, 3, 8, 8), datetime(2026, 3, 9, 7)),
-])
+@pytest.mark.parametrize(
+    "tz,day,start,end",
+    [
+        (
+            "Asia/Kolkata",
+            date(2026, 11, 20),
+            datetime(2026, 11, 19, 18, 30),
+            datetime(2026, 11, 20, 18, 30),
+        ),
+        (
+            "America/Los_Angeles",
+            date(2026, 11, 20),
+            datetime(2026, 11, 20, 8),
+            datetime(2026, 11, 21, 8),
+        ),
+        # DST starts: a 23-hour local day
+        ("America/Los_Angeles", date(2026, 3, 8), datetime(2026, 3, 8, 8), datetime(2026, 3, 9, 7)),
+    ],
+)
 def test_day_window_in_tenant_timezone(tz, day, start, end):
     assert day_window_utc(day, tz) == (start, end)
 

@@ -6,35 +6,53 @@ from callintel_dagster.lib.daily_summary import DailySummary, offline_daily_summ
 from callintel_dagster.lib.digest_text import kpi_line, render_digest
 
 DAY = date(2025, 3, 3)
-KPIS = {"calls": 12, "connected_calls": 6, "connect_rate": 0.5, "talk_minutes": 43.4,
-        "avg_duration_seconds": 217.0, "analysed_calls": 6, "positive_calls": 3,
-        "neutral_calls": 2, "negative_calls": 1, "avg_quality_score": 71.6, "new_leads": 4,
-        "qualified_leads": 1, "booked": 2}
-SMALL = DailySummary(headline="2 booked from 12 calls; avg quality 72.",
-                     wins=["2 bookings made (Asha, Ravi)"], risks=[],
-                     actions=["Call back 1 follow-up: +919800000003 (Ravi)"])
+KPIS = {
+    "calls": 12,
+    "connected_calls": 6,
+    "connect_rate": 0.5,
+    "talk_minutes": 43.4,
+    "avg_duration_seconds": 217.0,
+    "analysed_calls": 6,
+    "positive_calls": 3,
+    "neutral_calls": 2,
+    "negative_calls": 1,
+    "avg_quality_score": 71.6,
+    "new_leads": 4,
+    "qualified_leads": 1,
+    "booked": 2,
+}
+SMALL = DailySummary(
+    headline="2 booked from 12 calls; avg quality 72.",
+    wins=["2 bookings made (Asha, Ravi)"],
+    risks=[],
+    actions=["Call back 1 follow-up: +919800000003 (Ravi)"],
+)
 
 
 def big(n=8, width=120):
     def bullets(tag):
         return [f"{tag} {i} " + "x" * (width - 10) for i in range(n)]
-    return DailySummary(headline="A long day.", wins=bullets("win"), risks=bullets("risk"),
-                        actions=bullets("act"))
+
+    return DailySummary(
+        headline="A long day.", wins=bullets("win"), risks=bullets("risk"), actions=bullets("act")
+    )
 
 
 def test_small_digest_layout():
-    assert render_digest("Acme Realty", DAY, KPIS, SMALL) == "\n".join([
-        "📊 *Acme Realty · Mon 3 Mar 2025*",
-        "2 booked from 12 calls; avg quality 72.",
-        "",
-        "Calls 12 · Connected 50% · Talk 43 min · Booked 2 · Avg quality 72",
-        "",
-        "*Wins*",
-        "• 2 bookings made (Asha, Ravi)",
-        "",
-        "*Next actions*",
-        "• Call back 1 follow-up: +919800000003 (Ravi)",
-    ])  # the empty Risks section is left out
+    assert render_digest("Acme Realty", DAY, KPIS, SMALL) == "\n".join(
+        [
+            "📊 *Acme Realty · Mon 3 Mar 2025*",
+            "2 booked from 12 calls; avg quality 72.",
+            "",
+            "Calls 12 · Connected 50% · Talk 43 min · Booked 2 · Avg quality 72",
+            "",
+            "*Wins*",
+            "• 2 bookings made (Asha, Ravi)",
+            "",
+            "*Next actions*",
+            "• Call back 1 follow-up: +919800000003 (Ravi)",
+        ]
+    )  # the empty Risks section is left out
 
 
 def test_zero_call_day_renders():
@@ -54,8 +72,10 @@ def test_trimmed_to_limit_on_whole_lines(max_chars):
     assert kept and all(b in every for b in kept)  # no bullet was cut mid-line
     assert text.count("more") == 3  # each section says how many it dropped
     dropped = len(every) - len(kept)
-    assert sum(int(line.split()[1]) for line in text.split("\n")
-               if line.startswith("…and ")) == dropped
+    assert (
+        sum(int(line.split()[1]) for line in text.split("\n") if line.startswith("…and "))
+        == dropped
+    )
 
 
 def test_drops_deepest_bullets_wins_first():

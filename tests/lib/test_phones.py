@@ -3,8 +3,17 @@ import pytest
 from callintel_dagster.lib.phones import is_e164, normalise_phone
 
 
-@pytest.mark.parametrize("raw", ["+91 98123 45678", "098123 45678", "9812345678", "+91-98123-45678",
-                                 "(+91) 9812345678", "0091 98123 45678"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+91 98123 45678",
+        "098123 45678",
+        "9812345678",
+        "+91-98123-45678",
+        "(+91) 9812345678",
+        "0091 98123 45678",
+    ],
+)
 def test_indian_formats_are_one_contact(raw):
     phone = normalise_phone(raw, "IN")
     assert phone.valid and phone.e164 == "+919812345678" and phone.issue is None
@@ -15,18 +24,31 @@ def test_us_number_with_region():
     assert normalise_phone("(415) 555-0100", "US").e164 == "+14155550100"
 
 
-@pytest.mark.parametrize("raw,issue", [
-    ("", "empty"), (None, "empty"), ("call me", "not_a_number"), ("12345", "too_short"),
-    ("+91 00000", "too_short"), ("+91 98123 456789012", "too_long"),
-])
+@pytest.mark.parametrize(
+    "raw,issue",
+    [
+        ("", "empty"),
+        (None, "empty"),
+        ("call me", "not_a_number"),
+        ("12345", "too_short"),
+        ("+91 00000", "too_short"),
+        ("+91 98123 456789012", "too_long"),
+    ],
+)
 def test_invalid_numbers_are_kept_and_flagged(raw, issue):
     phone = normalise_phone(raw, "IN")
     assert not phone.valid and phone.e164 is None and phone.raw == raw
     assert phone.issue == issue
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("+919812345678", True), ("919812345678", False), ("+91 98123 45678", False), ("+1234", False),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("+919812345678", True),
+        ("919812345678", False),
+        ("+91 98123 45678", False),
+        ("+1234", False),
+    ],
+)
 def test_is_e164(value, expected):
     assert is_e164(value) is expected

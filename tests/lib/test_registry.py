@@ -33,19 +33,32 @@ def test_valid_registry_with_defaults(tmp_path):
     assert acme.digest.send_time == time(8, 30)
 
 
-@pytest.mark.parametrize("tenant_yaml,fragments", [
-    ("id: Acme\n    name: A\n    timezone: UTC", ["'Acme'", "field 'id'", "pattern"]),
-    ("id: acme\n    name: A\n    timezone: Asia/Kolkatta",
-     ["'acme'", "field 'timezone'", "unknown IANA timezone"]),
-    ("id: acme\n    name: A\n    timezone: UTC\n    digest: {provider: outbox, recipients: ['98123']}",
-     ["field 'digest.recipients'", "E.164"]),
-    ("id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: bolna}",
-     ["field 'calls'", "bolna"]),
-    ("id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: synthetic, calls_per_day: -1}",
-     ["field 'calls.calls_per_day'", "greater than or equal"]),
-    ("id: acme\n    name: A\n    timezone: UTC\n    api_key: sk-123",
-     ["field 'api_key'", "Extra inputs"]),
-])
+@pytest.mark.parametrize(
+    "tenant_yaml,fragments",
+    [
+        ("id: Acme\n    name: A\n    timezone: UTC", ["'Acme'", "field 'id'", "pattern"]),
+        (
+            "id: acme\n    name: A\n    timezone: Asia/Kolkatta",
+            ["'acme'", "field 'timezone'", "unknown IANA timezone"],
+        ),
+        (
+            "id: acme\n    name: A\n    timezone: UTC\n    digest: {provider: outbox, recipients: ['98123']}",
+            ["field 'digest.recipients'", "E.164"],
+        ),
+        (
+            "id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: bolna}",
+            ["field 'calls'", "bolna"],
+        ),
+        (
+            "id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: synthetic, calls_per_day: -1}",
+            ["field 'calls.calls_per_day'", "greater than or equal"],
+        ),
+        (
+            "id: acme\n    name: A\n    timezone: UTC\n    api_key: sk-123",
+            ["field 'api_key'", "Extra inputs"],
+        ),
+    ],
+)
 def test_errors_name_file_tenant_field_and_reason(tmp_path, tenant_yaml, fragments):
     path = write(tmp_path, f"tenants:\n  - {tenant_yaml}\n")
     with pytest.raises(RegistryError) as err:
@@ -57,12 +70,16 @@ def test_errors_name_file_tenant_field_and_reason(tmp_path, tenant_yaml, fragmen
 
 
 def test_duplicate_ids_rejected(tmp_path):
-    text = "tenants:\n  - {id: acme, name: A, timezone: UTC}\n  - {id: acme, name: B, timezone: UTC}\n"
+    text = (
+        "tenants:\n  - {id: acme, name: A, timezone: UTC}\n  - {id: acme, name: B, timezone: UTC}\n"
+    )
     with pytest.raises(RegistryError, match="duplicate tenant id"):
         load_registry(write(tmp_path, text))
 
 
-@pytest.mark.parametrize("text,reason", [("tenants: 3", "'tenants' list"), (":\n- [", "not valid YAML")])
+@pytest.mark.parametrize(
+    "text,reason", [("tenants: 3", "'tenants' list"), (":\n- [", "not valid YAML")]
+)
 def test_malformed_files(tmp_path, text, reason):
     with pytest.raises(RegistryError, match=reason):
         load_registry(write(tmp_path, text))

@@ -18,7 +18,7 @@ THREE_TURNS = [
 
 def test_keys_match_the_warehouse_columns():
     columns = CALL_SIGNALS.column_names
-    assert list(compute_signals(THREE_TURNS, 25.0)) == columns[columns.index("call_id") + 1:]
+    assert list(compute_signals(THREE_TURNS, 25.0)) == columns[columns.index("call_id") + 1 :]
 
 
 def test_three_turn_call_by_hand():
@@ -46,33 +46,59 @@ def test_interruption_threshold_is_strict(threshold, expected):
 
 
 def test_interruptions_ignore_unknown_speakers_and_same_speaker_overlap():
-    turns = [turn("agent", 0, 10), turn("unknown", 5, 12), turn("agent", 8, 14),
-             turn("customer", 13, 16)]
+    turns = [
+        turn("agent", 0, 10),
+        turn("unknown", 5, 12),
+        turn("agent", 8, 14),
+        turn("customer", 13, 16),
+    ]
     # agent/agent overlap is diarisation noise; customer at 13 vs agent end 14 = 1.0 s -> 1.
     assert compute_signals(turns, None)["interruptions"] == 1
 
 
-@pytest.mark.parametrize(("turns", "agent", "customer"), [
-    # Adjacent agent turns merge (the pause inside counts); a customer turn ends the run.
-    ([turn("agent", 0, 5), turn("agent", 5.5, 12), turn("customer", 12, 14),
-      turn("agent", 14, 15)], 12.0, 2.0),
-    ([turn("customer", 0, 3), turn("customer", 4, 9), turn("agent", 9, 11),
-      turn("customer", 11, 20)], 2.0, 9.0),
-    # An unknown-speaker turn breaks a run too: we cannot say the agent kept the floor.
-    ([turn("agent", 0, 4), turn("unknown", 4, 5), turn("agent", 5, 8)], 4.0, 0.0),
-    ([], 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("turns", "agent", "customer"),
+    [
+        # Adjacent agent turns merge (the pause inside counts); a customer turn ends the run.
+        (
+            [
+                turn("agent", 0, 5),
+                turn("agent", 5.5, 12),
+                turn("customer", 12, 14),
+                turn("agent", 14, 15),
+            ],
+            12.0,
+            2.0,
+        ),
+        (
+            [
+                turn("customer", 0, 3),
+                turn("customer", 4, 9),
+                turn("agent", 9, 11),
+                turn("customer", 11, 20),
+            ],
+            2.0,
+            9.0,
+        ),
+        # An unknown-speaker turn breaks a run too: we cannot say the agent kept the floor.
+        ([turn("agent", 0, 4), turn("unknown", 4, 5), turn("agent", 5, 8)], 4.0, 0.0),
+        ([], 0.0, 0.0),
+    ],
+)
 def test_longest_monologue(turns, agent, customer):
     s = compute_signals(turns, None)
     assert s["longest_monologue_agent_s"] == pytest.approx(agent)
     assert s["longest_monologue_customer_s"] == pytest.approx(customer)
 
 
-@pytest.mark.parametrize(("duration", "non_talk", "share"), [
-    (40.0, 20.0, 0.5),  # speech covers 0..10 and 20..30, the contained turn counts once
-    (None, 10.0, 1 / 3),  # no provider duration: the call ends with the last turn
-    (25.0, 10.0, 1 / 3),  # a provider duration shorter than the turns is overridden
-])
+@pytest.mark.parametrize(
+    ("duration", "non_talk", "share"),
+    [
+        (40.0, 20.0, 0.5),  # speech covers 0..10 and 20..30, the contained turn counts once
+        (None, 10.0, 1 / 3),  # no provider duration: the call ends with the last turn
+        (25.0, 10.0, 1 / 3),  # a provider duration shorter than the turns is overridden
+    ],
+)
 def test_non_talk_counts_overlaps_once(duration, non_talk, share):
     turns = [turn("agent", 0, 10), turn("customer", 5, 8), turn("agent", 20, 30)]
     s = compute_signals(turns, duration)
@@ -81,16 +107,24 @@ def test_non_talk_counts_overlaps_once(duration, non_talk, share):
     assert s["talk_seconds"] == pytest.approx(23.0)  # 10 + 3 + 10, simultaneous speech twice
 
 
-@pytest.mark.parametrize(("duration", "non_talk", "share", "tpm"), [
-    (60.0, 60.0, 1.0, 0.0), (None, 0.0, None, None), (0.0, 0.0, None, None),
-])
+@pytest.mark.parametrize(
+    ("duration", "non_talk", "share", "tpm"),
+    [
+        (60.0, 60.0, 1.0, 0.0),
+        (None, 0.0, None, None),
+        (0.0, 0.0, None, None),
+    ],
+)
 def test_empty_turns(duration, non_talk, share, tpm):
     s = compute_signals([], duration)
     assert s["talk_seconds"] == 0.0 and s["talk_ratio"] is None
     assert s["questions_agent"] == s["questions_customer"] == s["interruptions"] == 0
     assert s["question_rate_agent_per_min"] is None and s["words_per_minute"] is None
     assert (s["non_talk_seconds"], s["non_talk_share"], s["turns_per_minute"]) == (
-        non_talk, share, tpm)
+        non_talk,
+        share,
+        tpm,
+    )
 
 
 def test_only_unknown_speakers_has_talk_but_no_ratio():
@@ -100,8 +134,10 @@ def test_only_unknown_speakers_has_talk_but_no_ratio():
 
 
 def test_untimed_turns_count_questions_and_turns_only():
-    turns = [{"role": "customer", "start_s": None, "end_s": None, "text": "Price?? And EMI?"},
-             turn("agent", 0, 60, "Yes.")]
+    turns = [
+        {"role": "customer", "start_s": None, "end_s": None, "text": "Price?? And EMI?"},
+        turn("agent", 0, 60, "Yes."),
+    ]
     s = compute_signals(turns, 60.0)
     assert s["questions_customer"] == 2  # "??" is one question
     assert s["question_rate_customer_per_min"] is None  # no timed customer speech

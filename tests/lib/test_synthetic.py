@@ -19,17 +19,40 @@ from callintel_dagster.lib.turns import turns_from_text
 IST, LA = "Asia/Kolkata", "America/Los_Angeles"
 DAY = date(2026, 3, 10)
 REGION = {IST: "IN", LA: "US"}
-LEAD_KEYS = {"lead_id", "full_name", "phone_raw", "email", "lead_source", "lead_status",
-             "created_at_utc", "modified_at_utc", "extra"}
-CALL_KEYS = {"call_id", "direction", "agent_name", "phone_raw", "started_at_utc", "ended_at_utc",
-             "duration_seconds", "call_status", "recording_url", "language", "transcript_text",
-             "turns", "scenario", "lead_id_hint"}
+LEAD_KEYS = {
+    "lead_id",
+    "full_name",
+    "phone_raw",
+    "email",
+    "lead_source",
+    "lead_status",
+    "created_at_utc",
+    "modified_at_utc",
+    "extra",
+}
+CALL_KEYS = {
+    "call_id",
+    "direction",
+    "agent_name",
+    "phone_raw",
+    "started_at_utc",
+    "ended_at_utc",
+    "duration_seconds",
+    "call_status",
+    "recording_url",
+    "language",
+    "transcript_text",
+    "turns",
+    "scenario",
+    "lead_id_hint",
+}
 NOT_CONNECTED_STATUS = {"no_answer", "busy", "failed"}
 
 
 def gen(tenant="acme", day=DAY, tz=IST, calls=300, leads=40, seed=0, now=None):
-    return generate_day(tenant, day, tz, calls_per_day=calls, leads_per_day=leads, seed=seed,
-                        now_utc=now)
+    return generate_day(
+        tenant, day, tz, calls_per_day=calls, leads_per_day=leads, seed=seed, now_utc=now
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +67,7 @@ def big_la():
 
 # --- determinism and ids ------------------------------------------------------------------------
 
+
 def test_same_arguments_give_equal_output():
     assert gen() == gen()
     assert gen(calls=50).calls[0]["call_id"] == "acme-C-20260310-00000"
@@ -52,12 +76,22 @@ def test_same_arguments_give_equal_output():
 def test_output_does_not_depend_on_the_process_hash_seed():
     # str hashes are salted per process; the seed must come from hashlib, so two interpreters
     # with different PYTHONHASHSEED values must print the same transcripts.
-    code = ("from datetime import date; from callintel_dagster.lib.synthetic import generate_day;"
-            "d = generate_day('acme', date(2026, 3, 10), 'Asia/Kolkata', calls_per_day=20,"
-            " leads_per_day=5); print([(c['phone_raw'], c['transcript_text']) for c in d.calls],"
-            " [x['full_name'] for x in d.leads])")
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": s}).stdout for s in ("1", "2")}
+    code = (
+        "from datetime import date; from callintel_dagster.lib.synthetic import generate_day;"
+        "d = generate_day('acme', date(2026, 3, 10), 'Asia/Kolkata', calls_per_day=20,"
+        " leads_per_day=5); print([(c['phone_raw'], c['transcript_text']) for c in d.calls],"
+        " [x['full_name'] for x in d.leads])"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": s},
+        ).stdout
+        for s in ("1", "2")
+    }
     assert len(outs) == 1
 
 
@@ -73,8 +107,11 @@ def test_different_seed_tenant_or_day_changes_the_data(change):
 
 
 def test_ids_are_unique_across_tenants_and_days_and_keys_are_complete():
-    days = [gen(tenant=t, day=d, calls=200, leads=30)
-            for t in ("acme", "globex") for d in (DAY, DAY + timedelta(1))]
+    days = [
+        gen(tenant=t, day=d, calls=200, leads=30)
+        for t in ("acme", "globex")
+        for d in (DAY, DAY + timedelta(1))
+    ]
     call_ids = [c["call_id"] for d in days for c in d.calls]
     lead_ids = [x["lead_id"] for d in days for x in d.leads]
     assert len(call_ids) == len(set(call_ids)) == 800
@@ -95,12 +132,16 @@ def test_zero_counts_and_negative_counts():
 
 # --- time ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tz, day, hours", [
-    (IST, date(2026, 3, 8), 24),
-    (LA, date(2026, 3, 10), 24),
-    (LA, date(2026, 3, 8), 23),  # spring forward
-    (LA, date(2026, 11, 1), 25),  # fall back
-])
+
+@pytest.mark.parametrize(
+    "tz, day, hours",
+    [
+        (IST, date(2026, 3, 8), 24),
+        (LA, date(2026, 3, 10), 24),
+        (LA, date(2026, 3, 8), 23),  # spring forward
+        (LA, date(2026, 11, 1), 25),  # fall back
+    ],
+)
 def test_timestamps_fall_inside_the_local_day(tz, day, hours):
     d = gen(day=day, tz=tz, calls=600, leads=60)
     start, end = day_window_utc(day, tz)
@@ -131,7 +172,7 @@ def test_now_cuts_a_prefix_with_identical_records():
     for hour in (0, 6, 11, 15, 20, 24):
         now = start + timedelta(hours=hour)
         cut = gen(calls=400, leads=60, now=now)
-        assert cut.calls == full.calls[:len(cut.calls)]
+        assert cut.calls == full.calls[: len(cut.calls)]
         assert cut.calls == [c for c in full.calls if c["started_at_utc"] <= now]
         assert cut.leads == [x for x in full.leads if x["modified_at_utc"] <= now]
         assert len(cut.calls) >= seen
@@ -145,6 +186,7 @@ def test_now_cuts_a_prefix_with_identical_records():
 
 
 # --- scenarios and conversations ------------------------------------------------------------------
+
 
 def test_scenario_mix_at_500_calls():
     counts = Counter(c["scenario"] for c in gen(calls=500).calls)
@@ -163,9 +205,11 @@ def test_turns_are_well_formed_and_timed_like_speech(fixture, request):
     for c in calls:
         turns = c["turns"]
         assert c["transcript_text"] == "\n".join(
-            f"{t['role'].capitalize()}: {t['text']}" for t in turns)
+            f"{t['role'].capitalize()}: {t['text']}" for t in turns
+        )
         assert [t["text"] for t in turns_from_text(c["transcript_text"])] == [
-            t["text"] for t in turns]
+            t["text"] for t in turns
+        ]
         starts = [t["start_s"] for t in turns]
         assert starts == sorted(starts) and len(set(starts)) == len(starts)
         latest_end = None  # an interruption can end before the turn it interrupted
@@ -232,10 +276,21 @@ def test_conversations_carry_the_signals_the_analysis_looks_for(tenant):
     customer = [t["text"] for c in calls for t in c["turns"] if t["role"] == "customer"]
     assert any(t.endswith("?") for t in customer)  # customers ask questions too
     assert "hazaar" in text or "lakh" in text  # amounts as they are said in Hinglish
-    for needle in ("rs ", "i'm the owner", "ask my manager", "next week",
-                   "send the payment link", "works, book it", "abhi busy hoon, kal call karna",
-                   "too expensive", "already using", "don't have time", "think about it",
-                   "not the decision maker", "don't trust"):
+    for needle in (
+        "rs ",
+        "i'm the owner",
+        "ask my manager",
+        "next week",
+        "send the payment link",
+        "works, book it",
+        "abhi busy hoon, kal call karna",
+        "too expensive",
+        "already using",
+        "don't have time",
+        "think about it",
+        "not the decision maker",
+        "don't trust",
+    ):
         assert needle in text, needle
     languages = Counter(c["language"] for c in calls)
     assert languages["hi-en"] > 200 and languages["en"] > 200
@@ -245,13 +300,18 @@ def test_conversations_carry_the_signals_the_analysis_looks_for(tenant):
 
 
 def test_agents_are_a_few_stable_names_per_tenant():
-    a = {c["agent_name"] for s in (0, 1) for d in (DAY, DAY + timedelta(1))
-         for c in gen(calls=200, seed=s, day=d).calls}
+    a = {
+        c["agent_name"]
+        for s in (0, 1)
+        for d in (DAY, DAY + timedelta(1))
+        for c in gen(calls=200, seed=s, day=d).calls
+    }
     assert 3 <= len(a) <= 5
     assert {c["agent_name"] for c in gen(calls=200).calls} == a
 
 
 # --- phones and lead matching ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("tz", [IST, LA])
 def test_phone_numbers_are_valid_except_the_deliberately_broken_ones(tz):
@@ -292,30 +352,41 @@ def test_callers_match_leads_only_after_normalisation(tz):
             earlier_days += 1
             assert DAY - timedelta(days=30) <= lead_day < DAY
             if lead_day not in earlier:
-                earlier[lead_day] = {x["lead_id"]: x for x in gen(
-                    tz=tz, day=lead_day, calls=0, leads=80).leads}
+                earlier[lead_day] = {
+                    x["lead_id"]: x for x in gen(tz=tz, day=lead_day, calls=0, leads=80).leads
+                }
             leads.update(earlier[lead_day])
         lead = leads[c["lead_id_hint"]]
         assert c["phone_raw"] != lead["phone_raw"]  # written differently...
-        assert normalise_phone(c["phone_raw"], region).e164 == normalise_phone(
-            lead["phone_raw"], region).e164 is not None  # ...but the same number
+        assert (
+            normalise_phone(c["phone_raw"], region).e164
+            == normalise_phone(lead["phone_raw"], region).e164
+            is not None
+        )  # ...but the same number
     assert today > earlier_days > 0
     # Callers without a hint do not accidentally share a number with one of the day's leads.
     lead_numbers = {normalise_phone(x["phone_raw"], region).e164 for x in d.leads} - {None}
-    strangers = [normalise_phone(c["phone_raw"], region).e164 for c in d.calls
-                 if not c["lead_id_hint"]]
+    strangers = [
+        normalise_phone(c["phone_raw"], region).e164 for c in d.calls if not c["lead_id_hint"]
+    ]
     assert not lead_numbers & set(strangers)
 
 
 def test_leads_look_like_crm_rows():
     leads = gen(calls=0, leads=300).leads
-    assert {x["lead_source"] for x in leads} == {"website", "referral", "ads", "walk_in",
-                                                 "voice_agent"}
+    assert {x["lead_source"] for x in leads} == {
+        "website",
+        "referral",
+        "ads",
+        "walk_in",
+        "voice_agent",
+    }
     assert {"new", "contacted", "qualified"} <= {x["lead_status"] for x in leads}
     assert all(re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", x["full_name"]) for x in leads)
     emails = [x["email"] for x in leads if x["email"]]
-    assert 0.8 < len(emails) / len(leads) < 1 and all(re.fullmatch(r"[^@\s]+@[\w.]+", e)
-                                                      for e in emails)
+    assert 0.8 < len(emails) / len(leads) < 1 and all(
+        re.fullmatch(r"[^@\s]+@[\w.]+", e) for e in emails
+    )
     assert all({"city", "budget"} <= set(x["extra"]) and x["extra"]["budget"] > 0 for x in leads)
     created = [x["created_at_utc"] for x in leads]
     assert created == sorted(created)  # lead numbers follow creation time

@@ -15,7 +15,9 @@ from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 
 def test_registry_sensor_adds_tenants_and_never_deletes(defs, instance):
     instance.add_dynamic_partitions(tenants_partitions.name, ["old_tenant"])
-    ctx = dg.build_sensor_context(instance=instance, resources={"registry": defs.resources["registry"]})
+    ctx = dg.build_sensor_context(
+        instance=instance, resources={"registry": defs.resources["registry"]}
+    )
     result = tenant_registry_sensor(ctx)
     [request] = result.dynamic_partitions_requests
     assert sorted(request.partition_keys) == ["acme", "globex"]
@@ -27,8 +29,11 @@ def test_registry_sensor_adds_tenants_and_never_deletes(defs, instance):
 def test_sync_schedule_is_one_run_for_all_tenants(defs, instance):
     register_tenants(instance)
     # 20:00 UTC: already the 21st in India, still the 20th in Los Angeles
-    ctx = dg.build_schedule_context(instance=instance, resources={"registry": defs.resources["registry"]},
-                                    scheduled_execution_time=datetime(2026, 11, 20, 20, 0, tzinfo=UTC))
+    ctx = dg.build_schedule_context(
+        instance=instance,
+        resources={"registry": defs.resources["registry"]},
+        scheduled_execution_time=datetime(2026, 11, 20, 20, 0, tzinfo=UTC),
+    )
     request = sync_schedule(ctx)
     assert isinstance(request, dg.RunRequest)
     assert request.tags["dagster/asset_partition_range_start"] == "2026-11-20|acme"
@@ -42,9 +47,13 @@ def test_sync_range_runs_in_one_run_and_skips_days_not_begun(defs, instance):
     from callintel_dagster.lib.dayspan import local_today
 
     days = sorted({local_today("Asia/Kolkata", today), local_today("America/Los_Angeles", today)})
-    result = defs.resolve_job_def("sync_job").execute_in_process(instance=instance, tags={
-        "dagster/asset_partition_range_start": f"{days[0]}|acme",
-        "dagster/asset_partition_range_end": f"{days[-1]}|globex"})
+    result = defs.resolve_job_def("sync_job").execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": f"{days[0]}|acme",
+            "dagster/asset_partition_range_end": f"{days[-1]}|globex",
+        },
+    )
     assert result.success
     warehouse = resolved_resource(defs, "warehouse")
     logged = warehouse.query("SELECT DISTINCT tenant_id, partition_date FROM raw.sync_log")
@@ -54,26 +63,35 @@ def test_sync_range_runs_in_one_run_and_skips_days_not_begun(defs, instance):
     assert len(instance.get_runs()) == 1
 
 
-@pytest.mark.parametrize("send,tz,tick,expected", [
-    (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 3, 0, tzinfo=UTC), True),   # 08:30 IST
-    (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 3, 15, tzinfo=UTC), False),
-    (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 2, 45, tzinfo=UTC), False),
-    (time(7, 0), "America/Los_Angeles", datetime(2026, 11, 21, 15, 0, tzinfo=UTC), True),
-    (time(7, 5), "America/Los_Angeles", datetime(2026, 11, 21, 15, 15, tzinfo=UTC), True),
-])
+@pytest.mark.parametrize(
+    "send,tz,tick,expected",
+    [
+        (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 3, 0, tzinfo=UTC), True),  # 08:30 IST
+        (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 3, 15, tzinfo=UTC), False),
+        (time(8, 30), "Asia/Kolkata", datetime(2026, 11, 21, 2, 45, tzinfo=UTC), False),
+        (time(7, 0), "America/Los_Angeles", datetime(2026, 11, 21, 15, 0, tzinfo=UTC), True),
+        (time(7, 5), "America/Los_Angeles", datetime(2026, 11, 21, 15, 15, tzinfo=UTC), True),
+    ],
+)
 def test_send_time_falls_in_exactly_one_tick(send, tz, tick, expected):
     assert send_time_in_tick(send, tz, tick) is expected
 
 
 def test_digest_schedule_requests_yesterday_for_the_tenant_due(defs, instance):
     register_tenants(instance)
-    ctx = dg.build_schedule_context(instance=instance, resources={"registry": defs.resources["registry"]},
-                                    scheduled_execution_time=datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
+    ctx = dg.build_schedule_context(
+        instance=instance,
+        resources={"registry": defs.resources["registry"]},
+        scheduled_execution_time=datetime(2026, 11, 21, 3, 0, tzinfo=UTC),
+    )
     [request] = digest_schedule(ctx)
     assert request.partition_key == "2026-11-20|acme"
     assert request.run_key == "digest:acme:2026-11-20"
-    later = dg.build_schedule_context(instance=instance, resources={"registry": defs.resources["registry"]},
-                                      scheduled_execution_time=datetime(2026, 11, 21, 3, 15, tzinfo=UTC))
+    later = dg.build_schedule_context(
+        instance=instance,
+        resources={"registry": defs.resources["registry"]},
+        scheduled_execution_time=datetime(2026, 11, 21, 3, 15, tzinfo=UTC),
+    )
     assert isinstance(digest_schedule(later), dg.SkipReason)
 
 
@@ -84,10 +102,12 @@ def test_new_calls_sensor_requests_once_and_repeat_tick_does_nothing(defs, insta
     first = new_calls_sensor(ctx)
     [request] = first.run_requests
     assert request.partition_key == "2026-11-18|acme"
-    repeat = new_calls_sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                                      cursor=first.cursor))
+    repeat = new_calls_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
+    )
     assert not repeat.run_requests
     run_job(defs, instance, job="processing_job")
-    done = new_calls_sensor(dg.build_sensor_context(instance=instance, resources=resources,
-                                                    cursor=first.cursor))
+    done = new_calls_sensor(
+        dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
+    )
     assert not done.run_requests and done.cursor == "{}"

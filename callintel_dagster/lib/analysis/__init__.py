@@ -11,7 +11,17 @@ from .offline import (
 from .schema import Bant, CallAnalysis, Quality, QualityItem, Sentiment
 
 __all__ = [
-    "DEFAULT_CHECKLIST", "MIN_TRANSCRIPT_CHARS", "OFFLINE_AGENT_VERSION", "OFFLINE_MODEL", "Bant",
-    "CallAnalysis", "ChecklistItem", "Quality", "QualityItem", "Sentiment", "analyse_offline",
-    "run_guardrails", "score_checklist",
+    "DEFAULT_CHECKLIST",
+    "MIN_TRANSCRIPT_CHARS",
+    "OFFLINE_AGENT_VERSION",
+    "OFFLINE_MODEL",
+    "Bant",
+    "CallAnalysis",
+    "ChecklistItem",
+    "Quality",
+    "QualityItem",
+    "Sentiment",
+    "analyse_offline",
+    "run_guardrails",
+    "score_checklist",
 ]

@@ -38,52 +38,93 @@ class ChecklistItem(BaseModel):
 _ALL_OBJECTIONS = [p for ps in OBJECTION_PATTERNS.values() for p in ps]
 
 DEFAULT_CHECKLIST: tuple[ChecklistItem, ...] = (
-    ChecklistItem(item="Greets the customer", weight=1.0, patterns=[
-        r"\b(?:hello|hi|hey|good (?:morning|afternoon|evening)|namaste|namaskar)\b",
-    ]),
-    ChecklistItem(item="Introduces self and company", weight=1.5, patterns=[
-        r"\bmy name is\b", r"\bmera naam\b", r"\bthis is \w+(?: \w+)? from\b",
-        r"\b(?:calling|speaking) (?:from|on behalf of)\b",
-        r"\b(?:bol|baat kar) (?:raha|rahi) (?:hoon|hu|hun)\b.*\bse\b",
-        r"\bse (?:bol|baat kar) (?:raha|rahi) (?:hoon|hu|hun)\b",
-    ]),
-    ChecklistItem(item="Confirms the customer's name", weight=1.0, patterns=[
-        r"\b(?:am i|i am|i'm) (?:speaking|talking) (?:to|with)\b",
-        r"\bis this (?:mr\.? |mrs\.? |ms\.? )?(?!ok\b|okay\b|fine\b|right\b|correct\b|good\b)\w+"
-        r"(?: ji)?\s*\?", r"\bkya (?:main|mai|meri baat) \w+(?: ji)? se\b",
-        r"\b(?:aap|ap) \w+ ji (?:hain|hai|bol rahe)\b", r"\bconfirm (?:your|the) name\b",
-    ]),
-    ChecklistItem(item="Asks discovery questions", weight=2.0, patterns=[
-        r"\b(?:what|which|how many|how much|when|why|where)\b[^?]*\?",
-        r"\b(?:kaun|kaunsa|kaunsi|kitna|kitne|kitni|kab|kyun|kahan)\b[^?]*\?",
-        r"\b(?:can|could) you (?:tell|share)\b", r"\b(?:bataiye|batayiye|bata sakte)\b",
-    ]),
-    ChecklistItem(item="Presents the offer or price", weight=2.0, patterns=[
-        r"(?:₹|\$|\brs\.?|\binr)\s?\d", r"\b\d[\d,.]*\s?(?:k|lakh|lac|crore|hazaar|hazar|thousand"
-        r"|rupees|rupaye)\b", r"\b(?:price|pricing|cost|plan|package|offer|discount|emi|fees?)\b",
-    ]),
-    ChecklistItem(item="Handles the objection", weight=1.5, applies_if_customer=_ALL_OBJECTIONS,
-                  patterns=[
-        r"\b(?:i understand|i hear you|fair point|good question|valid (?:point|concern))\b",
-        r"\bsamajh (?:sakta|sakti) (?:hoon|hu|hun)\b", r"\b(?:koi baat nahi|no worries)\b",
-        r"\b(?:save|saving|value|worth|roi|return|emi|discount|trial|guarantee|refund)\b",
-    ]),
-    ChecklistItem(item="Proposes a next step or booking", weight=2.0, patterns=[
-        r"\b(?:book|booked|schedule|slot|appointment|demo|site visit|meeting)\b",
-        r"\b(?:call you|follow up|follow-up)\b",
-        r"\bsend (?:you )?(?:the )?(?:details|brochure|quote|link)",
-        r"\b(?:book kar|bhej (?:deta|deti|dunga|dungi|raha|rahi)|milte hain)\b",
-        r"\b(?:call|phone) (?:karoon|karu|karun|karunga|karungi|kar doon|kar dunga|kar dungi)\b",
-    ]),
-    ChecklistItem(item="Closes politely", weight=1.0, patterns=[
-        r"\b(?:thank you|thanks|thank u|dhanyavaad|dhanyawad|shukriya|have a (?:nice|good|great)"
-        r" day|bye)\b",
-    ]),
+    ChecklistItem(
+        item="Greets the customer",
+        weight=1.0,
+        patterns=[
+            r"\b(?:hello|hi|hey|good (?:morning|afternoon|evening)|namaste|namaskar)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Introduces self and company",
+        weight=1.5,
+        patterns=[
+            r"\bmy name is\b",
+            r"\bmera naam\b",
+            r"\bthis is \w+(?: \w+)? from\b",
+            r"\b(?:calling|speaking) (?:from|on behalf of)\b",
+            r"\b(?:bol|baat kar) (?:raha|rahi) (?:hoon|hu|hun)\b.*\bse\b",
+            r"\bse (?:bol|baat kar) (?:raha|rahi) (?:hoon|hu|hun)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Confirms the customer's name",
+        weight=1.0,
+        patterns=[
+            r"\b(?:am i|i am|i'm) (?:speaking|talking) (?:to|with)\b",
+            r"\bis this (?:mr\.? |mrs\.? |ms\.? )?(?!ok\b|okay\b|fine\b|right\b|correct\b|good\b)\w+"
+            r"(?: ji)?\s*\?",
+            r"\bkya (?:main|mai|meri baat) \w+(?: ji)? se\b",
+            r"\b(?:aap|ap) \w+ ji (?:hain|hai|bol rahe)\b",
+            r"\bconfirm (?:your|the) name\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Asks discovery questions",
+        weight=2.0,
+        patterns=[
+            r"\b(?:what|which|how many|how much|when|why|where)\b[^?]*\?",
+            r"\b(?:kaun|kaunsa|kaunsi|kitna|kitne|kitni|kab|kyun|kahan)\b[^?]*\?",
+            r"\b(?:can|could) you (?:tell|share)\b",
+            r"\b(?:bataiye|batayiye|bata sakte)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Presents the offer or price",
+        weight=2.0,
+        patterns=[
+            r"(?:₹|\$|\brs\.?|\binr)\s?\d",
+            r"\b\d[\d,.]*\s?(?:k|lakh|lac|crore|hazaar|hazar|thousand"
+            r"|rupees|rupaye)\b",
+            r"\b(?:price|pricing|cost|plan|package|offer|discount|emi|fees?)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Handles the objection",
+        weight=1.5,
+        applies_if_customer=_ALL_OBJECTIONS,
+        patterns=[
+            r"\b(?:i understand|i hear you|fair point|good question|valid (?:point|concern))\b",
+            r"\bsamajh (?:sakta|sakti) (?:hoon|hu|hun)\b",
+            r"\b(?:koi baat nahi|no worries)\b",
+            r"\b(?:save|saving|value|worth|roi|return|emi|discount|trial|guarantee|refund)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Proposes a next step or booking",
+        weight=2.0,
+        patterns=[
+            r"\b(?:book|booked|schedule|slot|appointment|demo|site visit|meeting)\b",
+            r"\b(?:call you|follow up|follow-up)\b",
+            r"\bsend (?:you )?(?:the )?(?:details|brochure|quote|link)",
+            r"\b(?:book kar|bhej (?:deta|deti|dunga|dungi|raha|rahi)|milte hain)\b",
+            r"\b(?:call|phone) (?:karoon|karu|karun|karunga|karungi|kar doon|kar dunga|kar dungi)\b",
+        ],
+    ),
+    ChecklistItem(
+        item="Closes politely",
+        weight=1.0,
+        patterns=[
+            r"\b(?:thank you|thanks|thank u|dhanyavaad|dhanyawad|shukriya|have a (?:nice|good|great)"
+            r" day|bye)\b",
+        ],
+    ),
 )
 
 
-def score_checklist(turns: Sequence[dict[str, Any]],
-                    checklist: Sequence[ChecklistItem] = DEFAULT_CHECKLIST) -> Quality:
+def score_checklist(
+    turns: Sequence[dict[str, Any]], checklist: Sequence[ChecklistItem] = DEFAULT_CHECKLIST
+) -> Quality:
     """Score agent behaviour; items whose customer gate does not match are left out."""
     agent = [t.get("text") or "" for t in turns if t.get("role") == "agent"]
     if not agent:

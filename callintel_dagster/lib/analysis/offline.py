@@ -48,10 +48,15 @@ SENTIMENT_THRESHOLD = 0.05
 SUMMARY_MAX_CHARS = 240
 
 _OUTCOME_PHRASE = {
-    "purchased": "Purchase made", "booked": "Booking confirmed", "callback": "Callback requested",
-    "qualified": "Qualified lead", "unqualified": "Lead not yet qualified",
-    "not_interested": "Customer not interested", "support": "Support call",
-    "wrong_number": "Wrong number", "unknown": "Unclear outcome",
+    "purchased": "Purchase made",
+    "booked": "Booking confirmed",
+    "callback": "Callback requested",
+    "qualified": "Qualified lead",
+    "unqualified": "Lead not yet qualified",
+    "not_interested": "Customer not interested",
+    "support": "Support call",
+    "wrong_number": "Wrong number",
+    "unknown": "Unclear outcome",
 }
 
 
@@ -84,8 +89,13 @@ def _sentiment(customer: list[str], everyone: list[str]) -> Sentiment:
     texts = customer or everyone
     scores = [_analyzer().polarity_scores(t)["compound"] for t in texts]
     score = round(sum(scores) / len(scores), 4) if scores else 0.0
-    label = ("positive" if score >= SENTIMENT_THRESHOLD
-             else "negative" if score <= -SENTIMENT_THRESHOLD else "neutral")
+    label = (
+        "positive"
+        if score >= SENTIMENT_THRESHOLD
+        else "negative"
+        if score <= -SENTIMENT_THRESHOLD
+        else "neutral"
+    )
     return Sentiment(label=label, score=score)
 
 
@@ -122,9 +132,15 @@ def _objections(customer: list[str]) -> list[str]:
     return out
 
 
-def _outcome(customer: list[str], everyone: list[str], bant: Bant, objections: list[str],
-             sentiment: Sentiment) -> tuple[str, str]:
+def _outcome(
+    customer: list[str],
+    everyone: list[str],
+    bant: Bant,
+    objections: list[str],
+    sentiment: Sentiment,
+) -> tuple[str, str]:
     """(contact_tag, lead_status); first matching rule wins, strongest evidence first."""
+
     def hit(key: str, texts: list[str]) -> bool:
         return any(find(OUTCOME_PATTERNS[key], t) for t in texts)
 
@@ -153,10 +169,15 @@ def _outcome(customer: list[str], everyone: list[str], bant: Bant, objections: l
 
 # A sentence is informative when it carries BANT, objection, outcome or offer/next-step content.
 _INFORMATIVE = [
-    *BANT_PATTERNS.values(), *OBJECTION_PATTERNS.values(), *OUTCOME_PATTERNS.values(),
+    *BANT_PATTERNS.values(),
+    *OBJECTION_PATTERNS.values(),
+    *OUTCOME_PATTERNS.values(),
     PURCHASE_DONE,
-    *(ci.patterns for ci in DEFAULT_CHECKLIST
-      if ci.item in {"Presents the offer or price", "Proposes a next step or booking"}),
+    *(
+        ci.patterns
+        for ci in DEFAULT_CHECKLIST
+        if ci.item in {"Presents the offer or price", "Proposes a next step or booking"}
+    ),
 ]
 
 
@@ -171,13 +192,15 @@ def _best_sentence(texts: list[str]) -> str | None:
     return best
 
 
-def _summary(customer: list[str], agent: list[str], lead_status: str,
-             objections: list[str]) -> str:
+def _summary(customer: list[str], agent: list[str], lead_status: str, objections: list[str]) -> str:
     head = _OUTCOME_PHRASE[lead_status]
     if objections:
         head += f" (objections: {', '.join(objections)})"
-    quotes = [(who, s) for who, s in (("customer", _best_sentence(customer)),
-                                      ("agent", _best_sentence(agent))) if s]
+    quotes = [
+        (who, s)
+        for who, s in (("customer", _best_sentence(customer)), ("agent", _best_sentence(agent)))
+        if s
+    ]
     room = SUMMARY_MAX_CHARS - len(head) - 1 - sum(len(f'; {w} said ""') for w, _ in quotes)
     parts = [head]
     for i, (who, sentence) in enumerate(quotes):
@@ -188,8 +211,9 @@ def _summary(customer: list[str], agent: list[str], lead_status: str,
     return ("; ".join(parts))[: SUMMARY_MAX_CHARS - 1] + "."  # slice is a no-op safety net
 
 
-def analyse_offline(turns: Sequence[dict[str, Any]],
-                    checklist: Sequence[ChecklistItem] = DEFAULT_CHECKLIST) -> CallAnalysis:
+def analyse_offline(
+    turns: Sequence[dict[str, Any]], checklist: Sequence[ChecklistItem] = DEFAULT_CHECKLIST
+) -> CallAnalysis:
     """Analyse one call's turns with rules only. Run `run_guardrails` first to skip junk."""
     everyone = [t.get("text") or "" for t in turns if t.get("text")]
     # Without diarisation nothing is labelled customer: read the unlabelled turns instead.

@@ -14,8 +14,15 @@ Objection = Literal[
 ]
 ContactTag = Literal["purchased", "interested", "follow_up", "not_interested"]
 LeadStatus = Literal[
-    "booked", "purchased", "callback", "qualified", "unqualified", "not_interested", "support",
-    "wrong_number", "unknown",
+    "booked",
+    "purchased",
+    "callback",
+    "qualified",
+    "unqualified",
+    "not_interested",
+    "support",
+    "wrong_number",
+    "unknown",
 ]
 BANT_ITEMS = ("budget", "authority", "need", "timeline")
 

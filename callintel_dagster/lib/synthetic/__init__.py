@@ -34,8 +34,16 @@ class SyntheticDay:
     calls: list[dict]
 
 
-def generate_day(tenant_id: str, day: date, tz: str, *, calls_per_day: int, leads_per_day: int,
-                 seed: int = 0, now_utc: datetime | None = None) -> SyntheticDay:
+def generate_day(
+    tenant_id: str,
+    day: date,
+    tz: str,
+    *,
+    calls_per_day: int,
+    leads_per_day: int,
+    seed: int = 0,
+    now_utc: datetime | None = None,
+) -> SyntheticDay:
     """Leads and calls of `tenant_id`'s local `day` in IANA zone `tz`.
 
     With `now_utc` (naive UTC, or aware), only records that exist by then: calls that started at
@@ -50,8 +58,9 @@ def generate_day(tenant_id: str, day: date, tz: str, *, calls_per_day: int, lead
     ten = tenant_profile(tenant_id, market_for(tz))
     h8, h9, h20, h22 = (_since_midnight(day, tz, start, h) for h in (8, 9, 20, 22))
     leads = make_leads(tenant_id, day, seed, ten, start, day_len, leads_per_day, h8, h22)
-    calls = make_calls(tenant_id, day, seed, ten, start, day_len, calls_per_day, leads_per_day,
-                       h9, h20)
+    calls = make_calls(
+        tenant_id, day, seed, ten, start, day_len, calls_per_day, leads_per_day, h9, h20
+    )
     if now_utc is not None:
         cut = now_utc.astimezone(UTC).replace(tzinfo=None) if now_utc.tzinfo else now_utc
         leads = [x for x in leads if x["modified_at_utc"] <= cut]

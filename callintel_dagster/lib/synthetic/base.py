@@ -72,8 +72,7 @@ def random_person(rng: random.Random, ten: Tenant) -> Person:
     return Person(name, country, number, phones.pick_style(rng, country, ten.market))
 
 
-def offset_in_day(rng: random.Random, lo: float, hi: float, day_len: float,
-                  inside: float) -> float:
+def offset_in_day(rng: random.Random, lo: float, hi: float, day_len: float, inside: float) -> float:
     """Seconds into the day: `inside` share within [lo, hi), the rest spread over the whole day."""
     if rng.random() < inside:
         return rng.uniform(lo, hi)

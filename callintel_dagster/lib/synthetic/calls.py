@@ -20,22 +20,43 @@ from callintel_dagster.lib.synthetic.dialogue import conversation, timed_turns
 from callintel_dagster.lib.synthetic.leads import lead_person
 
 SCENARIO_WEIGHTS = {
-    "booked_meeting": 15, "pricing_objection": 15, "callback_later": 15, "not_interested": 12,
-    "purchased": 8, "support_issue": 12, "wrong_number": 5, "voicemail": 8, "no_answer": 10,
+    "booked_meeting": 15,
+    "pricing_objection": 15,
+    "callback_later": 15,
+    "not_interested": 12,
+    "purchased": 8,
+    "support_issue": 12,
+    "wrong_number": 5,
+    "voicemail": 8,
+    "no_answer": 10,
 }
 SCENARIOS = tuple(SCENARIO_WEIGHTS)
 _WEIGHTS = list(SCENARIO_WEIGHTS.values())
 # Customers ring support; sales calls are mostly the voice agent dialling out.
-_INBOUND_P = {"support_issue": 0.75, "booked_meeting": 0.15, "pricing_objection": 0.15,
-              "purchased": 0.2}
+_INBOUND_P = {
+    "support_issue": 0.75,
+    "booked_meeting": 0.15,
+    "pricing_objection": 0.15,
+    "purchased": 0.2,
+}
 _MATCH_P = 0.40  # callers whose number belongs to a lead
 _LOOKBACK_DAYS = 30  # ...of this day (70%) or of up to this many days earlier
 _SLOT_DAYS = ("tomorrow", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _SLOT_TIMES = ("10:30 am", "11 am", "12 pm", "3 pm", "3:30 pm", "4 pm", "5 pm", "6 pm")
 
 
-def make_calls(tenant_id: str, day: date, seed: int, ten: Tenant, start: datetime,
-               day_len: float, count: int, leads_per_day: int, lo: float, hi: float) -> list[dict]:
+def make_calls(
+    tenant_id: str,
+    day: date,
+    seed: int,
+    ten: Tenant,
+    start: datetime,
+    day_len: float,
+    count: int,
+    leads_per_day: int,
+    lo: float,
+    hi: float,
+) -> list[dict]:
     """`count` calls, 85% within local business hours [lo, hi) seconds, numbered by start."""
     rng = random.Random(stable_seed(tenant_id, day, seed, "calls"))
     drafts = []
@@ -50,18 +71,21 @@ def make_calls(tenant_id: str, day: date, seed: int, ten: Tenant, start: datetim
     calls = []
     for n, (off, _, draft, hint) in enumerate(drafts):
         started = start + timedelta(seconds=off)
-        calls.append({
-            "call_id": call_id(tenant_id, day, n),
-            **draft,
-            "started_at_utc": started,
-            "ended_at_utc": started + timedelta(seconds=draft["duration_seconds"]),
-            "lead_id_hint": hint,
-        })
+        calls.append(
+            {
+                "call_id": call_id(tenant_id, day, n),
+                **draft,
+                "started_at_utc": started,
+                "ended_at_utc": started + timedelta(seconds=draft["duration_seconds"]),
+                "lead_id_hint": hint,
+            }
+        )
     return calls
 
 
-def _caller(rng: random.Random, tenant_id: str, day: date, seed: int, ten: Tenant,
-            leads_per_day: int) -> tuple[Person, str | None]:
+def _caller(
+    rng: random.Random, tenant_id: str, day: date, seed: int, ten: Tenant, leads_per_day: int
+) -> tuple[Person, str | None]:
     """Who is on the line: often a known lead, written in another style than the CRM has it."""
     if leads_per_day and rng.random() < _MATCH_P:
         back = 0 if rng.random() < 0.7 else rng.randint(1, _LOOKBACK_DAYS)
@@ -74,8 +98,9 @@ def _caller(rng: random.Random, tenant_id: str, day: date, seed: int, ten: Tenan
     return random_person(rng, ten), None
 
 
-def _call(rng: random.Random, scenario: str, ten: Tenant, person: Person,
-          local_hour: float) -> dict:
+def _call(
+    rng: random.Random, scenario: str, ten: Tenant, person: Person, local_hour: float
+) -> dict:
     inbound = rng.random() < _INBOUND_P.get(scenario, 0.0)
     hinglish = person.country == "IN" and rng.random() < (0.5 if ten.market == "IN" else 0.2)
     fill = _fillers(rng, ten, person, local_hour)
@@ -113,17 +138,25 @@ def _fillers(rng: random.Random, ten: Tenant, person: Person, local_hour: float)
     budget = round_money(price * rng.uniform(0.4, 1.2))
     k, j = rng.randrange(len(v.needs_en)), rng.randrange(len(v.issues_en))
     return {
-        "first": person.name.split(" ", 1)[0], "agent": rng.choice(ten.agents),
-        "company": ten.company, "product": v.product, "plan": v.plans[plan],
+        "first": person.name.split(" ", 1)[0],
+        "agent": rng.choice(ten.agents),
+        "company": ten.company,
+        "product": v.product,
+        "plan": v.plans[plan],
         "price": inr(price) if india else f"${price:,}",
         "price_hi": inr_spoken(price) if india else f"${price:,}",
         "budget": inr(budget) if india else f"${budget:,}",
         "budget_hi": inr_spoken(budget) if india else f"${budget:,}",
-        "need": v.needs_en[k], "need_hi": v.needs_hi[k],
-        "issue": v.issues_en[j], "issue_hi": v.issues_hi[j],
-        "competitor": rng.choice(v.competitors), "discount": str(rng.choice((10, 15, 20))),
-        "slot_day": rng.choice(_SLOT_DAYS), "slot_time": rng.choice(_SLOT_TIMES),
-        "ticket": f"TK{rng.randrange(10_000, 100_000)}", "hours": str(rng.choice((4, 24, 48))),
+        "need": v.needs_en[k],
+        "need_hi": v.needs_hi[k],
+        "issue": v.issues_en[j],
+        "issue_hi": v.issues_hi[j],
+        "competitor": rng.choice(v.competitors),
+        "discount": str(rng.choice((10, 15, 20))),
+        "slot_day": rng.choice(_SLOT_DAYS),
+        "slot_time": rng.choice(_SLOT_TIMES),
+        "ticket": f"TK{rng.randrange(10_000, 100_000)}",
+        "hours": str(rng.choice((4, 24, 48))),
         # Indian customers pay in EMIs and live on WhatsApp; US customers do neither.
         "emi": "EMI" if india else "monthly installments",
         "chat": "WhatsApp" if india else "text",

@@ -6,13 +6,26 @@ from callintel_dagster.lib.synthetic import lines as L
 
 MAX_TURNS = 16
 # Scenarios where the agent reached a person, i.e. a two-sided transcript exists.
-CONNECTED = frozenset({"booked_meeting", "pricing_objection", "callback_later", "not_interested",
-                       "purchased", "support_issue", "wrong_number"})
+CONNECTED = frozenset(
+    {
+        "booked_meeting",
+        "pricing_objection",
+        "callback_later",
+        "not_interested",
+        "purchased",
+        "support_issue",
+        "wrong_number",
+    }
+)
 _BANT = ((L.NEED_Q, L.NEED_A), (L.BUDGET_Q, L.BUDGET_A), (L.AUTH_Q, None), (L.TIME_Q, L.TIME_A))
 # How keen the customer is drives how many qualifying questions they sit through and whether they
 # own the decision: buyers answer more and mostly decide themselves.
-_DISCOVERY = {"booked_meeting": (1, 4, 0.85), "purchased": (1, 4, 0.9),
-              "pricing_objection": (0, 4, 0.5), "callback_later": (0, 2, 0.5)}
+_DISCOVERY = {
+    "booked_meeting": (1, 4, 0.85),
+    "purchased": (1, 4, 0.9),
+    "pricing_objection": (0, 4, 0.5),
+    "callback_later": (0, 2, 0.5),
+}
 # Calls that already ended on a thank-you only get the customer's "bye", if anything.
 _SHORT_GOODBYE = frozenset({"callback_later", "not_interested"})
 
@@ -33,8 +46,9 @@ class _Speaker:
         return role, self.rng.choice(variants).format_map(self.fill)
 
 
-def conversation(rng: random.Random, scenario: str, fill: dict[str, str], hinglish: bool,
-                 inbound: bool) -> list[Line]:
+def conversation(
+    rng: random.Random, scenario: str, fill: dict[str, str], hinglish: bool, inbound: bool
+) -> list[Line]:
     """The lines of a connected call (4..16 turns) or of a voicemail (agent only)."""
     s = _Speaker(rng, fill, hinglish)
     if scenario == "voicemail":
@@ -43,13 +57,22 @@ def conversation(rng: random.Random, scenario: str, fill: dict[str, str], hingli
         msg = [s.say("agent", L.VM_MESSAGE)]
         return [s.say("agent", L.VM_SHORT), *msg] if rng.random() < 0.4 else msg
     if scenario == "wrong_number":
-        out = [s.say("agent", L.OPEN_OUT), s.say("customer", L.WHO), s.say("agent", L.IS_IT),
-               s.say("customer", L.NOT_IT), s.say("agent", L.SORRY)]
+        out = [
+            s.say("agent", L.OPEN_OUT),
+            s.say("customer", L.WHO),
+            s.say("agent", L.IS_IT),
+            s.say("customer", L.NOT_IT),
+            s.say("agent", L.SORRY),
+        ]
         return out + [s.say("customer", L.CLOSE_CUST)] if rng.random() < 0.4 else out
     if scenario == "support_issue":
-        head = ([s.say("agent", L.OPEN_IN)] if inbound else [s.say("agent", L.SUPPORT_OUT)])
-        core = [s.say("customer", L.ISSUE), s.say("agent", L.TICKET_Q),
-                s.say("customer", L.TICKET_A), s.say("agent", L.ESCALATE)]
+        head = [s.say("agent", L.OPEN_IN)] if inbound else [s.say("agent", L.SUPPORT_OUT)]
+        core = [
+            s.say("customer", L.ISSUE),
+            s.say("agent", L.TICKET_Q),
+            s.say("customer", L.TICKET_A),
+            s.say("agent", L.ESCALATE),
+        ]
         if rng.random() < 0.6:
             core += [s.say("customer", L.FRUSTRATED), s.say("agent", L.REASSURE)]
         return head + core + _closing(s)
@@ -73,15 +96,26 @@ def _core(s: _Speaker, scenario: str) -> list[Line]:
         out = [s.say("agent", L.PITCH), s.say("customer", L.DEMO_ASK)]
         if r.random() < 0.4:
             out += [s.say("customer", L.CUST_Q), s.say("agent", L.AGENT_A)]
-        return out + [s.say("agent", L.SLOT_OFFER), s.say("customer", L.SLOT_ACCEPT),
-                      s.say("agent", L.SLOT_CONFIRM)]
+        return out + [
+            s.say("agent", L.SLOT_OFFER),
+            s.say("customer", L.SLOT_ACCEPT),
+            s.say("agent", L.SLOT_CONFIRM),
+        ]
     if scenario == "pricing_objection":
-        out = [s.say("agent", L.PITCH), s.say("customer", L.PRICE_OBJ),
-               s.say("agent", L.PRICE_HANDLE), s.say("customer", L.PRICE_STALL)]
+        out = [
+            s.say("agent", L.PITCH),
+            s.say("customer", L.PRICE_OBJ),
+            s.say("agent", L.PRICE_HANDLE),
+            s.say("customer", L.PRICE_STALL),
+        ]
         return out + [s.say("agent", L.FOLLOW_UP)] if r.random() < 0.7 else out
     if scenario == "callback_later":
-        return [s.say("customer", L.BUSY), s.say("agent", L.WHEN_Q), s.say("customer", L.WHEN_A),
-                s.say("agent", L.CALLBACK_OK)]
+        return [
+            s.say("customer", L.BUSY),
+            s.say("agent", L.WHEN_Q),
+            s.say("customer", L.WHEN_A),
+            s.say("agent", L.CALLBACK_OK),
+        ]
     if scenario == "not_interested":
         out = [s.say("customer", L.REFUSE), s.say("agent", L.WHY_Q)]
         if r.random() < 0.7:
@@ -130,8 +164,9 @@ def timed_turns(rng: random.Random, lines: list[Line], first_start: float) -> li
     prev_role, prev_start = None, 0.0
     for role, text in lines:
         words = text.count(" ") + 1
-        dur = max(0.5, words / (agent_rate if role == "agent" else cust_rate)
-                  * rng.uniform(0.9, 1.15))
+        dur = max(
+            0.5, words / (agent_rate if role == "agent" else cust_rate) * rng.uniform(0.9, 1.15)
+        )
         start = t + rng.uniform(0.3, 2.0)
         if prev_role == "agent" and role == "customer" and rng.random() < 0.12:
             # Customers talk over the agent: mostly a cough or "haan" (<0.5 s), sometimes a real

@@ -15,8 +15,14 @@ from callintel_dagster.lib.synthetic.base import (
 )
 
 _SOURCES = {"website": 30, "ads": 30, "referral": 15, "voice_agent": 15, "walk_in": 10}
-_STATUSES = {"new": 35, "contacted": 25, "qualified": 15, "unqualified": 10, "lost": 10,
-             "converted": 5}
+_STATUSES = {
+    "new": 35,
+    "contacted": 25,
+    "qualified": 15,
+    "unqualified": 10,
+    "lost": 10,
+    "converted": 5,
+}
 
 
 def lead_person(tenant_id: str, day: date, seed: int, n: int, ten: Tenant) -> Person:
@@ -24,8 +30,17 @@ def lead_person(tenant_id: str, day: date, seed: int, n: int, ten: Tenant) -> Pe
     return random_person(random.Random(stable_seed(tenant_id, day, seed, "lead", n)), ten)
 
 
-def make_leads(tenant_id: str, day: date, seed: int, ten: Tenant, start: datetime,
-               day_len: float, count: int, lo: float, hi: float) -> list[dict]:
+def make_leads(
+    tenant_id: str,
+    day: date,
+    seed: int,
+    ten: Tenant,
+    start: datetime,
+    day_len: float,
+    count: int,
+    lo: float,
+    hi: float,
+) -> list[dict]:
     """`count` leads created mostly between local [lo, hi) seconds, numbered by creation time."""
     rng = random.Random(stable_seed(tenant_id, day, seed, "leads"))
     offsets = sorted(int(offset_in_day(rng, lo, hi, day_len, 0.8)) for _ in range(count))
@@ -47,17 +62,19 @@ def make_leads(tenant_id: str, day: date, seed: int, ten: Tenant, start: datetim
         }
         if source == "ads":
             extra["utm_campaign"] = r.choice(("fb_leadgen", "google_search", "insta_reels"))
-        out.append({
-            "lead_id": lead_id(tenant_id, day, n),
-            "full_name": p.name,
-            "phone_raw": p.raw,
-            "email": _email(r, p.name, india),
-            "lead_source": source,
-            "lead_status": status,
-            "created_at_utc": start + timedelta(seconds=off),
-            "modified_at_utc": start + timedelta(seconds=modified),
-            "extra": extra,
-        })
+        out.append(
+            {
+                "lead_id": lead_id(tenant_id, day, n),
+                "full_name": p.name,
+                "phone_raw": p.raw,
+                "email": _email(r, p.name, india),
+                "lead_source": source,
+                "lead_status": status,
+                "created_at_utc": start + timedelta(seconds=off),
+                "modified_at_utc": start + timedelta(seconds=modified),
+                "extra": extra,
+            }
+        )
     return out
 
 
@@ -65,6 +82,12 @@ def _email(rng: random.Random, name: str, india: bool) -> str | None:
     if rng.random() < 0.1:  # forms that do not ask for one, or a skipped optional field
         return None
     first, last = name.lower().split(" ", 1)
-    local = rng.choice((f"{first}.{last}", f"{first}{last}{rng.randint(1, 99)}",
-                        f"{first[0]}{last}", f"{first}_{rng.randint(1980, 2005)}"))
+    local = rng.choice(
+        (
+            f"{first}.{last}",
+            f"{first}{last}{rng.randint(1, 99)}",
+            f"{first[0]}{last}",
+            f"{first}_{rng.randint(1980, 2005)}",
+        )
+    )
     return f"{local}@{rng.choice(P.EMAIL_DOMAINS_IN if india else P.EMAIL_DOMAINS_US)}"
