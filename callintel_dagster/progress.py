@@ -1,6 +1,7 @@
 """A Dagster logger that prints one line per finished step, for terminals (the demo, benches)."""
 
 import logging
+import sys
 import time
 
 import dagster as dg
@@ -19,7 +20,7 @@ class _StepLines(logging.Handler):
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             took = time.perf_counter() - _STARTED.pop(event.step_key, time.perf_counter())
             mark = "ok " if kind == "STEP_SUCCESS" else "FAILED"
-            print(f"  {mark} {event.step_key:<28} {took:6.1f} s", flush=True)
+            _say(f"  {mark} {event.step_key:<44} {took:6.1f} s")
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -27,6 +28,11 @@ class _StepLines(logging.Handler):
                     f"  check failed: {data.check_name} on {data.asset_key.to_user_string()}",
                     flush=True,
                 )
+
+
+def _say(line: str) -> None:
+    # the real terminal, even while a caller captures sys.stdout (the demo hides dbt's echo)
+    print(line, file=sys.__stdout__, flush=True)
 
 
 @dg.logger

@@ -21,7 +21,7 @@ def transcript_embeddings(
     """One row per transcript chunk (consecutive turns up to a word budget, with speakers and
     times) and its 384-d vector, in the LanceDB table `chunks_<tenant>`."""
     run = TenantRun(context, registry)
-    chunks_written, calls_embedded, model = 0, 0, ""
+    chunks_written, calls_embedded, reused, model = 0, 0, 0, ""
     for tenant, days in run.tenants():
         embedder = embedders.for_tenant(tenant)
         model = embedder.model
@@ -43,7 +43,10 @@ def transcript_embeddings(
                     )
                 ]
             )
-            vectors = embedder.embed([c["text"] for c in chunks])
+            known = vector_store.vectors_of_day(tenant.id, day.isoformat(), embedder.model)
+            todo = [c["text"] for c in chunks if c["text"] not in known]
+            known.update(zip(todo, embedder.embed(todo).tolist(), strict=True))
+            reused += len(chunks) - len(todo)
             rows = [
                 {
                     **c,
@@ -51,9 +54,9 @@ def transcript_embeddings(
                     "tenant_id": tenant.id,
                     "partition_date": day.isoformat(),
                     "model": embedder.model,
-                    "vector": vec.tolist(),
+                    "vector": known[c["text"]],
                 }
-                for c, vec in zip(chunks, vectors, strict=True)
+                for c in chunks
             ]
             chunks_written += vector_store.replace_day(tenant.id, day.isoformat(), rows)
             calls_embedded += turns["call_id"].nunique() if len(turns) else 0
@@ -61,6 +64,7 @@ def transcript_embeddings(
         metadata={
             "dagster/row_count": chunks_written,
             "calls": calls_embedded,
+            "vectors_reused": reused,
             "model": model,
             "lancedb_path": dg.MetadataValue.path(vector_store.path),
         }

@@ -47,10 +47,14 @@ class MiniLmOnnx:
         self._batch = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        out = [
-            self._embed_batch(texts[i : i + self._batch]) for i in range(0, len(texts), self._batch)
-        ]
-        return np.vstack(out) if out else np.zeros((0, DIM), dtype=np.float32)
+        # Batches are padded to their longest text: batching texts of similar length (sorted by
+        # size) avoids paying for padding, which is most of the cost with mixed-length chunks.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(order), self._batch):
+            idx = order[start : start + self._batch]
+            out[idx] = self._embed_batch([texts[i] for i in idx])
+        return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         enc = self._tokenizer.encode_batch(texts)
@@ -133,6 +137,21 @@ class VectorStore(dg.ConfigurableResource):
         if rows:
             table.add(data)
         return len(rows)
+
+    def vectors_of_day(self, tenant_id: str, day: str, model: str) -> dict[str, list[float]]:
+        """{chunk text: vector} already stored for the day by `model`: unchanged chunks reuse
+        their vector instead of being embedded again."""
+        table = self._open(tenant_id)
+        if table is None:
+            return {}
+        rows = (
+            table.search()
+            .where(f"partition_date = '{day}' AND model = '{model}'", prefilter=True)
+            .select(["text", "vector"])
+            .limit(None)
+            .to_list()
+        )
+        return {r["text"]: r["vector"] for r in rows}
 
     def search(self, tenant_id: str, vector: np.ndarray, limit: int = 5) -> list[dict]:
         table = self._open(tenant_id)
