@@ -24,10 +24,7 @@ class _StepLines(logging.Handler):
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
-                print(
-                    f"  check failed: {data.check_name} on {data.asset_key.to_user_string()}",
-                    flush=True,
-                )
+                _say(f"  check failed: {data.check_name} on {data.asset_key.to_user_string()}")
 
 
 def _say(line: str) -> None:
