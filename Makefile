@@ -28,7 +28,8 @@ $(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	cd dbt_metrics && ../$(VENV)/bin/dbt parse --quiet --profiles-dir . --project-dir .
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+# Created once; a dagster.yaml you put there yourself (e.g. deploy/dagster.postgres.yaml) is kept.
+$(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
 	cp deploy/dagster.yaml $@
 

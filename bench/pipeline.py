@@ -42,7 +42,9 @@ def run_once(calls: int, home: Path, instance: dg.DagsterInstance) -> tuple[floa
     began = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
         result = job.execute_in_process(
-            instance=instance, partition_key=str(tenant_day_key("bench", DAY))
+            instance=instance,
+            partition_key=str(tenant_day_key("bench", DAY)),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     took = time.perf_counter() - began
     assert result.success, f"run {result.run_id} failed"

@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from callintel_dagster.assets import (
     analyses,
@@ -19,6 +18,7 @@ from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, sync_job
 from callintel_dagster.resources.analyzers import Analyzers
+from callintel_dagster.resources.dbt import DbtCoreCli
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
 from callintel_dagster.resources.registry import TenantRegistry
@@ -52,7 +52,7 @@ def resources_for(env: Env) -> dict:
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
         # the dbt installed beside this interpreter (.venv/bin), whatever PATH says
-        "dbt": DbtCliResource(
+        "dbt": DbtCoreCli(
             project_dir=dbt_project,
             dbt_executable=str(Path(sys.executable).parent / "dbt"),
             target="postgres" if env.warehouse_url else "duckdb",

@@ -55,7 +55,8 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     # connection from these variables, derived from the one warehouse setting.
     os.environ.update(dbt_env(warehouse))
     args = ["build", "--vars", json.dumps({"partitions": partitions})]
-    yield from dbt.cli(args, context=context).stream()
+    with warehouse.exclusive():  # dbt-duckdb would fail at once if another process held the file
+        yield from dbt.cli(args, context=context).stream()
 
 
 def dbt_env(warehouse: Warehouse) -> dict[str, str]:

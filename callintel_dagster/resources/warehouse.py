@@ -5,10 +5,14 @@ A partitioned write replaces exactly its (tenant, day) slices in one transaction
 re-materializing a partition yields identical rows and never duplicates.
 """
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,9 +26,32 @@ from callintel_dagster.lib.tables import ALL_TABLES, SCHEMAS, Table
 PartitionSlice = tuple[str, date]  # (tenant_id, partition_date)
 
 
+@contextmanager
+def file_lock(path: str, timeout_s: float) -> Iterator[None]:
+    """An exclusive advisory lock (flock) on `path`, waiting up to `timeout_s`."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{path}: another callintel process held the warehouse for more than "
+                        f"{timeout_s:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def _is_lock_error(exc: BaseException) -> bool:
-    # DuckDB admits one writing process per file; another process gets an IOException mentioning
-    # the lock. Waiting is the right answer: runs are short.
+    # A process outside callintel (an analyst's shell) may hold the DuckDB file; DuckDB then
+    # raises an IOException mentioning the lock. Waiting is the right answer.
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
@@ -44,17 +71,31 @@ class Warehouse(dg.ConfigurableResource):
         return self.url.removeprefix("duckdb:///").removeprefix("duckdb://")
 
     @contextmanager
-    def connect(self) -> Iterator[Any]:
+    def connect(self, timeout_s: float | None = None) -> Iterator[Any]:
         """A DB-API connection; committed on success, rolled back on error, always closed."""
-        con = self._open()
-        try:
-            yield con
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        finally:
-            con.close()
+        with self.exclusive(timeout_s):
+            con = self._open()
+            try:
+                yield con
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            finally:
+                con.close()
+
+    @contextmanager
+    def exclusive(self, timeout_s: float | None = None) -> Iterator[None]:
+        """Serialise DuckDB users across processes (runs, sensors, the dbt subprocess).
+
+        DuckDB admits one writing process per file and fails the others at once; callintel's
+        processes queue on an advisory lock beside the file instead. PostgreSQL needs none.
+        """
+        if self.is_postgres:
+            yield
+            return
+        with file_lock(f"{self.duckdb_path}.lock", timeout_s or self.lock_timeout_s):
+            yield
 
     def _open(self) -> Any:
         if self.is_postgres:
@@ -154,10 +195,13 @@ class Warehouse(dg.ConfigurableResource):
             con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM _incoming")
             con.unregister("_incoming")
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        """Run a read query written with `?` placeholders; returns a DataFrame."""
+    def query(
+        self, sql: str, params: Sequence[Any] = (), timeout_s: float | None = None
+    ) -> pd.DataFrame:
+        """Run a read query written with `?` placeholders; returns a DataFrame. `timeout_s`: how
+        long to wait for another process's hold on a DuckDB file (default `lock_timeout_s`)."""
         self.ensure_schema()
-        with self.connect() as con:
+        with self.connect(timeout_s) as con:
             cur = self.cursor(con)
             cur.execute(self._sql(sql), tuple(params))
             names = [d[0] for d in cur.description]

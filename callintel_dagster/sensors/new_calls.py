@@ -29,8 +29,8 @@ ORDER BY c.tenant_id, c.partition_date
 )
 def new_calls_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     try:
-        pending = warehouse.query(UNPROCESSED_SQL)
-    except duckdb.IOException as exc:  # another process holds the DuckDB file: try next tick
+        pending = warehouse.query(UNPROCESSED_SQL, timeout_s=15)
+    except (TimeoutError, duckdb.IOException) as exc:  # a run holds the DuckDB file: next tick
         return dg.SkipReason(f"warehouse busy: {exc}")
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     known = set(context.instance.get_dynamic_partitions(tenants_partitions.name))

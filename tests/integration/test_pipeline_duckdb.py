@@ -3,11 +3,11 @@
 import json
 
 import pandas as pd
-from conftest import DAY, run_job
 
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.analysis import CallAnalysis
 from callintel_dagster.resources.embeddings import VectorStore
+from conftest import DAY, run_job
 
 TABLES = [
     "raw.crm_leads",

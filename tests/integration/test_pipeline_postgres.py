@@ -1,10 +1,11 @@
 """The same tenant-day on PostgreSQL: the warehouse AND Dagster's own storage in fresh databases."""
 
 import dagster as dg
-from conftest import fresh_postgres_db, requires_postgres, run_job
+import yaml
 
 from callintel_dagster.definitions import build_defs, resolved_resource
-from callintel_dagster.env import current_env
+from callintel_dagster.env import REPO_ROOT, current_env
+from conftest import fresh_postgres_db, requires_postgres, run_job
 
 
 @requires_postgres
@@ -12,13 +13,12 @@ def test_tenant_day_on_postgres(callintel_env, monkeypatch):
     with fresh_postgres_db() as warehouse_url, fresh_postgres_db() as dagster_url:
         monkeypatch.setenv("CALLINTEL_WAREHOUSE_URL", warehouse_url)
         defs = build_defs(current_env())
-        overrides = {
-            "storage": {
-                "postgres": {
-                    "postgres_url": dagster_url.replace("postgresql://", "postgresql+psycopg2://")
-                }
-            }
-        }
+        # Dagster's storage from the shipped deploy/dagster.postgres.yaml, as a user would set it
+        monkeypatch.setenv("DAGSTER_PG_HOST", "127.0.0.1")
+        monkeypatch.setenv("DAGSTER_PG_USER", "postgres")
+        monkeypatch.setenv("DAGSTER_PG_PASSWORD", "")
+        monkeypatch.setenv("DAGSTER_PG_DB", dagster_url.rsplit("/", 1)[1])
+        overrides = yaml.safe_load((REPO_ROOT / "deploy" / "dagster.postgres.yaml").read_text())
         with dg.instance_for_test(overrides=overrides) as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             run_job(defs, instance)

@@ -4,13 +4,13 @@ from datetime import UTC, datetime, time
 
 import dagster as dg
 import pytest
-from conftest import register_tenants, run_job
 
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.schedules import digest_schedule, send_time_in_tick, sync_schedule
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
+from conftest import register_tenants, run_job
 
 
 def test_registry_sensor_adds_tenants_and_never_deletes(defs, instance):
