@@ -1,5 +1,6 @@
 """Shared fixtures: a temporary callintel home, a small tenant registry, a Dagster instance."""
 
+import logging
 import os
 import uuid
 from contextlib import contextmanager
@@ -98,3 +99,8 @@ requires_postgres = pytest.mark.skipif(
     not postgres_available() and not os.environ.get("CI"),
     reason="PostgreSQL not reachable on 127.0.0.1:5432 (.ci/run starts it)",
 )
+
+
+# Dagster's test instances close their SQLite engines before pooled connections are collected;
+# SQLAlchemy then logs a harmless "Cannot operate on a closed database" traceback at exit.
+logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

@@ -1,8 +1,10 @@
 """Search: transcript chunks embedded into the tenant's own LanceDB table, replaced per day."""
 
 import dagster as dg
+import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
+from callintel_dagster.assets.metadata import preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.chunking import chunk_turns
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
@@ -21,7 +23,7 @@ def transcript_embeddings(
     """One row per transcript chunk (consecutive turns up to a word budget, with speakers and
     times) and its 384-d vector, in the LanceDB table `chunks_<tenant>`."""
     run = TenantRun(context, registry)
-    chunks_written, calls_embedded, reused, model = 0, 0, 0, ""
+    chunks_written, calls_embedded, reused, model, sample = 0, 0, 0, "", []
     for tenant, days in run.tenants():
         embedder = embedders.for_tenant(tenant)
         model = embedder.model
@@ -58,6 +60,7 @@ def transcript_embeddings(
                 }
                 for c in chunks
             ]
+            sample = sample or rows[:3]
             chunks_written += vector_store.replace_day(tenant.id, day.isoformat(), rows)
             calls_embedded += turns["call_id"].nunique() if len(turns) else 0
     return dg.MaterializeResult(
@@ -67,5 +70,6 @@ def transcript_embeddings(
             "vectors_reused": reused,
             "model": model,
             "lancedb_path": dg.MetadataValue.path(vector_store.path),
+            "preview": preview(pd.DataFrame(sample), ["chunk_id", "roles", "text"]),
         }
     )

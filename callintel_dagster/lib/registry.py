@@ -1,8 +1,9 @@
 """The tenant registry (`tenants.yaml`), validated with pydantic.
 
-Each tenant picks a provider per stage as `{provider: NAME, ...settings}`. Secrets are never values
-in the file: a provider names the environment variable that holds them (see `SecretName`).
-Errors name the file, the tenant, the field and the reason.
+Each tenant picks a provider per stage as `{provider: NAME, ...settings}`. Unknown keys are
+rejected, so a secret pasted into the file fails to load; providers that need secrets take the
+NAME of the environment variable that holds them. Errors name the file, the tenant, the field and
+the reason.
 """
 
 from datetime import time
@@ -17,8 +18,6 @@ from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, Checklis
 from callintel_dagster.lib.phones import is_e164
 
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
-# The name of an environment variable that holds a secret; the secret itself never appears here.
-SecretName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 
 
 class RegistryError(ValueError):

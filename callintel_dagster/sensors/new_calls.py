@@ -51,7 +51,10 @@ def new_calls_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     }
     cursor = json.dumps({k: v for k, v in seen.items() if k in pending_keys}, sort_keys=True)
     if not requests:
-        return dg.SensorResult(
-            skip_reason=f"{len(pending)} partition(s) pending, all requested", cursor=cursor
+        reason = (
+            f"{len(pending)} partition(s) with unprocessed calls, all already requested"
+            if len(pending)
+            else "every ingested call is processed"
         )
+        return dg.SensorResult(skip_reason=reason, cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)

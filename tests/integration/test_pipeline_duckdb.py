@@ -6,6 +6,7 @@ import pandas as pd
 
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.analysis import CallAnalysis
+from callintel_dagster.lib.dayspan import day_window_utc
 from callintel_dagster.resources.embeddings import VectorStore
 from conftest import DAY, run_job
 
@@ -113,3 +114,20 @@ def test_tenants_never_see_each_other(defs, instance):
         {"tenant_id": "acme", "n": 1},
         {"tenant_id": "globex", "n": 1},
     ]
+
+
+def test_partition_day_is_the_tenants_local_day(defs, instance):
+    """The same date partition covers different UTC windows for Kolkata and Los Angeles."""
+    run_job(defs, instance, job="sync_job", tenant="acme")
+    run_job(defs, instance, job="sync_job", tenant="globex")
+    warehouse = resolved_resource(defs, "warehouse")
+    for tenant, tz in (("acme", "Asia/Kolkata"), ("globex", "America/Los_Angeles")):
+        start, end = day_window_utc(DAY, tz)
+        calls = warehouse.query(
+            "SELECT min(started_at_utc) AS earliest, max(started_at_utc) AS latest, count(*) AS n "
+            "FROM raw.call_records WHERE tenant_id = ?",
+            [tenant],
+        ).iloc[0]
+        assert calls["n"] > 0
+        assert start <= calls["earliest"].to_pydatetime() and calls["latest"].to_pydatetime() < end
+    assert day_window_utc(DAY, "Asia/Kolkata")[0] != day_window_utc(DAY, "America/Los_Angeles")[0]
