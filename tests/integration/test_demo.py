@@ -1,0 +1,31 @@
+"""`make demo`'s program, end to end: progress, per-tenant report, and idempotent re-runs."""
+
+import re
+
+from callintel_dagster import demo
+from conftest import TENANTS_YAML
+
+
+def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path, capfd):
+    small = TENANTS_YAML.replace("calls_per_day: 30", "calls_per_day: 6").replace(
+        "calls_per_day: 20", "calls_per_day: 4"
+    )
+    callintel_env.tenants_path.write_text(small)  # same tenants, fewer calls: a quicker test
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    assert demo.main() == 0
+    first = capfd.readouterr().out
+    assert demo.main() == 0
+    second = capfd.readouterr().out
+
+    assert "2 tenants × 7 days" in first
+    assert re.search(r"ok\s+transcript_embeddings", first), "one progress line per step"
+    for name in ("Acme Realty", "Globex Support"):
+        assert f"== {name}" in first
+    assert "digest for" in first and "Calls " in first
+    assert f"warehouse: {callintel_env.duckdb_path}" in first
+
+    counts = re.compile(r"leads \d+ · calls \d+ · analysed \d+ · skipped \d+ · failed \d+")
+    assert counts.findall(first) == counts.findall(second) and len(counts.findall(first)) == 2
+    calls = [int(n) for n in re.findall(r"· calls (\d+) ·", first)]
+    assert calls == [7 * 6, 7 * 4]
