@@ -45,20 +45,6 @@ def call_rows(
     tenant_id: str, day: date, region: str, provider: str, calls: list[dict], ingested_at: datetime
 ) -> pd.DataFrame:
     rows = []
-    known = {
-        "call_id",
-        "direction",
-        "agent_name",
-        "phone_raw",
-        "started_at_utc",
-        "ended_at_utc",
-        "duration_seconds",
-        "call_status",
-        "recording_url",
-        "language",
-        "transcript_text",
-        "turns",
-    }
     for call in calls:
         phone = normalise_phone(call.get("phone_raw"), region)
         turns = call.get("turns")
@@ -84,7 +70,7 @@ def call_rows(
                 "transcript_turns_json": json.dumps(turns, ensure_ascii=False) if turns else None,
                 # provider fields we do not model yet are kept, not dropped
                 "extra_json": json.dumps(
-                    {k: v for k, v in call.items() if k not in known},
+                    {k: v for k, v in call.items() if k not in _MODELLED_CALL_FIELDS},
                     default=str,
                     ensure_ascii=False,
                 ),
@@ -92,6 +78,10 @@ def call_rows(
             }
         )
     return _frame(rows, CALL_RECORDS.column_names)
+
+
+# what call_rows maps to its own columns ("turns" becomes transcript_turns_json)
+_MODELLED_CALL_FIELDS = set(CALL_RECORDS.column_names) | {"turns"}
 
 
 def dedupe_by_id(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, int]:
