@@ -8,6 +8,7 @@ COUNTS_SQL = """
 SELECT
   (SELECT count(*) FROM raw.crm_leads WHERE tenant_id = ?) AS leads,
   (SELECT count(*) FROM raw.call_records WHERE tenant_id = ?) AS calls,
+  (SELECT count(*) FROM marts.dim_contacts WHERE tenant_id = ?) AS contacts,
   (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok')
     AS analysed,
   (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'skipped')
@@ -19,10 +20,10 @@ SELECT
 
 def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
     for tenant in tenants:
-        c = warehouse.query(COUNTS_SQL, [tenant.id] * 5).iloc[0]
+        c = warehouse.query(COUNTS_SQL, [tenant.id] * 6).iloc[0]
         print(f"== {tenant.name} ({tenant.id}, {tenant.timezone})")
         print(
-            f"   leads {c.leads} · calls {c.calls} · analysed {c.analysed} · "
+            f"   leads {c.leads} · calls {c.calls} · contacts {c.contacts} · analysed {c.analysed} · "
             f"skipped {c.skipped} · failed {c.failed}"
         )
         kpi = warehouse.query(

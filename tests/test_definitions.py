@@ -12,6 +12,7 @@ EXPECTED_ASSETS = {
     "transcript_embeddings": "search",
     "fct_calls": "metrics",
     "kpi_tenant_daily": "metrics",
+    "dim_contacts": "metrics",
     "daily_ai_summary": "deliver",
     "whatsapp_digest": "deliver",
 }

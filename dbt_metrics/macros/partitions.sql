@@ -77,3 +77,14 @@
         delete from {{ this }} where {{ partition_filter() }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  Pre-hook of tenant-grained marts (dim_contacts): on a partition-selected incremental run, delete
+  every row of the selected tenants, which are then rebuilt whole. Renders nothing otherwise.
+-#}
+{% macro delete_selected_tenants() -%}
+    {%- if execute and partition_filter_active() -%}
+        delete from {{ this }} where {{ tenant_filter() }}
+    {%- endif -%}
+{%- endmacro %}

@@ -25,7 +25,9 @@ def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path,
     assert "digest for" in first and "Calls " in first
     assert f"warehouse: {callintel_env.duckdb_path}" in first
 
-    counts = re.compile(r"leads \d+ · calls \d+ · analysed \d+ · skipped \d+ · failed \d+")
+    counts = re.compile(
+        r"leads \d+ · calls \d+ · contacts \d+ · analysed \d+ · skipped \d+ · failed \d+"
+    )
     assert counts.findall(first) == counts.findall(second) and len(counts.findall(first)) == 2
     calls = [int(n) for n in re.findall(r"· calls (\d+) ·", first)]
     assert calls == [7 * 6, 7 * 4]

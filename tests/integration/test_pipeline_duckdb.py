@@ -20,6 +20,7 @@ TABLES = [
     "core.call_analyses",
     "marts.fct_calls",
     "marts.kpi_tenant_daily",
+    "marts.dim_contacts",
     "delivery.daily_summaries",
     "delivery.digests",
 ]
@@ -67,6 +68,17 @@ def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
     fct = warehouse.query("SELECT * FROM marts.fct_calls WHERE tenant_id = 'acme'")
     assert len(fct) == 30
     assert fct["lead_id"].notna().any(), "callers whose number is a lead link to it"
+
+    contacts = warehouse.query("SELECT * FROM marts.dim_contacts WHERE tenant_id = 'acme'")
+    assert contacts["contact_key"].is_unique
+    assert set(fct["contact_key"]) <= set(contacts["contact_key"]), "every call has its contact"
+    merged = contacts[(contacts["leads"] > 0) & (contacts["calls"] > 0)]
+    assert (merged["raw_formats"] > 1).any(), "a lead and a caller in different formats are one"
+    flagged = contacts[~contacts["phone_valid"].astype(bool)]
+    assert (
+        flagged["phone_issue"].notna().all()
+        and flagged["contact_key"].str.startswith("unparsed:").all()
+    )
 
     store = VectorStore(path=str(callintel_env.lancedb_path))
     assert store.count("acme", DAY.isoformat()) > 0

@@ -2,6 +2,9 @@
   One row per call. Incremental (delete+insert on tenant_id, partition_date): with the var
   `partitions` set, only the selected tenant-days are recomputed; see macros/partitions.sql.
 -#}
+{#- delete+insert only deletes the tenant-days present in the new batch; the pre-hook also clears a
+    selected tenant-day whose recomputation returns no rows (e.g. its calls were removed). -#}
+{{ config(pre_hook="{{ delete_selected_partitions() }}") }}
 
 with
 
@@ -96,6 +99,7 @@ final as (
         calls.agent_name,
         calls.phone_e164,
         calls.phone_valid,
+        {{ contact_key('calls.phone_e164', 'calls.phone_raw') }} as contact_key,
         calls.call_status,
         (calls.call_status = 'completed' and coalesce(calls.duration_seconds, 0) > 0) as is_connected,
         calls.duration_seconds,

@@ -4,6 +4,9 @@
   still gets a row of zeros. Incremental (delete+insert on tenant_id, partition_date): with the var
   `partitions` set, only the selected tenant-days are recomputed; see macros/partitions.sql.
 -#}
+{#- delete+insert only deletes the tenant-days present in the new batch; the pre-hook also clears a
+    selected tenant-day whose recomputation returns no rows (e.g. its calls were removed). -#}
+{{ config(pre_hook="{{ delete_selected_partitions() }}") }}
 
 with
 

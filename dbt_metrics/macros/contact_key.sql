@@ -1,0 +1,8 @@
+{#-
+  A contact's identity within a tenant: its E.164 number, so `+91 98…`, `098…` and `98…` are one
+  contact. A number that could not be normalised stays a contact of its own, keyed by its raw
+  text and flagged, never dropped.
+-#}
+{% macro contact_key(phone_e164, phone_raw) -%}
+    coalesce({{ phone_e164 }}, 'unparsed:' || coalesce(nullif(trim({{ phone_raw }}), ''), '(empty)'))
+{%- endmacro %}
