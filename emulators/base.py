@@ -1,0 +1,171 @@
+"""The emulator framework: a threaded HTTP server on 127.0.0.1 with faults injected on demand.
+
+A provider emulator subclasses `Emulator` and registers routes. Faults are queued per route
+pattern through `inject()` (or `POST /_emulator/faults` with the same JSON), each consumed by one
+request: `{"status": 429, "retry_after": 2}`, `{"status": 503}`, `{"timeout": 5}` (sleep before
+answering), `{"malformed": true}` (invalid JSON with status 200). `latency_s` delays every answer.
+`requests` counts what each route received, so tests can show what a sync fetched.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # captured from the route pattern
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-serialisable, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+
+class Emulator:
+    """Subclasses call `route(method, pattern, handler)`; patterns use `{name}` placeholders."""
+
+    name = "emulator"
+
+    def __init__(self, port: int = 0, latency_s: float = 0.0):
+        self.latency_s = latency_s
+        self.requests: Counter[str] = Counter()
+        self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
+        self._faults: dict[str, deque[dict]] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self.route("POST", "/_emulator/faults", self._post_faults)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+        self._routes.append((method, regex, pattern, handler))
+
+    def inject(self, pattern: str, *faults: dict) -> None:
+        """Queue faults for the next requests to `pattern` (a registered route pattern, or "*")."""
+        with self._lock:
+            self._faults.setdefault(pattern, deque()).extend(faults)
+
+    def start(self) -> "Emulator":
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _post_faults(self, request: Request) -> Response:
+        doc = request.json()
+        self.inject(doc["route"], *doc["faults"])
+        return Response(204)
+
+    def _next_fault(self, pattern: str) -> dict | None:
+        with self._lock:
+            for key in (pattern, "*"):
+                queue = self._faults.get(key)
+                if queue:
+                    return queue.popleft()
+        return None
+
+    def _dispatch(self, request: Request) -> Response:
+        for method, regex, pattern, handler in self._routes:
+            match = regex.match(request.path)
+            if method == request.method and match:
+                request.params = match.groupdict()
+                self.requests[f"{method} {pattern}"] += 1
+                fault = None if pattern.startswith("/_emulator") else self._next_fault(pattern)
+                if fault:
+                    return _fault_response(fault)
+                return handler(request)
+        return Response(404, {"detail": f"{request.method} {request.path} not found"})
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        emulator = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(
+                    method=self.command,
+                    path=url.path,
+                    query={k: v[-1] for k, v in parse_qs(url.query).items()},
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                )
+                if emulator.latency_s:
+                    time.sleep(emulator.latency_s)
+                response = emulator._dispatch(request)
+                body = response.body
+                payload = (
+                    body
+                    if isinstance(body, bytes)
+                    else b""
+                    if body is None
+                    else json.dumps(body).encode()
+                )
+                try:
+                    self.send_response(response.status)
+                    if payload and not isinstance(body, bytes):
+                        self.send_header("Content-Type", "application/json")
+                    for key, value in response.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test): nothing to answer
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass  # quiet: tests and demos read the request counters instead
+
+        return _Handler
+
+
+def _fault_response(fault: dict) -> Response:
+    if "timeout" in fault:
+        time.sleep(float(fault["timeout"]))
+        return Response(504, {"detail": "emulated timeout"})
+    if fault.get("malformed"):
+        return Response(200, b'{"data": [ this is not json')
+    status = int(fault.get("status", 500))
+    headers = {}
+    if "retry_after" in fault:
+        headers["Retry-After"] = str(fault["retry_after"])
+    return Response(status, fault.get("body", {"detail": f"emulated {status}"}), headers)
