@@ -3,13 +3,14 @@
 A record whose phone cannot be normalised keeps its raw number and a flag with the reason.
 """
 
+import hashlib
 import json
 from datetime import date, datetime
 
 import pandas as pd
 
 from callintel_dagster.lib.phones import normalise_phone
-from callintel_dagster.lib.tables import CALL_RECORDS, CRM_LEADS
+from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS
 
 
 def lead_rows(
@@ -35,6 +36,7 @@ def lead_rows(
                 "created_at_utc": lead.get("created_at_utc"),
                 "modified_at_utc": lead.get("modified_at_utc"),
                 "extra_json": json.dumps(lead.get("extra") or {}, default=str, ensure_ascii=False),
+                "record_hash": record_hash(lead),
                 "ingested_at_utc": ingested_at,
             }
         )
@@ -74,6 +76,8 @@ def call_rows(
                     default=str,
                     ensure_ascii=False,
                 ),
+                "is_final": bool(call.get("is_final", True)),
+                "record_hash": record_hash(call),
                 "ingested_at_utc": ingested_at,
             }
         )
@@ -82,6 +86,34 @@ def call_rows(
 
 # what call_rows maps to its own columns ("turns" becomes transcript_turns_json)
 _MODELLED_CALL_FIELDS = set(CALL_RECORDS.column_names) | {"turns"}
+
+
+def deal_rows(
+    tenant_id: str, day: date, provider: str, deals: list[dict], ingested_at: datetime
+) -> pd.DataFrame:
+    known = set(CRM_DEALS.column_names)
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "partition_date": day,
+            "provider": provider,
+            **{k: v for k, v in deal.items() if k in known and k != "extra_json"},
+            "deal_id": str(deal["deal_id"]),
+            "extra_json": json.dumps(
+                {k: v for k, v in deal.items() if k not in known}, default=str, ensure_ascii=False
+            ),
+            "record_hash": record_hash(deal),
+            "ingested_at_utc": ingested_at,
+        }
+        for deal in deals
+    ]
+    return _frame(rows, CRM_DEALS.column_names)
+
+
+def record_hash(record: dict) -> str:
+    """A stable hash of what the source said, so a re-fetch can tell updated from unchanged."""
+    payload = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
 def dedupe_by_id(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, int]:

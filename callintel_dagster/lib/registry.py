@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, ChecklistItem
 from callintel_dagster.lib.phones import is_e164
+from callintel_dagster.lib.provider_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
 
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
 
@@ -70,8 +71,10 @@ class OutboxDigest(_Strict):
         return recipients
 
 
-CallsConfig = Annotated[SyntheticCalls, Field(discriminator="provider")]
-CrmConfig = Annotated[SyntheticCrm, Field(discriminator="provider")]
+CallsConfig = Annotated[SyntheticCalls | BolnaConfig, Field(discriminator="provider")]
+CrmConfig = Annotated[
+    SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
+]
 SttConfig = Annotated[PassthroughStt, Field(discriminator="provider")]
 LlmConfig = Annotated[OfflineLlm, Field(discriminator="provider")]
 EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
@@ -149,4 +152,13 @@ def _describe(exc: ValidationError) -> str:
 
 def _is_union_tag(part: object) -> bool:
     # pydantic puts the discriminator value into the error location (e.g. calls.synthetic.seed)
-    return part in {"synthetic", "passthrough", "offline", "local", "outbox"}
+    return part in {
+        "synthetic",
+        "passthrough",
+        "offline",
+        "local",
+        "outbox",
+        "bolna",
+        "zoho",
+        "leadsquared",
+    }

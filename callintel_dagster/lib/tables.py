@@ -50,6 +50,10 @@ CRM_LEADS = Table(
         ("created_at_utc", "TIMESTAMP"),
         ("modified_at_utc", "TIMESTAMP"),
         ("extra_json", "TEXT"),
+        (
+            "record_hash",
+            "VARCHAR NOT NULL",
+        ),  # content hash: a re-fetch tells updated from unchanged
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
@@ -73,6 +77,8 @@ CALL_RECORDS = Table(
         ("transcript_text", "TEXT"),  # transcript the source provides, if any
         ("transcript_turns_json", "TEXT"),  # [{role, start_s, end_s, text}] from the source, if any
         ("extra_json", "TEXT"),
+        ("is_final", "BOOLEAN NOT NULL"),  # false while the provider may still change it (re-read)
+        ("record_hash", "VARCHAR NOT NULL"),
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
@@ -88,6 +94,40 @@ SYNC_LOG = Table(
         ("provider", "VARCHAR NOT NULL"),
         ("fetched", "BIGINT NOT NULL"),
         ("synced_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+# One row per (tenant, source): how far the incremental sync has read. Advanced in the same
+# transaction as the rows it covers, so a failed sync never advances it.
+SYNC_CURSORS = Table(
+    "raw",
+    "sync_cursors",
+    (
+        ("tenant_id", "VARCHAR NOT NULL"),
+        ("source", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("cursor_utc", "TIMESTAMP NOT NULL"),
+        ("updated_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+CRM_DEALS = Table(
+    "raw",
+    "crm_deals",
+    KEY
+    + (  # partition_date: the local day it was modified
+        ("deal_id", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("deal_name", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("amount", "DOUBLE PRECISION"),
+        ("owner_name", "VARCHAR"),
+        ("closing_date", "DATE"),
+        ("created_at_utc", "TIMESTAMP"),
+        ("modified_at_utc", "TIMESTAMP"),
+        ("extra_json", "TEXT"),
+        ("record_hash", "VARCHAR NOT NULL"),
+        ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
 
@@ -211,6 +251,8 @@ ALL_TABLES = (
     CRM_LEADS,
     CALL_RECORDS,
     SYNC_LOG,
+    SYNC_CURSORS,
+    CRM_DEALS,
     CALL_TRANSCRIPTS,
     TRANSCRIPT_TURNS,
     CALL_SIGNALS,

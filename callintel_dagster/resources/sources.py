@@ -1,71 +1,129 @@
-"""Sources of CRM leads and call records. A tenant picks one per stage in tenants.yaml.
+"""Sources of CRM leads, deals and call records. A tenant picks one per stage in tenants.yaml.
 
-Each source returns plain dicts (see lib/synthetic.py for the keys) for one tenant-local day.
-Real providers (Bolna, Zoho CRM, LeadSquared, a SQL DB, a drop folder) implement the same methods.
+Every source answers for a `SyncWindow` (a tenant-local day, optionally only what changed) with
+plain record dicts (see lib/ingest.py for the keys) and counts the requests it made. Secrets are
+resolved from the environment variables the registry names, at run time, through `dagster.EnvVar`.
 """
 
-from datetime import date, datetime
+from datetime import timedelta
 from typing import Protocol
 
 import dagster as dg
 
 from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.sync import SyncWindow
 from callintel_dagster.lib.synthetic import generate_day
+from callintel_dagster.resources.http import PermanentProviderError
 
 
 class CallSource(Protocol):
     provider: str
+    requests: int
 
-    def calls_for_day(self, day: date, now_utc: datetime) -> list[dict]: ...
+    def fetch_calls(self, window: SyncWindow) -> list[dict]: ...
 
 
 class LeadSource(Protocol):
     provider: str
+    requests: int
 
-    def leads_for_day(self, day: date, now_utc: datetime) -> list[dict]: ...
+    def fetch_leads(self, window: SyncWindow) -> list[dict]: ...
 
 
 class SyntheticSource:
     """Deterministic leads and calls per (tenant, day, seed); only what happened before `now`."""
 
     provider = "synthetic"
+    requests = 0
 
     def __init__(self, tenant: Tenant):
+        calls, crm = tenant.calls, tenant.crm
         self._tenant = tenant
+        self._calls = calls.calls_per_day if calls.provider == "synthetic" else 0
+        self._leads = crm.leads_per_day if crm.provider == "synthetic" else 0
+        self._seed = calls.seed if calls.provider == "synthetic" else 0
 
-    def _day(self, day: date, now_utc: datetime):
+    def _day(self, window: SyncWindow):
         return generate_day(
             self._tenant.id,
-            day,
+            window.day,
             self._tenant.timezone,
-            calls_per_day=self._tenant.calls.calls_per_day,
-            leads_per_day=self._tenant.crm.leads_per_day,
-            seed=self._tenant.calls.seed,
-            now_utc=now_utc,
+            calls_per_day=self._calls,
+            leads_per_day=self._leads,
+            seed=self._seed,
+            now_utc=window.now_utc,
         )
 
-    def calls_for_day(self, day: date, now_utc: datetime) -> list[dict]:
-        return self._day(day, now_utc).calls
+    def fetch_calls(self, window: SyncWindow) -> list[dict]:
+        calls = self._day(window).calls
+        if window.since_utc is None:
+            return calls
+        return [c for c in calls if (c["ended_at_utc"] or c["started_at_utc"]) >= window.since_utc]
 
-    def leads_for_day(self, day: date, now_utc: datetime) -> list[dict]:
-        return self._day(day, now_utc).leads
+    def fetch_leads(self, window: SyncWindow) -> list[dict]:
+        leads = self._day(window).leads
+        if window.since_utc is None:
+            return leads
+        return [lead for lead in leads if lead["modified_at_utc"] >= window.since_utc]
+
+
+def secret(tenant: Tenant, provider: str, env_name: str) -> str:
+    """The value of the environment variable the registry names; a clear error when unset."""
+    value = dg.EnvVar(env_name).get_value()
+    if not value:
+        raise PermanentProviderError(
+            tenant.id,
+            provider,
+            f"environment variable {env_name} is not set (named in tenants.yaml)",
+        )
+    return value
+
+
+def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
+    # imported here: each provider pulls in its HTTP client only when a tenant uses it
+    match config.provider:
+        case "synthetic":
+            return SyntheticSource(tenant)
+        case "bolna":
+            from callintel_dagster.resources.providers.bolna import BolnaSource
+
+            return BolnaSource(tenant.id, config, secret(tenant, "bolna", config.api_key_env))
+        case "zoho":
+            from callintel_dagster.resources.providers.zoho import ZohoSource
+
+            return ZohoSource(
+                tenant.id,
+                config,
+                secret(tenant, "zoho", config.client_id_env),
+                secret(tenant, "zoho", config.client_secret_env),
+                secret(tenant, "zoho", config.refresh_token_env),
+            )
+        case "leadsquared":
+            from callintel_dagster.resources.providers.leadsquared import LeadSquaredSource
+
+            return LeadSquaredSource(
+                tenant.id,
+                config,
+                secret(tenant, "leadsquared", config.access_key_env),
+                secret(tenant, "leadsquared", config.secret_key_env),
+            )
+    raise ValueError(f"tenant {tenant.id}: unknown provider {config.provider!r}")
+
+
+# Incremental syncs re-read a little before the cursor: upserts make the overlap harmless, and it
+# covers clock skew between us and the provider.
+CURSOR_OVERLAP = timedelta(minutes=2)
 
 
 class CallSources(dg.ConfigurableResource):
     """Builds the call source a tenant configured under `calls:`."""
 
     def for_tenant(self, tenant: Tenant) -> CallSource:
-        match tenant.calls.provider:
-            case "synthetic":
-                return SyntheticSource(tenant)
-        raise ValueError(f"tenant {tenant.id}: unknown calls provider {tenant.calls.provider!r}")
+        return build_source(tenant, tenant.calls)
 
 
 class LeadSources(dg.ConfigurableResource):
     """Builds the CRM a tenant configured under `crm:`."""
 
     def for_tenant(self, tenant: Tenant) -> LeadSource:
-        match tenant.crm.provider:
-            case "synthetic":
-                return SyntheticSource(tenant)
-        raise ValueError(f"tenant {tenant.id}: unknown crm provider {tenant.crm.provider!r}")
+        return build_source(tenant, tenant.crm)

@@ -139,27 +139,53 @@ class Warehouse(dg.ConfigurableResource):
         """Replace `slices` of `table` with `rows` in one transaction; returns rows written."""
         return self.write([SliceWrite(table, slices, rows, match or {})])[0]
 
-    def write(self, writes: Sequence["SliceWrite"]) -> list[int]:
-        """Apply several slice replacements atomically (all or none)."""
+    def write(self, writes: Sequence["SliceWrite | RowUpsert"]) -> list[int]:
+        """Apply slice replacements and row upserts atomically (all or none)."""
         self.ensure_schema()
         written = []
         with self.connect() as con:
             cur = self.cursor(con)
             for w in writes:
-                extra = "".join(f" AND {col} = ?" for col in w.match)
-                for tenant_id, day in w.slices:
-                    cur.execute(
-                        self._sql(
-                            f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
-                            f"AND partition_date = ?{extra}"
-                        ),
-                        (tenant_id, day, *w.match.values()),
-                    )
+                if isinstance(w, RowUpsert):
+                    self._delete_keys(con, w)
+                else:
+                    extra = "".join(f" AND {col} = ?" for col in w.match)
+                    for tenant_id, day in w.slices:
+                        cur.execute(
+                            self._sql(
+                                f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
+                                f"AND partition_date = ?{extra}"
+                            ),
+                            (tenant_id, day, *w.match.values()),
+                        )
                 frame = w.rows.reindex(columns=w.table.column_names)
                 if not frame.empty:
                     self._insert(con, w.table, frame)
                 written.append(len(frame))
         return written
+
+    def _delete_keys(self, con: Any, upsert: "RowUpsert") -> None:
+        """Delete the rows whose keys are being upserted (wherever they are: a record may move
+        to another day when the provider changes its date)."""
+        keys = upsert.rows[list(upsert.keys)].drop_duplicates()
+        if keys.empty:
+            return
+        match = " AND ".join(f"t.{k} = k.{k}" for k in upsert.keys)
+        if self.is_postgres:
+            from psycopg2.extras import execute_values
+
+            cols = ", ".join(upsert.keys)
+            execute_values(
+                con.cursor(),
+                f"DELETE FROM {upsert.table.qualified} t USING (VALUES %s) AS k({cols}) "
+                f"WHERE {match}",
+                [tuple(_pg_value(v) for v in row) for row in keys.itertuples(index=False)],
+                page_size=1000,
+            )
+        else:
+            con.register("_keys", keys)
+            con.execute(f"DELETE FROM {upsert.table.qualified} t USING _keys k WHERE {match}")
+            con.unregister("_keys")
 
     def read_slices(
         self,
@@ -230,6 +256,15 @@ class SliceWrite:
     slices: Sequence[PartitionSlice]
     rows: pd.DataFrame
     match: dict[str, str] = field(default_factory=dict)  # extra equality filter on the delete
+
+
+@dataclass(frozen=True)
+class RowUpsert:
+    """Replace rows by key (e.g. tenant_id + call_id); rows not in `rows` are never touched."""
+
+    table: Table
+    keys: tuple[str, ...]
+    rows: pd.DataFrame
 
 
 def _pg_value(value: Any) -> Any:

@@ -46,8 +46,17 @@ def test_valid_registry_with_defaults(tmp_path):
             ["field 'digest.recipients'", "E.164"],
         ),
         (
+            "id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: vonage}",
+            ["field 'calls'", "vonage"],
+        ),
+        (
             "id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: bolna}",
-            ["field 'calls'", "bolna"],
+            ["field 'calls.api_key_env'", "Field required"],
+        ),
+        (
+            "id: acme\n    name: A\n    timezone: UTC\n    crm: {provider: zoho, "
+            "client_id_env: ZC, client_secret_env: ZS, refresh_token_env: 1000.abc}",
+            ["field 'crm.refresh_token_env'", "pattern"],
         ),
         (
             "id: acme\n    name: A\n    timezone: UTC\n    calls: {provider: synthetic, calls_per_day: -1}",

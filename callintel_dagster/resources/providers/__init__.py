@@ -1,0 +1,1 @@
+"""Clients of real providers (Bolna, ...), each tested against its emulator in emulators/."""
