@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from callintel_dagster.assets.sync import SYNC_MODE_TAG
 from callintel_dagster.jobs import daily_job, sync_job
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
@@ -33,6 +34,7 @@ def sync_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistr
             "dagster/asset_partition_range_start": str(start),
             "dagster/asset_partition_range_end": str(end),
             "callintel/tenants": ",".join(sorted(t.id for t in active)),
+            SYNC_MODE_TAG: "incremental",  # only what changed since each tenant's cursor
         },
     )
 

@@ -27,6 +27,15 @@ from callintel_dagster.resources.sources import CURSOR_OVERLAP
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
 SYNC_MODE_TAG = "callintel/sync"
+COUNTERS = (
+    "fetched",
+    "inserted",
+    "updated",
+    "unchanged",
+    "requests",
+    "full_windows",
+    "incremental_windows",
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,8 @@ def run_sync(
     spec: SyncSpec,
 ) -> dg.MaterializeResult:
     incremental = context.run.tags.get(SYNC_MODE_TAG) == "incremental"
-    now, frames, stats = utcnow(), [], defaultdict(int)
+    now, frames = utcnow(), []
+    stats: dict[str, int] = defaultdict(int, dict.fromkeys(COUNTERS, 0))
     for tenant, days in run.tenants():
         try:
             source = source_for(tenant)

@@ -39,6 +39,7 @@ def test_sync_schedule_is_one_run_for_all_tenants(defs, instance):
     assert request.tags["dagster/asset_partition_range_start"] == "2026-11-20|acme"
     assert request.tags["dagster/asset_partition_range_end"] == "2026-11-21|globex"
     assert request.tags["callintel/tenants"] == "acme,globex"
+    assert request.tags["callintel/sync"] == "incremental"
 
 
 def test_sync_range_runs_in_one_run_and_skips_days_not_begun(defs, instance):
