@@ -156,7 +156,8 @@ class BolnaEmulator(Emulator):
         )[0]
         talked = status in ("completed", "voicemail", "call-disconnected")
         seconds = round(rng.uniform(20, 240), 1) if talked else 0.0
-        duration_key = "conversation_duration" if i % 2 else "conversation_time"
+        # the schema's name and the examples' name, mixed within one agent as well
+        duration_key = rng.choice(("conversation_duration", "conversation_time"))
         final = {
             duration_key: seconds,
             "total_cost": round(seconds * 0.35, 2),

@@ -1,6 +1,7 @@
 """Ingest: CRM leads and call records per tenant-local day, phones normalised to E.164."""
 
 import dagster as dg
+import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.sync import SyncSpec, run_sync
@@ -20,6 +21,33 @@ LEADS = SyncSpec(
     timestamp_of=lambda lead: lead.get("modified_at_utc") or lead["created_at_utc"],
     preview_columns=["tenant_id", "lead_id", "full_name", "phone_e164", "lead_status"],
 )
+
+
+def crm_phone_filter(
+    context, warehouse: Warehouse, tenant, rows: pd.DataFrame, stats: dict
+) -> pd.DataFrame:
+    """Keep calls whose number is a CRM lead, when the tenant asks for it (seed 001). An empty
+    lead list would silently drop every call (seed 001's BID 6004): then the filter is off, with
+    a warning, and the metadata says so."""
+    if not getattr(tenant.calls, "only_crm_phones", False) or rows.empty:
+        return rows
+    leads = warehouse.query(
+        "SELECT DISTINCT phone_e164 FROM raw.crm_leads WHERE tenant_id = ? "
+        "AND phone_e164 IS NOT NULL",
+        [tenant.id],
+    )
+    if leads.empty:
+        context.log.warning(
+            f"tenant {tenant.id}: only_crm_phones is on but the CRM has no "
+            "leads yet; the filter is disabled for this sync"
+        )
+        stats["crm_filter_disabled_no_leads"] += 1
+        return rows
+    kept = rows[rows["phone_e164"].isin(set(leads["phone_e164"]))]
+    stats["crm_filter_dropped"] += len(rows) - len(kept)
+    return kept
+
+
 CALLS = SyncSpec(
     name="call_records",
     table=CALL_RECORDS,
@@ -37,6 +65,8 @@ CALLS = SyncSpec(
         "duration_seconds",
     ],
     status_column="call_status",
+    keep=crm_phone_filter,
+    pending_sql="SELECT call_id FROM raw.call_records WHERE tenant_id = ? AND NOT is_final",
 )
 
 

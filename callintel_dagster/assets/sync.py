@@ -48,6 +48,11 @@ class SyncSpec:
     timestamp_of: Callable[[dict], datetime | None]  # what puts a record on a local day
     preview_columns: list[str]
     status_column: str | None = None
+    # (context, warehouse, tenant, rows, stats) -> rows kept; e.g. the CRM phone filter of calls
+    keep: Callable[..., pd.DataFrame] | None = None
+    # records the provider may still change (a Bolna call-disconnected before completed): re-read
+    # by id on every sync until final, for sources that can (`fetch_by_ids`)
+    pending_sql: str | None = None
 
 
 def run_sync(
@@ -75,7 +80,14 @@ def run_sync(
                 logs.append(_log_row(tenant.id, day, spec.name, source.provider, len(fetched), now))
                 advanced |= is_today
                 stats["incremental_windows" if since else "full_windows"] += 1
+            if spec.pending_sql and hasattr(source, "fetch_by_ids"):
+                pending = warehouse.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
+                if pending:
+                    records += source.fetch_by_ids(pending)
+                    stats["reread_pending"] += len(pending)
             frame = _rows(tenant, spec, source.provider, records, now)
+            if spec.keep:
+                frame = spec.keep(context, warehouse, tenant, frame, stats)
             _count_changes(warehouse, spec, tenant.id, frame, stats)
             ops = [
                 RowUpsert(spec.table, ("tenant_id", spec.id_column), frame),

@@ -52,3 +52,37 @@ class LeadSquaredConfig(_Strict):
     page_size: int = Field(500, ge=1, le=5000)
     date_timezone: str = "UTC"  # FromDate/ToDate are UTC per the docs; some accounts use local time
     timeout_s: float = Field(30.0, gt=0)
+
+
+# A column name: configuration goes into SQL text, so only plain identifiers are accepted.
+Column = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class SqlColumns(_Strict):
+    """Which source column holds each call field (names in the source table or query)."""
+
+    call_id: Column = "call_id"
+    phone: Column = "phone"
+    started_at: Column = "started_at"
+    duration_seconds: Column | None = "duration_seconds"
+    status: Column | None = "status"
+    agent_name: Column | None = None
+    direction: Column | None = None
+    recording_url: Column | None = None
+    transcript: Column | None = None
+
+
+class SqlCallsConfig(_Strict):
+    """A call-centre database (seed 001): a table or a query, read incrementally by a watermark."""
+
+    provider: Literal["sql"]
+    url_env: SecretName  # a SQLAlchemy URL, e.g. mysql+pymysql://user:pass@host/db (a secret)
+    table: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    query: str | None = None  # used as a subquery: SELECT ... FROM (<query>) AS source
+    watermark_column: Column  # increases whenever a row is inserted or changed
+    columns: SqlColumns = SqlColumns()
+    source_timezone: str = "UTC"  # the zone of naive timestamps in the source
+    answered_only: bool = False
+    answered_statuses: tuple[str, ...] = ("ANSWER", "ANSWERED", "completed")
+    only_crm_phones: bool = False  # keep calls whose number is a CRM lead (never silently zero)
+    status_map: dict[str, str] = {}  # source status → completed|no_answer|busy|failed|voicemail

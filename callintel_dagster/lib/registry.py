@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, ChecklistItem
 from callintel_dagster.lib.phones import is_e164
-from callintel_dagster.lib.provider_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
+from callintel_dagster.lib.provider_configs import (
+    BolnaConfig,
+    LeadSquaredConfig,
+    SqlCallsConfig,
+    ZohoConfig,
+)
 
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
 
@@ -71,7 +76,9 @@ class OutboxDigest(_Strict):
         return recipients
 
 
-CallsConfig = Annotated[SyntheticCalls | BolnaConfig, Field(discriminator="provider")]
+CallsConfig = Annotated[
+    SyntheticCalls | BolnaConfig | SqlCallsConfig, Field(discriminator="provider")
+]
 CrmConfig = Annotated[
     SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
 ]

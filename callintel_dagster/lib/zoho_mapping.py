@@ -149,12 +149,17 @@ def _extra(record: dict, modelled: set[str], seed: dict) -> dict:
         if key in modelled or key.startswith("$") or value in _EMPTY:
             continue  # `$`-fields are Zoho's internal flags (approval state, currency symbol)
         name = key.lower()
-        if isinstance(value, dict):
-            lookup = _lookup(value)
-            extra.update({f"{name}_{k}": v for k, v in lookup.items() if v is not None})
+        if isinstance(value, dict):  # a lookup such as Owner: {name, id, email}
+            extra.update(
+                {f"{name}_{k}": v for k, v in value.items() if v not in _EMPTY and _scalar(v)}
+            )
         else:
             extra[name] = value
     return extra
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 def _lookup(value: Any) -> dict[str, str | None]:

@@ -87,7 +87,12 @@ def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
         case "bolna":
             from callintel_dagster.resources.providers.bolna import BolnaSource
 
-            return BolnaSource(tenant.id, config, secret(tenant, "bolna", config.api_key_env))
+            return BolnaSource(
+                tenant.id,
+                config,
+                secret(tenant, "bolna", config.api_key_env),
+                region=tenant.default_region,
+            )
         case "zoho":
             from callintel_dagster.resources.providers.zoho import ZohoSource
 
@@ -107,6 +112,10 @@ def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
                 secret(tenant, "leadsquared", config.access_key_env),
                 secret(tenant, "leadsquared", config.secret_key_env),
             )
+        case "sql":
+            from callintel_dagster.resources.providers.sql import SqlCallSource
+
+            return SqlCallSource(tenant.id, config, secret(tenant, "sql", config.url_env))
     raise ValueError(f"tenant {tenant.id}: unknown provider {config.provider!r}")
 
 

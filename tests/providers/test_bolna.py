@@ -10,6 +10,7 @@ from callintel_dagster.lib.bolna_mapping import (
     execution_to_customer,
     flatten_extracted,
     map_status,
+    parse_utc,
     pending_ids,
 )
 from callintel_dagster.lib.ingest import call_rows, lead_rows
@@ -99,12 +100,14 @@ def test_duration_fields(changes, seconds):
     call = execution_to_call(execution(**changes))
     assert call["duration_seconds"] == seconds
     ended = call["ended_at_utc"]
-    assert ended == (None if seconds is None else datetime(2024, 1, 23, 1, 14, 37) + timedelta(seconds=seconds))
+    assert ended == (
+        None if seconds is None else datetime(2024, 1, 23, 1, 14, 37) + timedelta(seconds=seconds)
+    )
 
 
 def test_full_execution_to_call():
     call = execution_to_call(FULL, "Maya")
-    assert call | {"turns": None} == call | {
+    expected = {
         "call_id": "e1",
         "direction": "outbound",
         "agent_name": "Maya",
@@ -120,8 +123,8 @@ def test_full_execution_to_call():
         "hangup_by": "Caller",
         "provider_call_id": "CA1",
         "updated_at_utc": datetime(2024, 1, 23, 1, 16, 2),
-        "turns": None,
     }
+    assert {k: call[k] for k in expected} == expected
     assert [t["role"] for t in call["turns"]] == ["agent", "customer"]
     rows = call_rows("acme", DAY, "IN", "bolna", [call], datetime(2026, 11, 19))
     assert rows.loc[0, "phone_e164"] == "+919800000000" and rows.loc[0, "is_final"]
@@ -136,7 +139,12 @@ def test_inbound_customer_is_the_caller_and_offsets_become_utc():
 
 
 def test_trimmed_record_maps_without_details():
-    trimmed = {"id": "e2", "status": "completed", "conversation_time": 9, "created_at": FULL["created_at"]}
+    trimmed = {
+        "id": "e2",
+        "status": "completed",
+        "conversation_time": 9,
+        "created_at": FULL["created_at"],
+    }
     call = execution_to_call(trimmed)
     assert (call["duration_seconds"], call["phone_raw"], call["turns"]) == (9.0, None, [])
     assert execution_to_customer(trimmed) is None  # no extracted_data: no customer
@@ -146,7 +154,12 @@ def test_trimmed_record_maps_without_details():
     "extracted, name, email, status",
     [
         ({"user_interested": True, "name": "Priya Nair"}, "Priya Nair", None, "interested"),
-        ({"user_interested": False, "first_name": "Priya", "last_name": "N"}, "Priya N", None, "not_interested"),
+        (
+            {"user_interested": False, "first_name": "Priya", "last_name": "N"},
+            "Priya N",
+            None,
+            "not_interested",
+        ),
         ({"Lead Status": "Call Back Later"}, None, None, "call_back_later"),
         ({"address": {"city": "Pune"}}, None, None, "contacted"),
         (NESTED, "Rohan Gupta", "rohan@example.com", "booked"),
@@ -180,7 +193,11 @@ def emu():
 
 def source(emu, key=KEY, page_size=50, **kw) -> BolnaSource:
     config = BolnaConfig(
-        provider="bolna", base_url=emu.base_url, api_key_env="BOLNA_KEY", page_size=page_size, timeout_s=0.5
+        provider="bolna",
+        base_url=emu.base_url,
+        api_key_env="BOLNA_KEY",
+        page_size=page_size,
+        timeout_s=0.5,
     )
     return BolnaSource("acme", config, key, **{"max_backoff_s": 0.05, **kw})
 
@@ -205,7 +222,7 @@ def test_trimmed_records_are_fetched_by_id(emu):
     assert 0 < trimmed < 30
     calls = source(emu).fetch_calls(window())
     assert emu.requests[DETAIL] == trimmed
-    assert all(c["phone_raw"] and c["transcript_text"] is not None for c in calls)
+    assert all(c["phone_raw"] and c["direction"] and c["hangup_by"] for c in calls)
 
 
 def test_both_duration_fields_and_extracted_shapes_from_the_api(emu):
@@ -235,11 +252,19 @@ def test_disconnected_calls_complete_on_a_later_read_by_id(emu):
         total_cost=None,
         extracted_data=None,
         telephony_data={"duration": None, "recording_url": None},
-        completion={"conversation_duration": 61.0, "total_cost": 20.5, "extracted_data": {"name": "Kabir"}},
+        completion={
+            "conversation_duration": 61.0,
+            "total_cost": 20.5,
+            "extracted_data": {"name": "Kabir"},
+        },
     )
     bolna = source(emu)
     [call] = bolna.fetch_calls(window())
-    assert (call["call_status"], call["terminal"], call["duration_seconds"]) == ("completed", False, None)
+    assert (call["call_status"], call["terminal"], call["duration_seconds"]) == (
+        "completed",
+        False,
+        None,
+    )
     assert bolna.fetch_leads(window()) == []  # nothing extracted yet
     emu.advance("d1", status="completed")
     before = bolna.requests
@@ -248,16 +273,31 @@ def test_disconnected_calls_complete_on_a_later_read_by_id(emu):
     assert done["agent_name"] == "Maya" and bolna.requests - before == 2
 
 
+def test_populated_pending_calls_finish_on_advance(emu):
+    emu.populate(DAY, n=40, agents=2)
+    bolna = source(emu)
+    pending = pending_ids(bolna.fetch_calls(window()))
+    assert pending and all(emu.executions[i]["status"] == "call-disconnected" for i in pending)
+    for execution_id in pending:
+        emu.advance(execution_id)
+    done = bolna.fetch_by_ids(pending)
+    assert all(c["terminal"] and c["duration_seconds"] is not None for c in done)
+    assert all(c["extracted_data"] and c["recording_url"] for c in done)
+
+
 def test_bad_key_fails_at_once_naming_tenant_and_provider(emu):
     emu.populate(DAY, n=3, agents=1)
     bolna = source(emu, key="wrong")
-    with pytest.raises(PermanentProviderError, match=r"tenant acme: bolna: GET /v2/agent/all → 403"):
+    with pytest.raises(
+        PermanentProviderError, match=r"tenant acme: bolna: GET /v2/agent/all → 403"
+    ):
         bolna.fetch_calls(window())
     assert bolna.requests == 1
 
 
 @pytest.mark.parametrize(
-    "fault", [{"status": 429}, {"status": 503}, {"status": 500}, {"timeout": 1.0}, {"malformed": True}]
+    "fault",
+    [{"status": 429}, {"status": 503}, {"status": 500}, {"timeout": 1.0}, {"malformed": True}],
 )
 @pytest.mark.parametrize("route", ["/v2/agent/{agent_id}/executions", "/executions/{execution_id}"])
 def test_transient_faults_are_retried(emu, fault, route):
@@ -295,7 +335,7 @@ def test_incremental_window_reads_fewer_pages_with_a_margin(emu):
     emu.requests.clear()
     calls = source(emu, page_size=10).fetch_calls(window(since))
     low = since - timedelta(minutes=30)
-    expected = {e["id"] for e in made if low.isoformat() <= e["created_at"][:23]}
+    expected = {e["id"] for e in made if parse_utc(e["created_at"]) >= low}
     assert {c["call_id"] for c in calls} == expected and expected
     assert emu.requests[LIST] < full_pages
     assert any(c["started_at_utc"] < since for c in calls)  # the re-read margin
