@@ -1,0 +1,86 @@
+"""A Bolna tenant through Dagster against the emulator: a day lands; a re-read completes calls."""
+
+from datetime import date
+
+import pytest
+
+from callintel_dagster.definitions import build_defs, resolved_resource
+from callintel_dagster.env import current_env
+from conftest import register_tenants
+from emulators.bolna import BolnaEmulator
+
+DAY = date(2026, 11, 18)
+TENANTS = """
+tenants:
+  - id: voicebot
+    name: Voice Bot Co
+    timezone: Asia/Kolkata
+    calls: {{provider: bolna, api_key_env: BOLNA_API_KEY, base_url: "{url}"}}
+    crm: {{provider: bolna, api_key_env: BOLNA_API_KEY, base_url: "{url}"}}
+"""
+
+
+@pytest.fixture
+def bolna():
+    with BolnaEmulator(api_key="key-123", trim_share=0.3) as emulator:
+        emulator.populate(DAY, n=60, seed=4)
+        yield emulator
+
+
+def sync(tmp_path, monkeypatch, instance, emulator):
+    (tmp_path / "t.yaml").write_text(TENANTS.format(url=emulator.base_url))
+    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
+    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BOLNA_API_KEY", "key-123")
+    defs = build_defs(current_env())
+    register_tenants(instance, ["voicebot"])
+    result = defs.resolve_job_def("sync_job").execute_in_process(
+        instance=instance, partition_key=f"{DAY}|voicebot"
+    )
+    meta = {
+        e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
+    return resolved_resource(defs, "warehouse"), meta
+
+
+def test_bolna_day_lands_and_pending_calls_complete_later(tmp_path, monkeypatch, instance, bolna):
+    warehouse, meta = sync(tmp_path, monkeypatch, instance, bolna)
+    calls = warehouse.query(
+        "SELECT call_id, is_final, call_status, phone_valid FROM raw.call_records"
+    )
+    assert len(calls) == 60 and calls["call_id"].is_unique
+    pending = calls.loc[~calls["is_final"].astype(bool), "call_id"].tolist()
+    assert pending, "the emulator leaves some executions call-disconnected"
+    leads = warehouse.query("SELECT lead_id FROM raw.crm_leads")
+    assert len(leads) > 0 and leads["lead_id"].is_unique
+    assert meta["call_records"]["requests"] > 0
+
+    for execution_id in pending:  # Bolna completes them seconds later
+        bolna.advance(execution_id)
+    warehouse, meta = sync(tmp_path, monkeypatch, instance, bolna)
+    assert meta["call_records"]["reread_pending"] == len(pending)
+    assert meta["call_records"]["inserted"] == 0 and meta["call_records"]["updated"] >= len(pending)
+    calls = warehouse.query(
+        "SELECT count(*) AS n, sum(CASE WHEN is_final THEN 1 ELSE 0 END) AS f FROM raw.call_records"
+    ).iloc[0]
+    assert calls["n"] == 60 and calls["f"] == 60
+
+
+def test_bad_key_fails_naming_tenant_and_provider(tmp_path, monkeypatch, instance, bolna):
+    monkeypatch.setenv("BOLNA_API_KEY", "wrong")
+    (tmp_path / "t.yaml").write_text(TENANTS.format(url=bolna.base_url))
+    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
+    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
+    defs = build_defs(current_env())
+    register_tenants(instance, ["voicebot"])
+    result = defs.resolve_job_def("sync_job").execute_in_process(
+        instance=instance, partition_key=f"{DAY}|voicebot", raise_on_error=False
+    )
+    errors = [
+        str(e.event_specific_data.error)
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert errors and all("voicebot" in e and "bolna" in e and "403" in e for e in errors)
+    assert "wrong" not in " ".join(errors)
