@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo ui test lint bench clean
+.PHONY: install demo demo-emulated ui test lint bench clean
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -36,6 +36,11 @@ $(DAGSTER_HOME)/dagster.yaml:
 demo: install
 	@$(PY) -m callintel_dagster.demo
 
+# The same demo against local emulators of Bolna, Zoho CRM, LeadSquared and a call-centre DB.
+demo-emulated: install
+	@CALLINTEL_HOME=$(CURDIR)/.callintel-emulated DAGSTER_HOME=$(CURDIR)/.callintel-emulated/dagster_home \
+		sh -c 'mkdir -p "$$DAGSTER_HOME" && cp -n deploy/dagster.yaml "$$DAGSTER_HOME/" ; $(PY) -m emulators.demo'
+
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
@@ -51,4 +56,4 @@ bench: install
 	$(PY) -m bench.pipeline
 
 clean:
-	rm -rf $(CALLINTEL_HOME) dbt_metrics/target dbt_metrics/logs
+	rm -rf $(CALLINTEL_HOME) .callintel-emulated dbt_metrics/target dbt_metrics/logs

@@ -72,7 +72,11 @@ class Emulator:
             self._faults.setdefault(pattern, deque()).extend(faults)
 
     def start(self) -> "Emulator":
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short shutdown poll: tests start and stop many emulators, and the default 0.5 s
+        # would dominate their run time
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 

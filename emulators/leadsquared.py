@@ -118,7 +118,11 @@ class LeadSquaredEmulator(Emulator):
         return prospect_id
 
     def touch_lead(
-        self, prospect_id: str, modified_utc: datetime, access_key: str | None = None, **changes: str
+        self,
+        prospect_id: str,
+        modified_utc: datetime,
+        access_key: str | None = None,
+        **changes: str,
     ) -> None:
         """Modify a stored lead, as a user editing it in LeadSquared would."""
         lead = self._seed_account(access_key).leads[prospect_id]
@@ -308,5 +312,13 @@ _LAST_NAMES = (
     "Sharma Verma Iyer Nair Reddy Patel Shah Gupta Mehta Kulkarni Banerjee Das Rao Menon Singh"
 ).split()
 _STAGES = ("Prospect", "Opportunity", "Customer", "Disqualified", "Not Interested")
-_SOURCES = ("Website", "Facebook Ads", "Google Ads", "99acres", "MagicBricks", "Walk-in", "Referral")
+_SOURCES = (
+    "Website",
+    "Facebook Ads",
+    "Google Ads",
+    "99acres",
+    "MagicBricks",
+    "Walk-in",
+    "Referral",
+)
 _CITIES = ("Mumbai", "Pune", "Bengaluru", "Hyderabad", "Chennai", "Delhi", "Kolkata", "Ahmedabad")

@@ -410,6 +410,9 @@ def _random_deal(rng: random.Random) -> dict:
         "Closing_Date": closing.isoformat(),
         "Probability": rng.choice((10, 20, 40, 60, 75, 90, 100, 0)),
         "Owner": dict(rng.choice(OWNERS)),
-        "Contact_Name": {"name": person, "id": str(4_876_876_000_000_500_000 + rng.randrange(10**5))},
+        "Contact_Name": {
+            "name": person,
+            "id": str(4_876_876_000_000_500_000 + rng.randrange(10**5)),
+        },
         "Account_Name": {"name": company, "id": str(4_876_876_000_000_600_000 + rng.randrange(99))},
     }

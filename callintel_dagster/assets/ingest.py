@@ -6,12 +6,24 @@ import pandas as pd
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.sync import SyncSpec, run_sync
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.ingest import call_rows, lead_rows
-from callintel_dagster.lib.tables import CALL_RECORDS, CRM_LEADS
+from callintel_dagster.lib.ingest import call_rows, deal_rows, lead_rows
+from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.sources import CallSources, LeadSources
 from callintel_dagster.resources.warehouse import Warehouse
 
+DEALS = SyncSpec(
+    name="deals",
+    table=CRM_DEALS,
+    id_column="deal_id",
+    fetch=lambda source, window: source.fetch_deals(window),
+    to_rows=lambda tenant_id, day, region, provider, deals, now: deal_rows(
+        tenant_id, day, provider, deals, now
+    ),
+    timestamp_of=lambda deal: deal.get("modified_at_utc") or deal["created_at_utc"],
+    preview_columns=["deal_id", "deal_name", "stage", "amount"],
+    needs="fetch_deals",
+)
 LEADS = SyncSpec(
     name="crm_leads",
     table=CRM_LEADS,
@@ -20,6 +32,7 @@ LEADS = SyncSpec(
     to_rows=lead_rows,
     timestamp_of=lambda lead: lead.get("modified_at_utc") or lead["created_at_utc"],
     preview_columns=["tenant_id", "lead_id", "full_name", "phone_e164", "lead_status"],
+    companion=DEALS,
 )
 
 
@@ -78,7 +91,7 @@ def crm_leads(
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
     """One row per CRM lead, on the tenant-local day it was last modified (raw.crm_leads);
-    upserted by lead id."""
+    upserted by lead id. CRMs with a deal pipeline (Zoho) also fill raw.crm_deals."""
     return run_sync(
         context, TenantRun(context, registry), warehouse, lead_sources.for_tenant, LEADS
     )

@@ -53,6 +53,9 @@ class SyncSpec:
     # records the provider may still change (a Bolna call-disconnected before completed): re-read
     # by id on every sync until final, for sources that can (`fetch_by_ids`)
     pending_sql: str | None = None
+    # a second record type the same source returns for the same windows (CRM deals with leads)
+    companion: "SyncSpec | None" = None
+    needs: str | None = None  # the source method a companion requires, e.g. "fetch_deals"
 
 
 def run_sync(
@@ -69,12 +72,13 @@ def run_sync(
         try:
             source = source_for(tenant)
             cursor = _cursor(warehouse, tenant.id, spec.name)
-            records, logs, advanced = [], [], False
+            records, logs, advanced, windows = [], [], False, []
             for day in days:
                 start, end = day_window_utc(day, tenant.timezone)
                 is_today = day == local_today(tenant.timezone)
                 since = cursor - CURSOR_OVERLAP if incremental and is_today and cursor else None
                 window = SyncWindow(tenant.id, day, start, end, now, since)
+                windows.append(window)
                 fetched = spec.fetch(source, window)
                 records += fetched
                 logs.append(_log_row(tenant.id, day, spec.name, source.provider, len(fetched), now))
@@ -116,6 +120,14 @@ def run_sync(
                         ),
                     )
                 )
+            companion = spec.companion
+            if companion and hasattr(source, companion.needs or ""):
+                extra = [r for w in windows for r in companion.fetch(source, w)]
+                extra_rows = _rows(tenant, companion, source.provider, extra, now)
+                ops.append(
+                    RowUpsert(companion.table, ("tenant_id", companion.id_column), extra_rows)
+                )
+                stats[companion.name] += len(extra_rows)
             warehouse.write(ops)
             frames.append(frame)
             stats["fetched"] += len(records)

@@ -25,6 +25,10 @@ class ProviderError(RuntimeError):
 class PermanentProviderError(ProviderError):
     """Retrying cannot help (bad credentials, wrong region, bad request)."""
 
+    def __init__(self, tenant_id: str, provider: str, message: str, status: int | None = None):
+        super().__init__(tenant_id, provider, message)
+        self.status = status  # the HTTP status, when the provider answered with one
+
 
 class RetryableProviderError(ProviderError):
     def __init__(self, tenant_id: str, provider: str, message: str, retry_after: float | None):
@@ -111,6 +115,7 @@ class ProviderHttp:
                 self.tenant_id,
                 self.provider,
                 f"{method} {_path(url)} → {status}: {_detail(response)}",
+                status=status,
             )
         if status in (204, 304) or not response.content:
             return response, None

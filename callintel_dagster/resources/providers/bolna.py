@@ -134,7 +134,7 @@ class BolnaSource:
             return self._http.json("GET", f"/executions/{execution_id}")
         except PermanentProviderError as exc:
             # deleted since it was listed: nothing to sync. Any other 4xx (a bad key) still fails.
-            if " → 404" in str(exc):
+            if exc.status == 404:
                 return None
             raise
 

@@ -12,6 +12,8 @@ MXAPIRateLimitExceededException, never with Retry-After. So every client of a te
 limiter, and both refusals are retried with backoff.
 """
 
+from collections.abc import Iterator
+
 import httpx
 
 from callintel_dagster.lib.leadsquared_mapping import flatten, format_lsq_date, lead_to_record
@@ -71,7 +73,10 @@ class LeadSquaredSource:
     def fetch_leads(self, window: SyncWindow) -> list[dict]:
         """Leads modified in the window (from `since_utc` when incremental), deduplicated by id."""
         tz = self.config.date_timezone
-        low = window.since_utc if window.since_utc is not None else window.start_utc
+        low = window.start_utc
+        if window.since_utc is not None:
+            # the cursor may lie before the day (syncs re-read a margin): the day still bounds it
+            low = max(low, window.since_utc)
         parameter = {
             "FromDate": format_lsq_date(low, tz),
             "ToDate": format_lsq_date(window.end_utc, tz),
@@ -80,14 +85,15 @@ class LeadSquaredSource:
         for raw in self._pages(parameter):
             lead = lead_to_record(flatten(raw), tz)
             modified = lead["modified_at_utc"]
-            # ToDate is inclusive but the window's end is not: that instant is the next day's
+            # no id: nothing to upsert by. ToDate is inclusive but the window's end is not: that
+            # instant belongs to the next day
             if lead["lead_id"] is None or (modified is not None and modified >= window.end_utc):
                 continue
             # pages sorted by ModifiedOn shift when a lead is edited mid-sync: keep the last copy
             found[lead["lead_id"]] = lead
         return list(found.values())
 
-    def _pages(self, parameter: dict):
+    def _pages(self, parameter: dict) -> Iterator[dict]:
         api = self._region_api()
         size = self.config.page_size
         index = 1
@@ -136,13 +142,13 @@ class LeadSquaredSource:
         try:
             body = client.json(method, path, **kwargs)
         except PermanentProviderError as exc:
-            # ProviderHttp reports the status only in its message
-            if " → 401" in str(exc):
+            if exc.status == 401:
                 raise PermanentProviderError(
                     self.tenant_id,
                     self.provider,
                     f"{method} {path} → 401: bad key or wrong region (keys work only on the "
                     "account's region host: check base_url, or leave it empty to discover it)",
+                    status=401,
                 ) from None
             raise
         # LeadSquared also reports errors as HTTP 200 with Status "Error"

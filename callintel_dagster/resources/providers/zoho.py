@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -50,8 +50,10 @@ class _InvalidToken(Exception):
     """A 401 INVALID_TOKEN: the cached token is dead; refresh and retry once."""
 
 
-# Process-wide: one refresh serves every tenant and sync that shares the credentials.
+# Process-wide: one refresh serves every tenant and sync that shares the credentials. Each key
+# has its own lock, so a slow refresh for one account never holds up another.
 _TOKENS: dict[tuple[str, str, str], _Token] = {}
+_KEY_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
 _TOKENS_LOCK = threading.Lock()
 
 
@@ -59,6 +61,11 @@ def clear_token_cache() -> None:
     """Forget every cached access token (tests; a credential rotation)."""
     with _TOKENS_LOCK:
         _TOKENS.clear()
+
+
+def _key_lock(key: tuple[str, str, str]) -> threading.Lock:
+    with _TOKENS_LOCK:
+        return _KEY_LOCKS.setdefault(key, threading.Lock())
 
 
 class ZohoSource:
@@ -116,6 +123,8 @@ class ZohoSource:
         since = window.start_utc
         if window.since_utc is not None:
             since = max(since, window.since_utc)  # an older cursor only adds earlier days
+        if since >= window.end_utc:
+            return []  # a cursor past this day: nothing in the window can be newer
         # whole seconds, rounded down: Zoho's times have no fraction and the header is inclusive
         header = {"If-Modified-Since": since.replace(tzinfo=UTC, microsecond=0).isoformat()}
         params: dict[str, Any] = {
@@ -173,12 +182,13 @@ class ZohoSource:
     def _token(self) -> _Token:
         # Held while refreshing, so concurrent syncs wait for one refresh instead of each
         # spending one of the ~5 a minute Zoho allows.
-        with _TOKENS_LOCK:
+        with _key_lock(self._key):
             cached = _TOKENS.get(self._key)
             if cached is not None and cached.expires_at > time.monotonic():
                 return cached
             token = self._refresh()
-            _TOKENS[self._key] = token
+            with _TOKENS_LOCK:
+                _TOKENS[self._key] = token
             return token
 
     def _drop(self, token: _Token) -> None:

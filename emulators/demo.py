@@ -1,0 +1,140 @@
+"""`make demo-emulated`: every provider emulator on 127.0.0.1, the demo's graph for
+demo/tenants.emulated.yaml, then the emulators stop. No account, no key, no network.
+"""
+
+import os
+import sys
+from contextlib import ExitStack
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from callintel_dagster.env import REPO_ROOT
+from callintel_dagster.lib.dayspan import day_window_utc, local_today
+from callintel_dagster.lib.synthetic import generate_day
+from emulators.bolna import BolnaEmulator
+from emulators.leadsquared import LeadSquaredEmulator
+from emulators.zoho import ZohoEmulator
+
+TENANTS = REPO_ROOT / "demo" / "tenants.emulated.yaml"
+DAYS = 8  # the demo's 7 complete days and today
+KEYS = {  # the emulators' demo credentials, exported as the variables tenants.yaml names
+    "BOLNA_API_KEY": "demo-bolna-key",
+    "LSQ_ACCESS_KEY": "u$demo-access",
+    "LSQ_SECRET_KEY": "demo-secret",
+    "ZOHO_CLIENT_ID": "1000.DEMOCLIENT",
+    "ZOHO_CLIENT_SECRET": "demo-client-secret",
+    "ZOHO_REFRESH_TOKEN": "1000.demo-refresh-token",
+}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def days(tz: str) -> list[date]:
+    today = local_today(tz)
+    return [today - timedelta(days=n) for n in range(DAYS)]
+
+
+def start_bolna(stack: ExitStack) -> None:
+    bolna = stack.enter_context(
+        BolnaEmulator(api_key=KEYS["BOLNA_API_KEY"], trim_share=0.2, port=18701)
+    )
+    for n, day in enumerate(days("Asia/Kolkata")):
+        bolna.populate(day, tz_offset_minutes=330, n=30, seed=100 + n)
+
+
+def start_zoho(stack: ExitStack) -> None:
+    zoho = stack.enter_context(
+        ZohoEmulator(
+            port=18702,
+            client_id=KEYS["ZOHO_CLIENT_ID"],
+            client_secret=KEYS["ZOHO_CLIENT_SECRET"],
+            refresh_token=KEYS["ZOHO_REFRESH_TOKEN"],
+            tz="America/New_York",
+        )
+    )
+    first = days("America/New_York")[-1]
+    zoho.populate(
+        n_leads=80,
+        n_deals=25,
+        seed=7,
+        modified_between=(day_window_utc(first, "America/New_York")[0], _utcnow()),
+    )
+
+
+def start_leadsquared(stack: ExitStack) -> None:
+    lsq = stack.enter_context(LeadSquaredEmulator(port=18703, rate_limit=25))
+    lsq.add_account(KEYS["LSQ_ACCESS_KEY"], KEYS["LSQ_SECRET_KEY"])
+    first = days("Asia/Kolkata")[-1]
+    lsq.populate(
+        90,
+        seed=3,
+        modified_between=(day_window_utc(first, "Asia/Kolkata")[0], _utcnow()),
+        access_key=KEYS["LSQ_ACCESS_KEY"],
+    )
+
+
+def seed_call_centre_db(path: Path) -> str:
+    """A call-centre CDR table (seed 001's shape), filled from the synthetic generator."""
+    url = f"sqlite:///{path}"
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS cdr"))
+        con.execute(
+            sa.text(
+                "CREATE TABLE cdr (uniqueid TEXT PRIMARY KEY, caller TEXT, call_time TIMESTAMP, "
+                "billsec INTEGER, disposition TEXT, agent TEXT, direction TEXT, transcript TEXT, "
+                "updated_at TIMESTAMP)"
+            )
+        )
+        disposition = {
+            "completed": "ANSWER",
+            "no_answer": "NO ANSWER",
+            "busy": "BUSY",
+            "failed": "FAILED",
+            "voicemail": "ANSWER",
+        }
+        for day in days("Asia/Kolkata"):
+            for call in generate_day(
+                "callcentre_in", day, "Asia/Kolkata", calls_per_day=35, leads_per_day=0, seed=5
+            ).calls:
+                local = call["started_at_utc"] + timedelta(minutes=330)  # the DB keeps IST
+                con.execute(
+                    sa.text("INSERT INTO cdr VALUES (:id, :ph, :t, :sec, :d, :a, :dir, :tr, :up)"),
+                    {
+                        "id": call["call_id"],
+                        "ph": call["phone_raw"],
+                        "t": local,
+                        "sec": int(call["duration_seconds"]),
+                        "d": disposition[call["call_status"]],
+                        "a": call["agent_name"],
+                        "dir": call["direction"],
+                        "tr": call["transcript_text"],
+                        "up": local + timedelta(seconds=call["duration_seconds"] + 5),
+                    },
+                )
+    engine.dispose()
+    return url
+
+
+def main() -> int:
+    home = Path(os.environ.setdefault("CALLINTEL_HOME", str(REPO_ROOT / ".callintel-emulated")))
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["CALLINTEL_TENANTS"] = str(TENANTS)
+    os.environ.update(KEYS)
+    os.environ["CALLCENTRE_DB_URL"] = seed_call_centre_db(home / "callcentre.sqlite")
+    with ExitStack() as stack:
+        start_bolna(stack)
+        start_zoho(stack)
+        start_leadsquared(stack)
+        print("emulators up: bolna :18701, zoho :18702, leadsquared :18703, call-centre SQLite")
+        from callintel_dagster import demo
+
+        return demo.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
