@@ -11,8 +11,10 @@ the pages: clients must dedupe by id.
 """
 
 import hashlib
+import io
 import random
 import uuid
+import wave
 from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,6 +36,20 @@ _LINES = (
 )
 
 
+def _silent_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A valid 8 kHz mono 16-bit WAV of silence: telephone audio, tiny."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x00" * int(seconds * rate))
+    return buffer.getvalue()
+
+
+_SILENT_WAV = _silent_wav()
+
+
 class BolnaEmulator(Emulator):
     name = "bolna"
 
@@ -46,6 +62,8 @@ class BolnaEmulator(Emulator):
         self.route("GET", "/v2/agent/all", self._list_agents)
         self.route("GET", "/v2/agent/{agent_id}/executions", self._list_executions)
         self.route("GET", "/executions/{execution_id}", self._get_execution)
+        # recordings are served here too: nothing a test or the demo fetches leaves 127.0.0.1
+        self.route("GET", "/recordings/{name}", lambda request: Response(200, _SILENT_WAV))
 
     # ---- seeding ----
 
@@ -73,7 +91,7 @@ class BolnaEmulator(Emulator):
             "duration": "42",
             "to_number": "+919800000000",
             "from_number": "+918000000001",
-            "recording_url": f"https://recordings.example/{exec_id}.mp3",
+            "recording_url": f"{self.base_url}/recordings/{exec_id}.wav",
             "provider_call_id": f"CA{exec_id.replace('-', '')[:16]}",
             "call_type": "outbound",
             "provider": "twilio",
@@ -167,7 +185,7 @@ class BolnaEmulator(Emulator):
             "extracted_data": _extracted(rng, name, kind) if talked else None,
             "telephony_data": {
                 "duration": str(int(seconds)),
-                "recording_url": f"https://recordings.example/{seed}-{i}.mp3" if talked else None,
+                "recording_url": f"{self.base_url}/recordings/{seed}-{i}.wav" if talked else None,
             },
         }
         fields: dict = {

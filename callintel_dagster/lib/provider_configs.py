@@ -46,6 +46,7 @@ class LeadSquaredConfig(_Strict):
 
     provider: Literal["leadsquared"]
     base_url: str | None = None  # the region host; None: discovered with UserByAccessKey.Get
+    discovery_url: str = "https://api.leadsquared.com"  # where that discovery asks
     access_key_env: SecretName
     secret_key_env: SecretName
     requests_per_5s: int = Field(5, ge=1, le=100)

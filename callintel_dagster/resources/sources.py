@@ -111,6 +111,7 @@ def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
                 config,
                 secret(tenant, "leadsquared", config.access_key_env),
                 secret(tenant, "leadsquared", config.secret_key_env),
+                discovery_url=config.discovery_url,
             )
         case "sql":
             from callintel_dagster.resources.providers.sql import SqlCallSource
