@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import dagster as dg
 import pytest
 
 from callintel_dagster.definitions import build_defs, resolved_resource
@@ -84,3 +85,28 @@ def test_bad_key_fails_naming_tenant_and_provider(tmp_path, monkeypatch, instanc
     ]
     assert errors and all("voicebot" in e and "bolna" in e and "403" in e for e in errors)
     assert "wrong" not in " ".join(errors)
+
+
+def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
+    tmp_path, monkeypatch, instance, bolna
+):
+    # the listing succeeds, then detail reads of trimmed records keep failing past the retries:
+    # the tenant's sync fails and writes nothing (one transaction per tenant)
+    bolna.inject("/executions/{execution_id}", *[{"status": 503}] * 5)
+    (tmp_path / "t.yaml").write_text(TENANTS.format(url=bolna.base_url))
+    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
+    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BOLNA_API_KEY", "key-123")
+    defs = build_defs(current_env())
+    register_tenants(instance, ["voicebot"])
+    job = defs.resolve_job_def("sync_job").get_subset(asset_selection={dg.AssetKey("call_records")})
+    failed = job.execute_in_process(
+        instance=instance, partition_key=f"{DAY}|voicebot", raise_on_error=False
+    )
+    assert not failed.success
+    warehouse = resolved_resource(defs, "warehouse")
+    assert warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0] == 0
+
+    assert job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot").success
+    calls = warehouse.query("SELECT call_id FROM raw.call_records")
+    assert len(calls) == 60 and calls["call_id"].is_unique

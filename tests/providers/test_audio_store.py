@@ -70,7 +70,7 @@ def web():
     """An HTTP server on 127.0.0.1; set `routes[path]` to the answers it gives in turn."""
     _Handler.routes, _Handler.hits = {}, {}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", _Handler
     server.shutdown()
@@ -223,7 +223,9 @@ def test_empty_audio_is_an_error(tmp_path, s3, moto_url):
     assert not list((tmp_path / "audio" / "acme").iterdir())
 
 
-@pytest.mark.parametrize("call_id", ["../escape", "a/b", "..", ".hidden", "", "a\\b", "c1\x00", "c1\n"])
+@pytest.mark.parametrize(
+    "call_id", ["../escape", "a/b", "..", ".hidden", "", "a\\b", "c1\x00", "c1\n"]
+)
 def test_call_ids_that_could_leave_the_tenant_prefix_are_rejected(tmp_path, call_id):
     source = tmp_path / "c.wav"
     source.write_bytes(WAV)

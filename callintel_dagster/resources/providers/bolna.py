@@ -10,6 +10,7 @@ Bolna has no "modified since" filter, and an execution changes after it is creat
 Calls and customers come from the same executions, so one fetch per window serves both.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from callintel_dagster.lib.bolna_mapping import (
@@ -80,7 +81,7 @@ class BolnaSource:
         skipped."""
         if ids and not self._agent_names:
             self._load_agents()
-        found = (self._detail(i) for i in dict.fromkeys(ids))
+        found = self._details(list(dict.fromkeys(ids)))
         return [self._call(e) for e in found if e is not None]
 
     def _call(self, execution: dict) -> dict:
@@ -105,8 +106,23 @@ class BolnaSource:
                     continue
                 # newest-first pages shift while calls arrive, so a record can repeat
                 found[record["id"]] = record
-        full = (self._detail(i) if _trimmed(r) else r for i, r in found.items())
+        details = dict(
+            zip(
+                trimmed := [i for i, r in found.items() if _trimmed(r)],
+                self._details(trimmed),
+                strict=True,
+            )
+        )
+        full = (details[i] if i in details else r for i, r in found.items())
         return [e for e in full if e is not None]
+
+    def _details(self, ids: list[str]) -> list[dict | None]:
+        """Detail reads run concurrently: each is one round trip, and a day can need hundreds.
+        The tenant's rate limiter still paces them."""
+        if len(ids) < 2:
+            return [self._detail(i) for i in ids]
+        with ThreadPoolExecutor(max_workers=DETAIL_CONCURRENCY) as pool:
+            return list(pool.map(self._detail, ids))
 
     def _pages(self, agent_id: str, params: dict):
         page = 1
@@ -137,6 +153,9 @@ class BolnaSource:
             if exc.status == 404:
                 return None
             raise
+
+
+DETAIL_CONCURRENCY = 8
 
 
 def _trimmed(record: dict) -> bool:
