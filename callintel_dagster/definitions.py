@@ -12,12 +12,14 @@ from callintel_dagster.assets import (
     embeddings,
     ingest,
     metrics,
+    recordings,
     transcripts,
 )
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, sync_job
 from callintel_dagster.resources.analyzers import Analyzers
+from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.dbt import DbtCoreCli
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
@@ -30,7 +32,7 @@ from callintel_dagster.schedules import digest_schedule, sync_schedule
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 
-ASSET_MODULES = (ingest, transcripts, analyses, embeddings, metrics, deliver)
+ASSET_MODULES = (ingest, recordings, transcripts, analyses, embeddings, metrics, deliver)
 
 
 def resources_for(env: Env) -> dict:
@@ -43,12 +45,15 @@ def resources_for(env: Env) -> dict:
     return {
         "registry": TenantRegistry(path=str(env.tenants_path)),
         "warehouse": warehouse,
-        "call_sources": CallSources(),
-        "lead_sources": LeadSources(),
+        "call_sources": CallSources(home=str(env.home)),
+        "lead_sources": LeadSources(home=str(env.home)),
         "transcribers": Transcribers(),
         "analyzers": Analyzers(),
         "embedders": Embedders(),
         "vector_store": VectorStore(path=str(env.lancedb_path)),
+        "audio_archive": AudioArchive(
+            root=str(env.home / "audio"), local_roots=[str(env.home / "processed")]
+        ),
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
         # the dbt installed beside this interpreter (.venv/bin), whatever PATH says

@@ -6,7 +6,7 @@ from callintel_dagster.partitions import tenant_day_partitions
 
 INGEST = dg.AssetSelection.assets("crm_leads", "call_records")
 PROCESSING = dg.AssetSelection.assets(
-    "call_transcripts", "call_signals", "call_analyses", "transcript_embeddings"
+    "call_recordings", "call_transcripts", "call_signals", "call_analyses", "transcript_embeddings"
 )
 
 sync_job = dg.define_asset_job(
@@ -19,7 +19,7 @@ processing_job = dg.define_asset_job(
     "processing_job",
     selection=PROCESSING,
     partitions_def=tenant_day_partitions,
-    description="Transcripts → signals → analyses → embeddings for calls not yet processed.",
+    description="Recordings, transcripts → signals → analyses → embeddings for new calls.",
 )
 daily_job = dg.define_asset_job(
     "daily_job",

@@ -47,7 +47,7 @@ def _silent_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
     return buffer.getvalue()
 
 
-_SILENT_WAV = _silent_wav()
+SILENT_WAV = _silent_wav()
 
 
 class BolnaEmulator(Emulator):
@@ -63,7 +63,7 @@ class BolnaEmulator(Emulator):
         self.route("GET", "/v2/agent/{agent_id}/executions", self._list_executions)
         self.route("GET", "/executions/{execution_id}", self._get_execution)
         # recordings are served here too: nothing a test or the demo fetches leaves 127.0.0.1
-        self.route("GET", "/recordings/{name}", lambda request: Response(200, _SILENT_WAV))
+        self.route("GET", "/recordings/{name}", lambda request: Response(200, SILENT_WAV))
 
     # ---- seeding ----
 

@@ -2,8 +2,10 @@
 demo/tenants.emulated.yaml, then the emulators stop. No account, no key, no network.
 """
 
+import json
 import os
 import sys
+import time
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from callintel_dagster.env import REPO_ROOT
 from callintel_dagster.lib.dayspan import day_window_utc, local_today
 from callintel_dagster.lib.synthetic import generate_day
-from emulators.bolna import BolnaEmulator
+from emulators.bolna import SILENT_WAV, BolnaEmulator
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator
 
@@ -120,17 +122,51 @@ def seed_call_centre_db(path: Path) -> str:
     return url
 
 
+def drop_folder_files(home: Path) -> None:
+    """Call metadata (one JSON file a day) and a short WAV per answered call, as a call centre's
+    export job would leave them in the tenant's inbox."""
+    inbox = home / "inbox" / "dropfolder_in"
+    inbox.mkdir(parents=True, exist_ok=True)
+    for day in days("Asia/Kolkata"):
+        calls = generate_day(
+            "dropfolder_in", day, "Asia/Kolkata", calls_per_day=15, leads_per_day=5, seed=9
+        ).calls
+        rows = []
+        for call in calls:
+            row = {
+                "call_id": call["call_id"],
+                "started_at": call["started_at_utc"].isoformat(),
+                "duration": call["duration_seconds"],
+                "status": call["call_status"],
+                "phone": call["phone_raw"],
+                "agent": call["agent_name"],
+                "direction": call["direction"],
+                "transcript": call["transcript_text"],
+            }
+            if call["call_status"] == "completed":
+                row["recording"] = f"{call['call_id']}.wav"
+                (inbox / row["recording"]).write_bytes(SILENT_WAV)
+            rows.append(row)
+        (inbox / f"calls-{day}.json").write_text(json.dumps(rows))
+    for path in inbox.iterdir():  # exported a while ago: settled
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
 def main() -> int:
     home = Path(os.environ.setdefault("CALLINTEL_HOME", str(REPO_ROOT / ".callintel-emulated")))
     home.mkdir(parents=True, exist_ok=True)
     os.environ["CALLINTEL_TENANTS"] = str(TENANTS)
     os.environ.update(KEYS)
     os.environ["CALLCENTRE_DB_URL"] = seed_call_centre_db(home / "callcentre.sqlite")
+    drop_folder_files(home)
     with ExitStack() as stack:
         start_bolna(stack)
         start_zoho(stack)
         start_leadsquared(stack)
-        print("emulators up: bolna :18701, zoho :18702, leadsquared :18703, call-centre SQLite")
+        print(
+            "emulators up: bolna :18701, zoho :18702, leadsquared :18703; call-centre SQLite "
+            "and a drop folder under $CALLINTEL_HOME"
+        )
         from callintel_dagster import demo
 
         return demo.main()

@@ -129,6 +129,8 @@ def run_sync(
                 )
                 stats[companion.name] += len(extra_rows)
             warehouse.write(ops)
+            if hasattr(source, "commit"):  # only now may a drop folder move what it took
+                source.commit()
             frames.append(frame)
             stats["fetched"] += len(records)
             stats["requests"] += getattr(source, "requests", 0)

@@ -87,3 +87,14 @@ class SqlCallsConfig(_Strict):
     answered_statuses: tuple[str, ...] = ("ANSWER", "ANSWERED", "completed")
     only_crm_phones: bool = False  # keep calls whose number is a CRM lead (never silently zero)
     status_map: dict[str, str] = {}  # source status → completed|no_answer|busy|failed|voicemail
+
+
+class FolderCallsConfig(_Strict):
+    """A drop folder: call metadata (JSON/CSV) and audio files put into
+    `$CALLINTEL_HOME/inbox/<tenant>/`; what a sync took moves to `processed/`, bad files to
+    `failed/` with the reason beside them."""
+
+    provider: Literal["folder"]
+    source_timezone: str = "UTC"  # the zone of metadata times written without an offset
+    settle_s: float = Field(30.0, ge=0)  # younger files may still be uploading
+    audio_wait_s: float = Field(600.0, ge=0)  # how long metadata and audio wait for each other

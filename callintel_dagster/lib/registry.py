@@ -18,6 +18,7 @@ from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, Checklis
 from callintel_dagster.lib.phones import is_e164
 from callintel_dagster.lib.provider_configs import (
     BolnaConfig,
+    FolderCallsConfig,
     LeadSquaredConfig,
     SqlCallsConfig,
     ZohoConfig,
@@ -77,7 +78,8 @@ class OutboxDigest(_Strict):
 
 
 CallsConfig = Annotated[
-    SyntheticCalls | BolnaConfig | SqlCallsConfig, Field(discriminator="provider")
+    SyntheticCalls | BolnaConfig | SqlCallsConfig | FolderCallsConfig,
+    Field(discriminator="provider"),
 ]
 CrmConfig = Annotated[
     SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")

@@ -247,12 +247,30 @@ DIGESTS = Table(
     ),
 )
 
+CALL_RECORDINGS = Table(
+    "raw",
+    "call_recordings",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("location", "VARCHAR NOT NULL"),  # where the source said the audio is
+        ("archive_uri", "VARCHAR"),  # where callintel keeps it, under the tenant's prefix
+        ("bytes", "BIGINT"),
+        ("sha256", "VARCHAR"),
+        ("content_type", "VARCHAR"),
+        ("recording_status", "VARCHAR NOT NULL"),  # archived | unavailable | retry
+        ("reason", "VARCHAR"),
+        ("archived_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
 ALL_TABLES = (
     CRM_LEADS,
     CALL_RECORDS,
     SYNC_LOG,
     SYNC_CURSORS,
     CRM_DEALS,
+    CALL_RECORDINGS,
     CALL_TRANSCRIPTS,
     TRANSCRIPT_TURNS,
     CALL_SIGNALS,

@@ -6,6 +6,7 @@ resolved from the environment variables the registry names, at run time, through
 """
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 import dagster as dg
@@ -79,7 +80,7 @@ def secret(tenant: Tenant, provider: str, env_name: str) -> str:
     return value
 
 
-def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
+def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
     # imported here: each provider pulls in its HTTP client only when a tenant uses it
     match config.provider:
         case "synthetic":
@@ -113,6 +114,16 @@ def build_source(tenant: Tenant, config) -> CallSource | LeadSource:
                 secret(tenant, "leadsquared", config.secret_key_env),
                 discovery_url=config.discovery_url,
             )
+        case "folder":
+            from callintel_dagster.resources.providers.folder import FolderSource
+
+            return FolderSource.in_home(
+                tenant.id,
+                home,
+                source_timezone=config.source_timezone,
+                settle_s=config.settle_s,
+                audio_wait_s=config.audio_wait_s,
+            )
         case "sql":
             from callintel_dagster.resources.providers.sql import SqlCallSource
 
@@ -126,14 +137,19 @@ CURSOR_OVERLAP = timedelta(minutes=2)
 
 
 class CallSources(dg.ConfigurableResource):
-    """Builds the call source a tenant configured under `calls:`."""
+    """Builds the call source a tenant configured under `calls:`. `home`: CALLINTEL_HOME (the
+    drop folders live there)."""
+
+    home: str
 
     def for_tenant(self, tenant: Tenant) -> CallSource:
-        return build_source(tenant, tenant.calls)
+        return build_source(tenant, tenant.calls, Path(self.home))
 
 
 class LeadSources(dg.ConfigurableResource):
     """Builds the CRM a tenant configured under `crm:`."""
 
+    home: str
+
     def for_tenant(self, tenant: Tenant) -> LeadSource:
-        return build_source(tenant, tenant.crm)
+        return build_source(tenant, tenant.crm, Path(self.home))

@@ -110,3 +110,19 @@ def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
     assert job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot").success
     calls = warehouse.query("SELECT call_id FROM raw.call_records")
     assert len(calls) == 60 and calls["call_id"].is_unique
+
+
+def test_recordings_are_archived_under_the_tenants_prefix(tmp_path, monkeypatch, instance, bolna):
+    warehouse, _ = sync(tmp_path, monkeypatch, instance, bolna)
+    defs = build_defs(current_env())
+    job = defs.resolve_job_def("processing_job").get_subset(
+        asset_selection={dg.AssetKey("call_recordings")}
+    )
+    for _ in range(2):  # the second run fetches nothing again
+        result = job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot")
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["fetched_now"].value == 0
+    rows = warehouse.query("SELECT * FROM raw.call_recordings")
+    assert len(rows) > 0 and set(rows["recording_status"]) == {"archived"}
+    home = tmp_path / "home" / "audio" / "voicebot"
+    assert all(uri.startswith(str(home)) for uri in rows["archive_uri"])
