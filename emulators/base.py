@@ -71,6 +71,10 @@ class Emulator:
         with self._lock:
             self._faults.setdefault(pattern, deque()).extend(faults)
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def start(self) -> "Emulator":
         # a short shutdown poll: tests start and stop many emulators, and the default 0.5 s
         # would dominate their run time

@@ -92,7 +92,7 @@ def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
 ):
     # the listing succeeds, then detail reads of trimmed records keep failing past the retries:
     # the tenant's sync fails and writes nothing (one transaction per tenant)
-    bolna.inject("/executions/{execution_id}", *[{"status": 503}] * 5)
+    bolna.inject("/executions/{execution_id}", *[{"status": 503}] * 10_000)
     (tmp_path / "t.yaml").write_text(TENANTS.format(url=bolna.base_url))
     monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
     monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
@@ -107,6 +107,7 @@ def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
     warehouse = resolved_resource(defs, "warehouse")
     assert warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0] == 0
 
+    bolna.clear_faults()  # the provider recovers
     assert job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot").success
     calls = warehouse.query("SELECT call_id FROM raw.call_records")
     assert len(calls) == 60 and calls["call_id"].is_unique
