@@ -49,11 +49,12 @@ test: install lint
 	$(VENV)/bin/pytest
 
 lint: install
-	$(VENV)/bin/ruff check callintel_dagster tests bench
-	$(VENV)/bin/ruff format --check --quiet callintel_dagster tests bench
+	$(VENV)/bin/ruff check callintel_dagster emulators tests bench
+	$(VENV)/bin/ruff format --check --quiet callintel_dagster emulators tests bench
 
 bench: install
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.sync
 
 clean:
 	rm -rf $(CALLINTEL_HOME) .callintel-emulated dbt_metrics/target dbt_metrics/logs
