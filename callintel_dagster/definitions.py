@@ -52,7 +52,9 @@ def resources_for(env: Env) -> dict:
         "embedders": Embedders(),
         "vector_store": VectorStore(path=str(env.lancedb_path)),
         "audio_archive": AudioArchive(
-            root=str(env.home / "audio"), local_roots=[str(env.home / "processed")]
+            root=str(env.home / "audio"),
+            local_roots=[str(env.home / "processed")],
+            s3_endpoint_url=env.s3_endpoint_url,
         ),
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),

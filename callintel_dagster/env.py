@@ -17,6 +17,7 @@ class Env:
     home: Path  # CALLINTEL_HOME: DuckDB file, LanceDB, outbox
     tenants_path: Path  # CALLINTEL_TENANTS
     warehouse_url: str | None  # CALLINTEL_WAREHOUSE_URL (postgresql://...) or None for DuckDB
+    s3_endpoint_url: str | None = None  # CALLINTEL_S3_ENDPOINT_URL: an S3-compatible store
 
     @property
     def duckdb_path(self) -> Path:
@@ -38,4 +39,5 @@ def current_env() -> Env:
         home=home,
         tenants_path=Path(os.environ.get("CALLINTEL_TENANTS") or DEMO_TENANTS).resolve(),
         warehouse_url=os.environ.get("CALLINTEL_WAREHOUSE_URL") or None,
+        s3_endpoint_url=os.environ.get("CALLINTEL_S3_ENDPOINT_URL") or None,
     )

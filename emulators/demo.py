@@ -79,7 +79,30 @@ def start_leadsquared(stack: ExitStack) -> None:
     )
 
 
-def seed_call_centre_db(path: Path) -> str:
+RECORDINGS_BUCKET = "callcentre-recordings"
+
+
+def start_s3(stack: ExitStack):
+    """moto in server mode: the call centre's recordings bucket, on loopback."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=18704, verbose=False)
+    server.start()
+    stack.callback(server.stop)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        AWS_DEFAULT_REGION="us-east-1",
+        CALLINTEL_S3_ENDPOINT_URL="http://127.0.0.1:18704",
+    )
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:18704", region_name="us-east-1")
+    s3.create_bucket(Bucket=RECORDINGS_BUCKET)
+    return s3
+
+
+def seed_call_centre_db(path: Path, s3) -> str:
     """A call-centre CDR table (seed 001's shape), filled from the synthetic generator."""
     url = f"sqlite:///{path}"
     engine = sa.create_engine(url)
@@ -89,7 +112,7 @@ def seed_call_centre_db(path: Path) -> str:
             sa.text(
                 "CREATE TABLE cdr (uniqueid TEXT PRIMARY KEY, caller TEXT, call_time TIMESTAMP, "
                 "billsec INTEGER, disposition TEXT, agent TEXT, direction TEXT, transcript TEXT, "
-                "updated_at TIMESTAMP)"
+                "recording TEXT, updated_at TIMESTAMP)"
             )
         )
         disposition = {
@@ -104,8 +127,15 @@ def seed_call_centre_db(path: Path) -> str:
                 "callcentre_in", day, "Asia/Kolkata", calls_per_day=35, leads_per_day=0, seed=5
             ).calls:
                 local = call["started_at_utc"] + timedelta(minutes=330)  # the DB keeps IST
+                recording = None
+                if call["call_status"] == "completed":
+                    key = f"{day}/{call['call_id']}.wav"
+                    s3.put_object(Bucket=RECORDINGS_BUCKET, Key=key, Body=SILENT_WAV)
+                    recording = f"s3://{RECORDINGS_BUCKET}/{key}"
                 con.execute(
-                    sa.text("INSERT INTO cdr VALUES (:id, :ph, :t, :sec, :d, :a, :dir, :tr, :up)"),
+                    sa.text(
+                        "INSERT INTO cdr VALUES (:id, :ph, :t, :sec, :d, :a, :dir, :tr, :rec, :up)"
+                    ),
                     {
                         "id": call["call_id"],
                         "ph": call["phone_raw"],
@@ -115,6 +145,7 @@ def seed_call_centre_db(path: Path) -> str:
                         "a": call["agent_name"],
                         "dir": call["direction"],
                         "tr": call["transcript_text"],
+                        "rec": recording,
                         "up": local + timedelta(seconds=call["duration_seconds"] + 5),
                     },
                 )
@@ -157,15 +188,16 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     os.environ["CALLINTEL_TENANTS"] = str(TENANTS)
     os.environ.update(KEYS)
-    os.environ["CALLCENTRE_DB_URL"] = seed_call_centre_db(home / "callcentre.sqlite")
     drop_folder_files(home)
     with ExitStack() as stack:
+        s3 = start_s3(stack)
+        os.environ["CALLCENTRE_DB_URL"] = seed_call_centre_db(home / "callcentre.sqlite", s3)
         start_bolna(stack)
         start_zoho(stack)
         start_leadsquared(stack)
         print(
-            "emulators up: bolna :18701, zoho :18702, leadsquared :18703; call-centre SQLite "
-            "and a drop folder under $CALLINTEL_HOME"
+            "emulators up: bolna :18701, zoho :18702, leadsquared :18703, S3 (moto) :18704; "
+            "call-centre SQLite and a drop folder under $CALLINTEL_HOME"
         )
         from callintel_dagster import demo
 

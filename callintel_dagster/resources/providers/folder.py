@@ -112,7 +112,8 @@ class FolderSource:
     def fetch_calls(self, window: SyncWindow) -> list[dict]:
         """Calls that started in the window (naive UTC). `since_utc` is not needed: the inbox
         holds only what no earlier sync committed."""
-        self._takes, self.quarantined, self._processed_audio = [], [], None
+        # takes accumulate until commit(): one sync may fetch several days before it writes
+        self.quarantined, self._processed_audio = [], None
         if not self.inbox.is_dir():
             return []
         now = time.time()
@@ -159,7 +160,8 @@ class FolderSource:
         return list(calls.values())
 
     def commit(self) -> list[Path]:
-        """Move the files the last fetch took into processed/; call after the rows are written.
+        """Move the files the fetches since the last commit took into processed/; call after the
+        rows are written.
         Returns where they went. Safe to call twice (the second call has nothing to move)."""
         moved = []
         for take in self._takes:
