@@ -106,3 +106,11 @@ def test_wrong_table_fails_clearly(source_url):
 def test_column_names_must_be_identifiers():
     with pytest.raises(ValueError, match="pattern"):
         config(watermark_column="updated_at; DROP TABLE cdr")
+
+
+def test_unreachable_database_is_retried_then_fails_clearly():
+    source = SqlCallSource("acme", config(), "postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    source.connect_attempts = 2
+    with pytest.raises(PermanentProviderError, match="tenant acme: sql: query failed") as err:
+        source.fetch_calls(WINDOW)
+    assert "postgres@" not in str(err.value)

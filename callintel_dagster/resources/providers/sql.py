@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from callintel_dagster.lib.provider_configs import SqlCallsConfig
 from callintel_dagster.lib.sync import SyncWindow
@@ -39,6 +40,7 @@ class SqlCallSource:
         self.tenant_id, self.config = tenant_id, config
         self.requests = 0
         self.next_cursor: datetime | None = None
+        self.connect_attempts = 4
         self._engine = sa.create_engine(url, pool_pre_ping=True)
 
     def fetch_calls(self, window: SyncWindow) -> list[dict]:
@@ -64,7 +66,7 @@ class SqlCallSource:
             f"FROM {source.text} AS source WHERE {where} ORDER BY {self.config.watermark_column}"
         )
         try:
-            with self._engine.connect() as con:
+            with self._connect() as con:
                 self.requests += 1
                 rows = [dict(r._mapping) for r in con.execute(sql, params)]
         except sa.exc.DBAPIError as exc:
@@ -77,6 +79,16 @@ class SqlCallSource:
         if rows:
             self.next_cursor = max(self._to_utc(r["_watermark"]) for r in rows)
         return [self._record(r) for r in rows]
+
+    def _connect(self) -> sa.Connection:
+        # a database that is down or restarting may be back in seconds: retry connecting (only
+        # connecting; a query that fails on a missing table or column will fail again)
+        return retry(
+            retry=retry_if_exception_type(sa.exc.OperationalError),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            stop=stop_after_attempt(self.connect_attempts),
+            reraise=True,
+        )(self._engine.connect)()
 
     def _record(self, row: dict[str, Any]) -> dict:
         c = self.config.columns
