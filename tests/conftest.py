@@ -104,3 +104,11 @@ requires_postgres = pytest.mark.skipif(
 # Dagster's test instances close their SQLite engines before pooled connections are collected;
 # SQLAlchemy then logs a harmless "Cannot operate on a closed database" traceback at exit.
 logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+
+
+def defs_for_tenants(tmp_path, monkeypatch, tenants_yaml: str, home=None):
+    """Definitions for a registry written from `tenants_yaml`, with a fresh CALLINTEL_HOME."""
+    (tmp_path / "t.yaml").write_text(tenants_yaml)
+    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
+    monkeypatch.setenv("CALLINTEL_HOME", str(home or tmp_path / "home"))
+    return build_defs(current_env())

@@ -8,7 +8,7 @@ the reason.
 
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -161,13 +161,18 @@ def _describe(exc: ValidationError) -> str:
 
 def _is_union_tag(part: object) -> bool:
     # pydantic puts the discriminator value into the error location (e.g. calls.synthetic.seed)
-    return part in {
-        "synthetic",
-        "passthrough",
-        "offline",
-        "local",
-        "outbox",
-        "bolna",
-        "zoho",
-        "leadsquared",
-    }
+    return part in _PROVIDER_NAMES
+
+
+def _provider_names() -> set[str]:
+    """Every `provider:` value a stage accepts, read from the stage fields' config models."""
+    names = set()
+    for stage in STAGES:
+        annotation = Tenant.model_fields[stage].annotation
+        for model in get_args(annotation) or (annotation,):
+            names.update(get_args(model.model_fields["provider"].annotation))
+    return names
+
+
+STAGES = ("calls", "crm", "stt", "llm", "embeddings", "digest")
+_PROVIDER_NAMES = _provider_names()

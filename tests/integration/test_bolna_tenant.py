@@ -7,7 +7,7 @@ import pytest
 
 from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import current_env
-from conftest import register_tenants
+from conftest import defs_for_tenants, register_tenants
 from emulators.bolna import BolnaEmulator
 
 DAY = date(2026, 11, 18)
@@ -29,11 +29,8 @@ def bolna():
 
 
 def sync(tmp_path, monkeypatch, instance, emulator):
-    (tmp_path / "t.yaml").write_text(TENANTS.format(url=emulator.base_url))
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BOLNA_API_KEY", "key-123")
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=emulator.base_url))
     register_tenants(instance, ["voicebot"])
     result = defs.resolve_job_def("sync_job").execute_in_process(
         instance=instance, partition_key=f"{DAY}|voicebot"
@@ -70,10 +67,7 @@ def test_bolna_day_lands_and_pending_calls_complete_later(tmp_path, monkeypatch,
 
 def test_bad_key_fails_naming_tenant_and_provider(tmp_path, monkeypatch, instance, bolna):
     monkeypatch.setenv("BOLNA_API_KEY", "wrong")
-    (tmp_path / "t.yaml").write_text(TENANTS.format(url=bolna.base_url))
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=bolna.base_url))
     register_tenants(instance, ["voicebot"])
     result = defs.resolve_job_def("sync_job").execute_in_process(
         instance=instance, partition_key=f"{DAY}|voicebot", raise_on_error=False
@@ -93,11 +87,8 @@ def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
     # the listing succeeds, then detail reads of trimmed records keep failing past the retries:
     # the tenant's sync fails and writes nothing (one transaction per tenant)
     bolna.inject("/executions/{execution_id}", *[{"status": 503}] * 10_000)
-    (tmp_path / "t.yaml").write_text(TENANTS.format(url=bolna.base_url))
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BOLNA_API_KEY", "key-123")
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=bolna.base_url))
     register_tenants(instance, ["voicebot"])
     job = defs.resolve_job_def("sync_job").get_subset(asset_selection={dg.AssetKey("call_records")})
     failed = job.execute_in_process(

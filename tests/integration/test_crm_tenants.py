@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from callintel_dagster.definitions import build_defs, resolved_resource
-from callintel_dagster.env import current_env
+from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.dayspan import day_window_utc, local_today
 from callintel_dagster.resources.providers.zoho import clear_token_cache
-from conftest import register_tenants
+from conftest import defs_for_tenants, register_tenants
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator
 
@@ -69,10 +68,9 @@ def test_crm_day_lands_then_incremental_sync_reads_only_changes(
     tmp_path, monkeypatch, instance, emulators, tenant, leads
 ):
     zoho, lsq = emulators
-    (tmp_path / "t.yaml").write_text(TENANTS.format(zoho=zoho.base_url, lsq=lsq.base_url))
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(
+        tmp_path, monkeypatch, TENANTS.format(zoho=zoho.base_url, lsq=lsq.base_url)
+    )
     register_tenants(instance, ["zoho_co", "lsq_co"])
 
     first = sync(defs, instance, tenant)

@@ -6,9 +6,8 @@ import wave
 
 import dagster as dg
 
-from callintel_dagster.definitions import build_defs, resolved_resource
-from callintel_dagster.env import current_env
-from conftest import register_tenants
+from callintel_dagster.definitions import resolved_resource
+from conftest import defs_for_tenants, register_tenants
 
 TENANTS = """
 tenants:
@@ -42,10 +41,7 @@ def test_folder_calls_land_and_files_move(tmp_path, monkeypatch, instance):
             w.writeframes(b"\x00\x00" * 800)
     for path in inbox.iterdir():  # files settled long ago
         os.utime(path, (1_700_000_000, 1_700_000_000))
-    (tmp_path / "t.yaml").write_text(TENANTS)
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(home))
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS, home=home)
     register_tenants(instance, ["dropbox_co"])
     job = defs.resolve_job_def("daily_job").get_subset(
         asset_selection={dg.AssetKey("call_records"), dg.AssetKey("call_recordings")}

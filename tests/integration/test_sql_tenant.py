@@ -2,9 +2,8 @@
 
 import sqlalchemy as sa
 
-from callintel_dagster.definitions import build_defs, resolved_resource
-from callintel_dagster.env import current_env
-from conftest import register_tenants
+from callintel_dagster.definitions import resolved_resource
+from conftest import defs_for_tenants, register_tenants
 
 TENANTS = """
 tenants:
@@ -47,11 +46,8 @@ def seed(url):
 def materialize(tmp_path, monkeypatch, instance, only_crm):
     url = f"sqlite:///{tmp_path}/cdr.db"
     seed(url)
-    (tmp_path / "t.yaml").write_text(TENANTS.format(only_crm=str(only_crm).lower()))
-    monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
-    monkeypatch.setenv("CALLINTEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CALLCENTRE_DB_URL", url)
-    defs = build_defs(current_env())
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(only_crm=str(only_crm).lower()))
     register_tenants(instance, ["callcentre"])
     result = defs.resolve_job_def("sync_job").execute_in_process(
         instance=instance, partition_key="2026-11-18|callcentre"
