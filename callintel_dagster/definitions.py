@@ -9,6 +9,7 @@ from callintel_dagster.assets import (
     analyses,
     checks,
     deliver,
+    digest,
     embeddings,
     ingest,
     metrics,
@@ -32,7 +33,7 @@ from callintel_dagster.schedules import digest_schedule, sync_schedule
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 
-ASSET_MODULES = (ingest, recordings, transcripts, analyses, embeddings, metrics, deliver)
+ASSET_MODULES = (ingest, recordings, transcripts, analyses, embeddings, metrics, deliver, digest)
 
 
 def resources_for(env: Env) -> dict:

@@ -6,7 +6,6 @@ NAME of the environment variable that holds them. Errors name the file, the tena
 the reason.
 """
 
-from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, ChecklistItem
-from callintel_dagster.lib.phones import is_e164
+from callintel_dagster.lib.digest_configs import DigestConfig, OutboxDigest
+from callintel_dagster.lib.llm_configs import LlmConfig, OfflineLlm
 from callintel_dagster.lib.provider_configs import (
     BolnaConfig,
     FolderCallsConfig,
@@ -52,29 +51,9 @@ class PassthroughStt(_Strict):
     provider: Literal["passthrough"]
 
 
-class OfflineLlm(_Strict):
-    provider: Literal["offline"]
-    min_transcript_chars: int = Field(15, ge=0)
-    checklist: tuple[ChecklistItem, ...] = tuple(DEFAULT_CHECKLIST)
-
-
 class LocalEmbeddings(_Strict):
     provider: Literal["local"]
     chunk_words: int = Field(120, ge=10, le=2000)
-
-
-class OutboxDigest(_Strict):
-    provider: Literal["outbox"]
-    recipients: tuple[str, ...] = ()
-    send_time: time = time(8, 0)  # tenant-local time the daily digest goes out
-
-    @field_validator("recipients")
-    @classmethod
-    def _e164(cls, recipients: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [r for r in recipients if not is_e164(r)]
-        if bad:
-            raise ValueError(f"recipients must be valid E.164 numbers like +919812345678: {bad}")
-        return recipients
 
 
 CallsConfig = Annotated[
@@ -85,9 +64,7 @@ CrmConfig = Annotated[
     SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
 ]
 SttConfig = Annotated[PassthroughStt, Field(discriminator="provider")]
-LlmConfig = Annotated[OfflineLlm, Field(discriminator="provider")]
 EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
-DigestConfig = Annotated[OutboxDigest, Field(discriminator="provider")]
 
 
 class Tenant(_Strict):

@@ -195,7 +195,7 @@ CALL_ANALYSES = Table(
     KEY
     + (
         ("call_id", "VARCHAR NOT NULL"),
-        ("analysis_status", "VARCHAR NOT NULL"),  # ok | skipped | failed
+        ("analysis_status", "VARCHAR NOT NULL"),  # ok | skipped | failed | pending (run cap)
         ("reason", "VARCHAR"),
         ("attempts", "BIGINT NOT NULL"),
         ("provider", "VARCHAR NOT NULL"),
@@ -216,6 +216,58 @@ CALL_ANALYSES = Table(
         ("lead_status", "VARCHAR"),  # booked | callback | qualified | unqualified | ...
         ("analysis_json", "TEXT"),  # the full validated output
         ("analysed_at_utc", "TIMESTAMP NOT NULL"),
+        ("summary_paragraph", "TEXT"),
+        ("lead_score", "DOUBLE PRECISION"),  # 0..100
+        ("qualification_stage", "VARCHAR"),  # new | contacted | engaged | qualified | ...
+        ("cache_hit", "BOOLEAN"),  # answered from core.llm_cache: no request, no cost
+        ("requests", "BIGINT"),  # LLM requests this attempt made (retries and repair included)
+        ("retries", "BIGINT"),  # of those, retried after a 429 / 5xx / timeout
+        ("prompt_tokens", "BIGINT"),
+        ("completion_tokens", "BIGINT"),
+        ("cost_usd", "DOUBLE PRECISION"),  # from the configured price table; 0 when unpriced
+    ),
+)
+
+# One row per call and answer: a tenant's "questions for every call" and custom fields.
+CALL_ANSWERS = Table(
+    "core",
+    "call_answers",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("kind", "VARCHAR NOT NULL"),  # question | field
+        ("name", "VARCHAR NOT NULL"),  # the question's id or the field's name
+        ("question", "TEXT"),  # the question as the tenant wrote it
+        ("answer", "TEXT"),  # yes | no | unknown for yes/no questions, else short text
+        ("quote", "TEXT"),  # the words in the call that support the answer
+    ),
+)
+
+# One row per call and objection (taxonomy value): feeds the objection-trend mart.
+CALL_OBJECTIONS = Table(
+    "core",
+    "call_objections",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("objection", "VARCHAR NOT NULL"),
+    ),
+)
+
+# LLM answers by hash(transcript, prompt version, model), per tenant: a repeated scripted call
+# costs one request. Not partitioned: any day's call can hit any day's entry.
+LLM_CACHE = Table(
+    "core",
+    "llm_cache",
+    (
+        ("tenant_id", "VARCHAR NOT NULL"),
+        ("cache_key", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR NOT NULL"),
+        ("response_json", "TEXT NOT NULL"),  # the validated output
+        ("prompt_tokens", "BIGINT"),
+        ("completion_tokens", "BIGINT"),
+        ("created_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
 
@@ -230,6 +282,9 @@ DAILY_SUMMARIES = Table(
         ("summary_json", "TEXT NOT NULL"),  # {headline, wins[], risks[], actions[]}
         ("fallback_reason", "VARCHAR"),
         ("created_at_utc", "TIMESTAMP NOT NULL"),
+        ("prompt_tokens", "BIGINT"),
+        ("completion_tokens", "BIGINT"),
+        ("cost_usd", "DOUBLE PRECISION"),
     ),
 )
 
@@ -244,6 +299,48 @@ DIGESTS = Table(
         ("delivery_status", "VARCHAR NOT NULL"),  # outboxed | queued | sent | delivered | failed
         ("location", "VARCHAR"),  # outbox file path or provider message id
         ("created_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+# Exactly once per tenant, day, recipient and message part: a row is written BEFORE the send
+# (status "sending") and completed after it, so a retried run never sends a part twice.
+WHATSAPP_LEDGER = Table(
+    "delivery",
+    "whatsapp_ledger",
+    (
+        ("tenant_id", "VARCHAR NOT NULL"),
+        ("partition_date", "DATE NOT NULL"),
+        ("recipient", "VARCHAR NOT NULL"),
+        ("part_index", "BIGINT NOT NULL"),  # 0-based; a template message has one part
+        ("parts", "BIGINT NOT NULL"),
+        ("mode", "VARCHAR NOT NULL"),  # template | body
+        ("body_sha256", "VARCHAR NOT NULL"),
+        ("message_sid", "VARCHAR"),  # Twilio's SM... id once accepted
+        ("status", "VARCHAR NOT NULL"),  # sending | queued | sent | delivered | read | failed | undelivered
+        ("error_code", "BIGINT"),  # Twilio's error code on failure
+        ("error_message", "TEXT"),
+        ("created_at_utc", "TIMESTAMP NOT NULL"),
+        ("updated_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+# One row per call written back to the tenant's CRM (Zoho note, LeadSquared activity, ...),
+# keyed by tenant, call and agent version: a re-run never writes the same note twice.
+CRM_WRITEBACKS = Table(
+    "delivery",
+    "crm_writebacks",
+    (
+        ("tenant_id", "VARCHAR NOT NULL"),
+        ("partition_date", "DATE NOT NULL"),
+        ("call_id", "VARCHAR NOT NULL"),
+        ("agent_version", "VARCHAR NOT NULL"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("lead_id", "VARCHAR"),
+        ("status", "VARCHAR NOT NULL"),  # written | no_lead | failed
+        ("remote_id", "VARCHAR"),  # the note / activity id the CRM returned
+        ("reason", "TEXT"),
+        ("attempts", "BIGINT NOT NULL"),
+        ("written_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
 
@@ -275,7 +372,12 @@ ALL_TABLES = (
     TRANSCRIPT_TURNS,
     CALL_SIGNALS,
     CALL_ANALYSES,
+    CALL_ANSWERS,
+    CALL_OBJECTIONS,
+    LLM_CACHE,
     DAILY_SUMMARIES,
     DIGESTS,
+    WHATSAPP_LEDGER,
+    CRM_WRITEBACKS,
 )
 SCHEMAS = ("raw", "core", "marts", "delivery")

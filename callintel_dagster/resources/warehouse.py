@@ -127,6 +127,18 @@ class Warehouse(dg.ConfigurableResource):
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             for table in ALL_TABLES:
                 cur.execute(table.ddl())
+            # a warehouse made by an older release gains the columns added since (nullable)
+            cur.execute(
+                "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+            )
+            have = {tuple(r) for r in cur.fetchall()}
+            for table in ALL_TABLES:
+                for column, sql_type in table.columns:
+                    if (table.schema, table.name, column) not in have:
+                        cur.execute(
+                            f"ALTER TABLE {table.qualified} ADD COLUMN {column} "
+                            + sql_type.replace(" NOT NULL", "")
+                        )
         self._ready = True
 
     def replace_slices(
