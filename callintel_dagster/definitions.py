@@ -15,12 +15,14 @@ from callintel_dagster.assets import (
     metrics,
     recordings,
     transcripts,
+    writeback,
 )
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
-from callintel_dagster.jobs import daily_job, processing_job, sync_job
+from callintel_dagster.jobs import daily_job, processing_job, redrive_analyses_job, sync_job
 from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.audio import AudioArchive
+from callintel_dagster.resources.crm_writeback import CrmWriters
 from callintel_dagster.resources.dbt import DbtCoreCli
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
@@ -33,7 +35,17 @@ from callintel_dagster.schedules import digest_schedule, sync_schedule
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 
-ASSET_MODULES = (ingest, recordings, transcripts, analyses, embeddings, metrics, deliver, digest)
+ASSET_MODULES = (
+    ingest,
+    recordings,
+    transcripts,
+    analyses,
+    embeddings,
+    metrics,
+    deliver,
+    digest,
+    writeback,
+)
 
 
 def resources_for(env: Env) -> dict:
@@ -59,6 +71,7 @@ def resources_for(env: Env) -> dict:
         ),
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),
+        "crm_writers": CrmWriters(),
         # the dbt installed beside this interpreter (.venv/bin), whatever PATH says
         "dbt": DbtCoreCli(
             project_dir=dbt_project,
@@ -73,7 +86,7 @@ def build_defs(env: Env) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
-        jobs=[sync_job, processing_job, daily_job],
+        jobs=[sync_job, processing_job, daily_job, redrive_analyses_job],
         schedules=[sync_schedule, digest_schedule],
         sensors=[tenant_registry_sensor, new_calls_sensor],
         resources=resources_for(env),

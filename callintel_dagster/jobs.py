@@ -24,3 +24,10 @@ daily_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="The whole graph for tenant-days: ingest to WhatsApp digest.",
 )
+redrive_analyses_job = dg.define_asset_job(
+    "redrive_analyses_job",
+    selection=dg.AssetSelection.assets("call_analyses"),
+    config={"ops": {"call_analyses": {"config": {"redrive_failed": True}}}},
+    description="Analyse again the calls whose analysis failed, even past their attempt limit "
+    "(see marts.analysis_failures). Pick the tenant-days to re-drive as partitions.",
+)

@@ -3,7 +3,9 @@
 A provider emulator subclasses `Emulator` and registers routes. Faults are queued per route
 pattern through `inject()` (or `POST /_emulator/faults` with the same JSON), each consumed by one
 request: `{"status": 429, "retry_after": 2}`, `{"status": 503}`, `{"timeout": 5}` (sleep before
-answering), `{"malformed": true}` (invalid JSON with status 200). `latency_s` delays every answer.
+answering), `{"malformed": true}` (invalid JSON with status 200); status faults may carry `body` and
+`headers`. A fault with none of those keys (e.g. `{"reply": "not_json"}`) is not answered here:
+the route's handler gets it as `request.fault` and honours it. `latency_s` delays every answer.
 `requests` counts what each route received, so tests can show what a sync fetched.
 """
 
@@ -27,6 +29,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # captured from the route pattern
+    fault: dict | None = None  # a consumed fault the handler honours (not status/timeout/...)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -114,8 +117,9 @@ class Emulator:
                 request.params = match.groupdict()
                 self.requests[f"{method} {pattern}"] += 1
                 fault = None if pattern.startswith("/_emulator") else self._next_fault(pattern)
-                if fault:
+                if fault and _GENERIC_FAULT_KEYS & fault.keys():
                     return _fault_response(fault)
+                request.fault = fault or None
                 return handler(request)
         return Response(404, {"detail": f"{request.method} {request.path} not found"})
 
@@ -169,6 +173,9 @@ class Emulator:
         return _Handler
 
 
+_GENERIC_FAULT_KEYS = {"status", "timeout", "malformed", "retry_after", "body", "headers"}
+
+
 def _fault_response(fault: dict) -> Response:
     if "timeout" in fault:
         time.sleep(float(fault["timeout"]))
@@ -179,4 +186,5 @@ def _fault_response(fault: dict) -> Response:
     headers = {}
     if "retry_after" in fault:
         headers["Retry-After"] = str(fault["retry_after"])
+    headers.update(fault.get("headers", {}))
     return Response(status, fault.get("body", {"detail": f"emulated {status}"}), headers)

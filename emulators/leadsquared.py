@@ -20,6 +20,19 @@ Auth: headers `x-LSQ-AccessKey` / `x-LSQ-SecretKey`, or query params `accessKey`
   and CreatedOn in the answer. PageIndex starts at 1; PageSize at most 5000. Direction "0" is
   ascending, "1" descending. Requested columns a lead lacks come back with Value null.
 
+Activities (write-back):
+- `POST /v2/ProspectActivity.svc/Create` `{"RelatedProspectId", "ActivityEvent": int,
+  "ActivityNote", "ActivityDateTime": "YYYY-MM-DD HH:MM:SS", "Fields": [{"SchemaName", "Value"}]}`
+  → `{"Status": "Success", "Message": {"Id": "..."}}`. An unknown lead → `{"Status": "Error",
+  "ExceptionType": "MXInvalidEntityException", ...}` with HTTP `error_status` (200 by default; the
+  real status is UNCONFIRMED, LeadSquared's docs list 500 for failed calls); a bad body →
+  400 MXInvalidInputException.
+- `POST /v2/ProspectActivity.svc/Retrieve?leadId=...` `{"Parameter": {"ActivityEvent"},
+  "Paging": {"Offset", "RowCount"}}` → `{"RecordCount", "ProspectActivities": [{"Id",
+  "EventCode", "CreatedOn", "ActivityDateTime", "Data": {"ActivityEvent_Note", fields...}}]}`,
+  newest first; Offset counts pages of RowCount from 0.
+`activities_of()` lists what was posted on a lead.
+
 Rate limit: `rate_limit` requests per `rate_window_s` per account (throttled requests do not use up
 the window). Excess answers HTTP 429 without Retry-After, or HTTP 200 with
 `{"Status": "Error", "ExceptionType": "MXAPIRateLimitExceededException", ...}`: `throttle` picks
@@ -40,6 +53,8 @@ from emulators.base import Emulator, Request, Response
 
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
 LEADS_PATH = "/v2/LeadManagement.svc/Leads.RecentlyModified"
+CREATE_ACTIVITY_PATH = "/v2/ProspectActivity.svc/Create"
+RETRIEVE_ACTIVITIES_PATH = "/v2/ProspectActivity.svc/Retrieve"
 MAX_PAGE_SIZE = 5000
 RATE_LIMIT_EXCEPTION = "MXAPIRateLimitExceededException"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -61,6 +76,7 @@ class Account:
     timezone: str = "UTC"
     user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     leads: dict[str, Lead] = field(default_factory=dict)  # by ProspectID
+    activities: dict[str, list[dict]] = field(default_factory=dict)  # by ProspectID, oldest first
 
 
 class LeadSquaredEmulator(Emulator):
@@ -81,11 +97,14 @@ class LeadSquaredEmulator(Emulator):
         self.rate_limit, self.rate_window_s, self.throttle = rate_limit, rate_window_s, throttle
         self.accounts: dict[str, Account] = {}
         self.throttled = 0
+        self.error_status = 200  # HTTP status of an MXInvalidEntityException (UNCONFIRMED)
         self._peers: list[LeadSquaredEmulator] = []
         self._hits: dict[str, deque[float]] = {}
         self._state = threading.Lock()
         self.route("GET", USER_PATH, self._user_by_access_key)
         self.route("POST", LEADS_PATH, self._recently_modified)
+        self.route("POST", CREATE_ACTIVITY_PATH, self._create_activity)
+        self.route("POST", RETRIEVE_ACTIVITIES_PATH, self._retrieve_activities)
 
     # ---- seeding -------------------------------------------------------------------------
 
@@ -167,6 +186,11 @@ class LeadSquaredEmulator(Emulator):
             )
         return ids
 
+    def activities_of(self, prospect_id: str, access_key: str | None = None) -> list[dict]:
+        account = self._seed_account(access_key)
+        with self._state:
+            return [dict(a) for a in account.activities.get(prospect_id, [])]
+
     def _seed_account(self, access_key: str | None) -> Account:
         if access_key is None:
             return next(iter(self.accounts.values()))
@@ -226,6 +250,60 @@ class LeadSquaredEmulator(Emulator):
             page = matching[(index - 1) * size : index * size]
             leads = [{"LeadPropertyList": _properties(lead, zone, columns)} for lead in page]
         return Response(200, {"RecordCount": len(matching), "Leads": leads})
+
+    def _create_activity(self, request: Request) -> Response:
+        account = self._authenticate(request)
+        if account is None:
+            return _unauthorized()
+        if throttled := self._throttle(account):
+            return throttled
+        try:
+            body = request.json() or {}
+            prospect_id = str(body["RelatedProspectId"])
+            event = body["ActivityEvent"]
+            if isinstance(event, bool) or not isinstance(event, int):
+                raise TypeError("ActivityEvent must be an integer code")
+            when = body.get("ActivityDateTime")
+            if when:
+                datetime.strptime(when, _DATE_FORMAT)
+            fields = {str(f["SchemaName"]): f.get("Value") for f in body.get("Fields") or []}
+        except (ValueError, KeyError, TypeError) as exc:
+            return _error(400, "MXInvalidInputException", f"Invalid request: {exc}")
+        with self._state:
+            if prospect_id not in account.leads:
+                return _error(self.error_status, "MXInvalidEntityException", "Lead does not exist")
+            now = datetime.now(UTC).replace(tzinfo=None)
+            activity = {
+                "Id": str(uuid.uuid4()),
+                "EventCode": event,
+                "CreatedOn": _render(now, ZoneInfo(account.timezone)),
+                "ActivityDateTime": when or _render(now, ZoneInfo(account.timezone)),
+                "Data": {"ActivityEvent_Note": body.get("ActivityNote"), **fields},
+            }
+            account.activities.setdefault(prospect_id, []).append(activity)
+        return Response(200, {"Status": "Success", "Message": {"Id": activity["Id"]}})
+
+    def _retrieve_activities(self, request: Request) -> Response:
+        account = self._authenticate(request)
+        if account is None:
+            return _unauthorized()
+        if throttled := self._throttle(account):
+            return throttled
+        try:
+            body = request.json() or {}
+            event = (body.get("Parameter") or {}).get("ActivityEvent")
+            paging = body.get("Paging") or {}
+            offset, rows = int(paging.get("Offset", 0)), int(paging.get("RowCount", 25))
+        except (ValueError, TypeError) as exc:
+            return _error(400, "MXInvalidInputException", f"Invalid request: {exc}")
+        with self._state:
+            found = [
+                dict(a)
+                for a in reversed(account.activities.get(request.query.get("leadId", ""), []))
+                if event is None or a["EventCode"] == int(event)
+            ]
+        page = found[offset * rows : (offset + 1) * rows]
+        return Response(200, {"RecordCount": len(found), "ProspectActivities": page})
 
     # ---- auth and throttling -------------------------------------------------------------
 

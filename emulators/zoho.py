@@ -10,6 +10,12 @@ Follows ../shared/docs/provider-contracts.md (Zoho CRM v8) and its traps:
   missing, expired or revoked tokens get 401 INVALID_TOKEN. `fields` is required; `page` stops at
   2,000 records (DISCRETE_PAGINATION_LIMIT_EXCEEDED), after which `page_token` must be used.
   `If-Modified-Since` keeps records modified at or after it; nothing left → 304 (204 without it).
+- Notes on a lead (write-back): `POST /crm/v8/Leads/{record_id}/Notes` with
+  `{"data": [{"Note_Title", "Note_Content"}]}` (1..100 items, Note_Content required) → 201
+  `{"data": [{"code": "SUCCESS", "details": {"id", "Created_Time", ...}, "message": "record added",
+  "status": "success"}]}`; an unknown lead → 400 with that item as `{"code": "INVALID_DATA",
+  "details": {"api_name": "Parent_Id", ...}, "status": "error"}`. `GET` on the same path (`fields`
+  required) lists them as records are listed (204 when none). `notes` holds them per lead.
 - With `api_domain` set to another host name (e.g. http://localhost:PORT), CRM requests that
   arrive on any other host get 404, as the accounts host would answer: a client that ignores the
   token response's `api_domain` fails.
@@ -114,6 +120,7 @@ class ZohoEmulator(Emulator):
         self.tz = ZoneInfo(tz)  # Zoho writes times in the CRM user's timezone
         self.records: dict[str, dict[str, dict]] = {m: {} for m in MODULES}
         self.api_log: list[dict] = []  # what each CRM request asked for and got, for tests
+        self.notes: dict[str, list[dict]] = {}  # by lead id, in creation order
         self._tokens: dict[str, _Issued] = {}
         self._live: dict[str, deque[str]] = {}
         self._refreshes: dict[str, deque[float]] = {}
@@ -122,6 +129,8 @@ class ZohoEmulator(Emulator):
         self._state = threading.Lock()
         self.route("POST", "/oauth/v2/token", self._token)
         self.route("GET", "/crm/v8/{module}", self._list)
+        self.route("POST", "/crm/v8/{module}/{record_id}/Notes", self._add_notes)
+        self.route("GET", "/crm/v8/{module}/{record_id}/Notes", self._list_notes)
 
     # ---- seeding -------------------------------------------------------------------------
 
@@ -217,7 +226,8 @@ class ZohoEmulator(Emulator):
             200,
             {
                 "access_token": token,
-                "scope": "ZohoCRM.modules.leads.READ ZohoCRM.modules.deals.READ",
+                "scope": "ZohoCRM.modules.leads.READ ZohoCRM.modules.deals.READ "
+                "ZohoCRM.modules.notes.ALL",
                 "api_domain": self.api_domain or self.base_url,
                 "token_type": "Bearer",
                 "expires_in": self.expires_in,
@@ -310,6 +320,94 @@ class ZohoEmulator(Emulator):
             "previous_page_token": None,
         }
         data = [{"id": r["id"], **{f: r.get(f) for f in fields}} for r in chunk]
+        return Response(200, {"data": data, "info": info})
+
+    # ---- notes ---------------------------------------------------------------------------
+
+    def notes_of(self, lead_id: str) -> list[dict]:
+        with self._state:
+            return [dict(n) for n in self.notes.get(lead_id, [])]
+
+    def _notes_gate(self, request: Request) -> Response | None:
+        if self.api_domain and request.headers.get("host") != urlparse(self.api_domain).netloc:
+            return Response(404, {"detail": "not an API domain: use the token's api_domain"})
+        if not self._authorised(request):
+            return _error(401, "INVALID_TOKEN", "invalid oauth token")
+        if request.params["module"] not in MODULES:
+            return _error(400, "INVALID_MODULE", "the module name given seems to be invalid")
+        return None
+
+    def _add_notes(self, request: Request) -> Response:
+        if refused := self._notes_gate(request):
+            return refused
+        module, record_id = request.params["module"], request.params["record_id"]
+        try:
+            items = (request.json() or {})["data"]
+            assert isinstance(items, list) and 1 <= len(items) <= 100
+            assert all(isinstance(i, dict) and i.get("Note_Content") for i in items)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return _error(400, "INVALID_DATA", "data: 1..100 notes, each with Note_Content")
+        with self._state:
+            known = record_id in self.records[module]
+        if not known:
+            detail = {"api_name": "Parent_Id", "json_path": "$.data[0].Parent_Id", "id": record_id}
+            item = {
+                "code": "INVALID_DATA",
+                "details": detail,
+                "message": "the related id given seems to be invalid",
+                "status": "error",
+            }
+            return Response(400, {"data": [item] * len(items)})
+        answers = []
+        for item in items:
+            now = self._stamp(datetime.now(UTC))
+            note = {
+                "id": str(next(self._ids)),
+                "Note_Title": item.get("Note_Title"),
+                "Note_Content": item["Note_Content"],
+                "Parent_Id": {"module": {"api_name": module}, "id": record_id},
+                "Created_Time": now,
+                "Modified_Time": now,
+            }
+            with self._state:
+                self.notes.setdefault(record_id, []).append(note)
+            by = {"name": OWNERS[0]["name"], "id": OWNERS[0]["id"]}
+            details = {
+                "id": note["id"],
+                "Created_Time": now,
+                "Modified_Time": now,
+                "Created_By": by,
+                "Modified_By": by,
+            }
+            answers.append(
+                {
+                    "code": "SUCCESS",
+                    "details": details,
+                    "message": "record added",
+                    "status": "success",
+                }
+            )
+        return Response(201, {"data": answers})
+
+    def _list_notes(self, request: Request) -> Response:
+        if refused := self._notes_gate(request):
+            return refused
+        q = request.query
+        fields = [f for f in q.get("fields", "").split(",") if f]
+        if not fields:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing")
+        per_page, page = int(q.get("per_page", MAX_PER_PAGE)), int(q.get("page", 1))
+        notes = self.notes_of(request.params["record_id"])
+        chunk = notes[(page - 1) * per_page : page * per_page]
+        if not chunk:
+            return Response(204)
+        info = {
+            "per_page": per_page,
+            "count": len(chunk),
+            "page": page,
+            "more_records": page * per_page < len(notes),
+        }
+        data = [{"id": n["id"], **{f: n.get(f) for f in fields}} for n in chunk]
         return Response(200, {"data": data, "info": info})
 
     def _matching(

@@ -13,8 +13,13 @@ EXPECTED_ASSETS = {
     "fct_calls": "metrics",
     "kpi_tenant_daily": "metrics",
     "dim_contacts": "metrics",
+    "agent_scorecard_daily": "metrics",
+    "objection_trends_daily": "metrics",
+    "analysis_failures": "metrics",
+    "llm_cost_daily": "metrics",
     "daily_ai_summary": "deliver",
     "whatsapp_digest": "deliver",
+    "crm_writeback": "deliver",
 }
 
 
@@ -34,6 +39,7 @@ def test_graph_has_every_stage(defs, instance):  # a live instance: defs resolve
         "sync_job",
         "processing_job",
         "daily_job",
+        "redrive_analyses_job",
     }
 
 

@@ -3,8 +3,10 @@
 import dagster as dg
 from pydantic import ValidationError
 
-from callintel_dagster.lib.analysis import CallAnalysis
+from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.phones import is_e164
+from callintel_dagster.resources.analyzers import agent_version
+from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
 
 
@@ -51,21 +53,37 @@ def phones_check(warehouse: Warehouse, table: str, id_column: str) -> dg.AssetCh
 
 
 @dg.asset_check(asset="call_analyses")
-def analyses_conform_to_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """Every successful analysis parses as the CallAnalysis schema; others carry a reason."""
+def analyses_conform_to_schema(
+    registry: TenantRegistry, warehouse: Warehouse
+) -> dg.AssetCheckResult:
+    """Every successful analysis made with the tenant's current agents validates against their
+    output schema; every other outcome carries a reason. Rows from older agent versions are
+    counted as stale (they are re-analysed on their next run)."""
     rows = warehouse.query(
-        "SELECT call_id, analysis_status, reason, analysis_json FROM core.call_analyses"
+        "SELECT tenant_id, call_id, analysis_status, reason, agent_version, analysis_json "
+        "FROM core.call_analyses"
     )
-    bad = []
+    tenants = {t.id: t for t in registry.load().tenants}
+    models, bad, stale = {}, [], 0
     for r in rows.to_dict("records"):
-        if r["analysis_status"] == "ok":
-            try:
-                CallAnalysis.model_validate_json(r["analysis_json"] or "")
-            except ValidationError:
+        tenant = tenants.get(r["tenant_id"])
+        if r["analysis_status"] != "ok":
+            if not r["reason"]:
                 bad.append(r["call_id"])
-        elif not r["reason"]:
+            continue
+        if tenant is None or r["agent_version"] != agent_version(tenant):
+            stale += 1
+            continue
+        model = models.setdefault(tenant.id, output_model(tenant.llm))
+        try:
+            model.model_validate_json(r["analysis_json"] or "")
+        except ValidationError:
             bad.append(r["call_id"])
     return dg.AssetCheckResult(
         passed=not bad,
-        metadata={"checked": len(rows), "violations": dg.MetadataValue.json(bad[:20])},
+        metadata={
+            "checked": len(rows) - stale,
+            "stale_versions": stale,
+            "violations": dg.MetadataValue.json(bad[:20]),
+        },
     )

@@ -24,23 +24,29 @@ def daily_ai_summary(
 ) -> dg.MaterializeResult:
     """One row per tenant-day: headline, wins, risks and actions from the day's KPIs and notable
     calls (delivery.daily_summaries)."""
-    run, now, rows = TenantRun(context, registry), utcnow(), []
+    run, now, rows, fallbacks = TenantRun(context, registry), utcnow(), [], []
     for tenant, days in run.tenants():
         summarizer = summarizers.for_tenant(tenant)
         for day in days:
             kpis = kpis_for(warehouse.read_slices("marts.kpi_tenant_daily", [(tenant.id, day)]))
             calls = warehouse.read_slices("marts.fct_calls", [(tenant.id, day)])
-            summary = summarizer.summarise(day, kpis, notable_calls(calls))
+            result = summarizer.summarise(day, kpis, notable_calls(calls))
+            if result.fallback_reason:
+                fallbacks.append(f"{tenant.id} {day}: {result.fallback_reason}")
+            u = result.usage
             rows.append(
                 {
                     "tenant_id": tenant.id,
                     "partition_date": day,
-                    "provider": summarizer.provider,
-                    "model": summarizer.model,
-                    "headline": summary.headline,
-                    "summary_json": summary.model_dump_json(),
-                    "fallback_reason": None,
+                    "provider": result.provider,
+                    "model": result.model,
+                    "headline": result.summary.headline,
+                    "summary_json": result.summary.model_dump_json(),
+                    "fallback_reason": result.fallback_reason,
                     "created_at_utc": now,
+                    "prompt_tokens": u.prompt_tokens if u else 0,
+                    "completion_tokens": u.completion_tokens if u else 0,
+                    "cost_usd": result.cost_usd,
                 }
             )
     frame = pd.DataFrame(rows, columns=DAILY_SUMMARIES.column_names)
@@ -48,6 +54,7 @@ def daily_ai_summary(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
-            "preview": preview(frame, ["tenant_id", "partition_date", "headline"]),
+            "fallbacks": fallbacks,  # days where the LLM's summary was unusable
+            "preview": preview(frame, ["tenant_id", "partition_date", "provider", "headline"]),
         }
     )

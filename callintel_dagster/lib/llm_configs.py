@@ -1,6 +1,6 @@
 """What a tenant can set under `llm:` in tenants.yaml: the provider, the agents and the guardrails.
 
-Every provider shares the agent and guardrail settings (`_LlmCommon`); the provider-specific ones
+Every provider shares the agent and guardrail settings (`LlmSettings`); the provider-specific ones
 are the model, where to reach it and the NAME of the environment variable holding the key.
 Example (seed 000's extra fields and a question for every call):
 
@@ -68,7 +68,7 @@ class Price(_Strict):
     output_per_mtok: float = Field(ge=0)
 
 
-class _LlmCommon(_Strict):
+class LlmSettings(_Strict):
     agents: tuple[AgentName, ...] = tuple(a for a in ALL_AGENTS if a not in ("questions", "fields"))
     questions: tuple[Question, ...] = ()
     fields: tuple[CustomField, ...] = ()
@@ -88,7 +88,7 @@ class _LlmCommon(_Strict):
     prices: dict[str, Price] = {}
 
     @model_validator(mode="after")
-    def _agents_have_inputs(self) -> "_LlmCommon":
+    def _agents_have_inputs(self) -> "LlmSettings":
         ids = [q.id for q in self.questions]
         if len(ids) != len(set(ids)):
             raise ValueError("question ids must be unique")
@@ -104,14 +104,21 @@ class _LlmCommon(_Strict):
         return tuple(dict.fromkeys([*self.agents, *extra]))
 
 
-class OfflineLlm(_LlmCommon):
+class OfflineLlm(LlmSettings):
     """Rules, no LLM: summary, sentiment, BANT, quality, objections, contact tag and lead score.
     Questions and custom fields need a language model and are left unanswered."""
 
     provider: Literal["offline"]
 
+    @model_validator(mode="after")
+    def _rules_need_patterns(self) -> "OfflineLlm":
+        missing = [c.item for c in self.checklist if not c.patterns]
+        if missing:
+            raise ValueError(f"the offline analyser judges checklist items by patterns: {missing}")
+        return self
 
-class GroqLlm(_LlmCommon):
+
+class GroqLlm(LlmSettings):
     provider: Literal["groq"]
     api_key_env: SecretName
     model: str = "llama-3.3-70b-versatile"
@@ -119,7 +126,7 @@ class GroqLlm(_LlmCommon):
     json_mode: Literal["json_object", "json_schema"] = "json_object"  # strict schema: some models
 
 
-class OpenAICompatibleLlm(_LlmCommon):
+class OpenAICompatibleLlm(LlmSettings):
     """Any `/v1/chat/completions` server: Ollama, vLLM, a llama.cpp server."""
 
     provider: Literal["openai_compatible"]
@@ -129,7 +136,7 @@ class OpenAICompatibleLlm(_LlmCommon):
     json_mode: Literal["json_object", "json_schema"] = "json_object"
 
 
-class BedrockLlm(_LlmCommon):
+class BedrockLlm(LlmSettings):
     """AWS Bedrock Runtime Converse. Credentials from the named variables, else boto3's chain."""
 
     provider: Literal["bedrock"]

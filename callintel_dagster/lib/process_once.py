@@ -1,7 +1,8 @@
 """Process each call once per agent version: reuse a recorded outcome, redo only what changed.
 
-A call is analysed again when its transcript changed, the agent version changed, or its last
-attempt failed and fewer than `max_attempts` were made. Everything else keeps its recorded row.
+A call is analysed again when its transcript changed, the agent version changed, it was left
+pending by a run's cap, or its last attempt failed and fewer than `max_attempts` were made (a
+re-drive lifts that limit). Everything else keeps its recorded row.
 """
 
 import hashlib
@@ -13,23 +14,32 @@ def input_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _same_input(previous: dict, agent_version: str, digest: str) -> bool:
+    return previous["agent_version"] == agent_version and previous["input_hash"] == digest
+
+
 def needs_work(
-    previous: dict | None, agent_version: str, digest: str, max_attempts: int = MAX_ATTEMPTS
+    previous: dict | None,
+    agent_version: str,
+    digest: str,
+    max_attempts: int = MAX_ATTEMPTS,
+    redrive: bool = False,
 ) -> bool:
     """True when the call must be (re)analysed given its previously recorded outcome."""
-    if previous is None:
+    if previous is None or not _same_input(previous, agent_version, digest):
         return True
-    if previous["agent_version"] != agent_version or previous["input_hash"] != digest:
+    if previous["analysis_status"] == "pending":
         return True
-    return previous["analysis_status"] == "failed" and previous["attempts"] < max_attempts
+    if previous["analysis_status"] == "failed":
+        return redrive or previous["attempts"] < max_attempts
+    return False
 
 
 def next_attempt(previous: dict | None, agent_version: str, digest: str) -> int:
     """Attempts count for the outcome about to be recorded (failures accumulate)."""
     if (
         previous
-        and previous["agent_version"] == agent_version
-        and previous["input_hash"] == digest
+        and _same_input(previous, agent_version, digest)
         and previous["analysis_status"] == "failed"
     ):
         return int(previous["attempts"]) + 1

@@ -7,7 +7,9 @@ Every HTTP provider takes a `base_url` (pointed at a local emulator in tests and
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callintel_dagster.lib.writeback_text import check_title_template
 
 # The name of an environment variable that holds a secret; the secret itself never appears here.
 SecretName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
@@ -26,6 +28,9 @@ class BolnaConfig(_Strict):
     page_size: int = Field(50, ge=1, le=50)
     agent_ids: tuple[str, ...] = ()  # empty: every agent of the account
     timeout_s: float = Field(30.0, gt=0)
+    # Bolna has no customer-record write API: write-back records "no_crm_api" in callintel's
+    # ledger (delivery.crm_writebacks) instead of pretending to write
+    writeback: bool = False
 
 
 class ZohoConfig(_Strict):
@@ -39,6 +44,14 @@ class ZohoConfig(_Strict):
     modules: tuple[Literal["Leads", "Deals"], ...] = ("Leads", "Deals")
     per_page: int = Field(200, ge=1, le=200)
     timeout_s: float = Field(30.0, gt=0)
+    writeback: bool = False  # a note on the lead per analysed call (needs ZohoCRM.modules.notes)
+    # placeholders: {tag} {status} {time} {date}; Zoho keeps at most 120 characters
+    note_title: str = Field("Call summary: {tag} ({time})", min_length=1, max_length=120)
+
+    @field_validator("note_title")
+    @classmethod
+    def _title_placeholders(cls, template: str) -> str:
+        return check_title_template(template)
 
 
 class LeadSquaredConfig(_Strict):
@@ -53,6 +66,20 @@ class LeadSquaredConfig(_Strict):
     page_size: int = Field(500, ge=1, le=5000)
     date_timezone: str = "UTC"  # FromDate/ToDate are UTC per the docs; some accounts use local time
     timeout_s: float = Field(30.0, gt=0)
+    writeback: bool = False  # a custom activity on the lead per analysed call
+    activity_event: int | None = Field(None, ge=1)  # the custom activity type's code (e.g. 201)
+    # optional custom activity fields (SchemaName, e.g. mx_Custom_1) for the tag and lead status
+    tag_field: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    status_field: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @model_validator(mode="after")
+    def _event_for_writeback(self) -> "LeadSquaredConfig":
+        if self.writeback and self.activity_event is None:
+            raise ValueError(
+                "writeback: true needs activity_event, the code of the custom activity type "
+                "to post (Settings > Customizations > Activities and Scores)"
+            )
+        return self
 
 
 # A column name: configuration goes into SQL text, so only plain identifiers are accepted.

@@ -316,7 +316,7 @@ WHATSAPP_LEDGER = Table(
         ("mode", "VARCHAR NOT NULL"),  # template | body
         ("body_sha256", "VARCHAR NOT NULL"),
         ("message_sid", "VARCHAR"),  # Twilio's SM... id once accepted
-        ("status", "VARCHAR NOT NULL"),  # sending | queued | sent | delivered | read | failed | undelivered
+        ("status", "VARCHAR NOT NULL"),  # sending | queued | sent | delivered | read | failed ...
         ("error_code", "BIGINT"),  # Twilio's error code on failure
         ("error_message", "TEXT"),
         ("created_at_utc", "TIMESTAMP NOT NULL"),
@@ -336,7 +336,7 @@ CRM_WRITEBACKS = Table(
         ("agent_version", "VARCHAR NOT NULL"),
         ("provider", "VARCHAR NOT NULL"),
         ("lead_id", "VARCHAR"),
-        ("status", "VARCHAR NOT NULL"),  # written | no_lead | failed
+        ("status", "VARCHAR NOT NULL"),  # written | no_lead | no_crm_api | sending | failed
         ("remote_id", "VARCHAR"),  # the note / activity id the CRM returned
         ("reason", "TEXT"),
         ("attempts", "BIGINT NOT NULL"),

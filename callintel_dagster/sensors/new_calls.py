@@ -1,4 +1,5 @@
-"""Arrivals: request processing for tenant-days whose calls are not all analysed yet.
+"""Arrivals: request processing for tenant-days whose calls are not all analysed yet, including
+calls a run's cap left `pending`.
 
 The cursor remembers each partition's fingerprint (unprocessed count, newest ingest) and the run key
 carries it, so a repeated tick never requests the same work twice; new calls change the fingerprint.
@@ -18,7 +19,7 @@ SELECT c.tenant_id, c.partition_date, count(*) AS unprocessed,
        max(c.ingested_at_utc) AS newest
 FROM raw.call_records c
 LEFT JOIN core.call_analyses a ON a.tenant_id = c.tenant_id AND a.call_id = c.call_id
-WHERE a.call_id IS NULL
+WHERE a.call_id IS NULL OR a.analysis_status = 'pending'
 GROUP BY c.tenant_id, c.partition_date
 ORDER BY c.tenant_id, c.partition_date
 """

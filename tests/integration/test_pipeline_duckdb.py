@@ -5,8 +5,9 @@ import json
 import pandas as pd
 
 from callintel_dagster.definitions import resolved_resource
-from callintel_dagster.lib.analysis import CallAnalysis
+from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.dayspan import day_window_utc
+from callintel_dagster.lib.llm_configs import OfflineLlm
 from callintel_dagster.resources.embeddings import VectorStore
 from conftest import DAY, run_job
 
@@ -57,8 +58,10 @@ def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
     assert (analyses["analysis_status"] == "ok").sum() > 10
     assert analyses.loc[analyses["analysis_status"] == "skipped", "reason"].notna().all()
     ok = analyses[analyses["analysis_status"] == "ok"]
+    schema = output_model(OfflineLlm(provider="offline"))
     for blob in ok["analysis_json"]:
-        CallAnalysis.model_validate_json(blob)
+        schema.model_validate_json(blob)
+    assert (ok["prompt_tokens"] == 0).all() and (ok["cost_usd"] == 0).all()  # rules cost nothing
 
     kpi = warehouse.query("SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = 'acme'")
     assert len(kpi) == 1

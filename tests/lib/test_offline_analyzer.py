@@ -314,7 +314,6 @@ def test_schema_rejects_evidence_for_a_false_item_and_dedupes_objections():
     "kwargs",
     [
         {"item": "x", "weight": 0, "patterns": ["a"]},
-        {"item": "x", "weight": 1, "patterns": []},
         {"item": "x", "weight": 1, "patterns": ["("]},
         {"item": "", "weight": 1, "patterns": ["a"]},
     ],

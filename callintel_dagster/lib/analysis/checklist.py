@@ -19,7 +19,11 @@ class ChecklistItem(BaseModel):
 
     item: str = Field(min_length=1)
     weight: float = Field(gt=0, allow_inf_nan=False)
-    patterns: list[str] = Field(min_length=1, description="regexes, case-insensitive, agent turns")
+    # what an LLM judges the item by, beyond its name (optional)
+    description: str = Field("", max_length=500)
+    # regexes (case-insensitive) on agent turns: what the offline rules judge the item by; LLM
+    # tenants may leave them out
+    patterns: list[str] = Field(default_factory=list)
     # Optional gate: the item only counts when a customer turn matches one of these, so an agent
     # is not marked down for "handling objections" on a call that had none.
     applies_if_customer: list[str] = Field(default_factory=list)

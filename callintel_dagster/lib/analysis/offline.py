@@ -42,7 +42,7 @@ from .patterns import (
 from .schema import BANT_ITEMS, Bant, CallAnalysis, Sentiment
 
 OFFLINE_MODEL = "callintel-rules-v1 (rules-based, no LLM)"
-OFFLINE_AGENT_VERSION = "rules-1.0.0"  # bump on any rule, pattern or checklist change
+OFFLINE_AGENT_VERSION = "rules-1.1.0"  # bump on any rule, pattern or checklist change
 MIN_TRANSCRIPT_CHARS = 15
 SENTIMENT_THRESHOLD = 0.05
 SUMMARY_MAX_CHARS = 240

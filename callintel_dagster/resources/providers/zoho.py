@@ -162,18 +162,22 @@ class ZohoSource:
                     )
 
     def _get(self, path: str, params: dict, headers: dict[str, str]) -> Any:
+        return self._api("GET", path, params=params, headers=headers)
+
+    def _api(self, method: str, path: str, headers: dict[str, str] | None = None, **kw) -> Any:
+        """A CRM request on the token's api_domain (writers use it too: zoho_writeback.py)."""
         for _ in range(2):
             token = self._token()
-            auth = {"Authorization": f"Zoho-oauthtoken {token.access_token}", **headers}
+            auth = {"Authorization": f"Zoho-oauthtoken {token.access_token}", **(headers or {})}
             try:
-                return self._http.json("GET", token.api_domain + path, params=params, headers=auth)
+                return self._http.json(method, token.api_domain + path, headers=auth, **kw)
             except _InvalidToken:
                 self._drop(token)
                 log.info("zoho: tenant %s: access token refused; refreshing", self.tenant_id)
         raise PermanentProviderError(
             self.tenant_id,
             self.provider,
-            f"GET {path} → 401 INVALID_TOKEN with a freshly refreshed token "
+            f"{method} {path} → 401 INVALID_TOKEN with a freshly refreshed token "
             "(app revoked, or the refresh token lacks the ZohoCRM.modules scopes?)",
         )
 

@@ -4,7 +4,9 @@
 -#}
 {#- delete+insert only deletes the tenant-days present in the new batch; the pre-hook also clears a
     selected tenant-day whose recomputation returns no rows (e.g. its calls were removed). -#}
-{{ config(pre_hook="{{ delete_selected_partitions() }}") }}
+{#- append_new_columns: a warehouse built by an older release gains the columns added since
+    (NULL on rows built before, until their tenant-day is rebuilt) instead of failing the run. -#}
+{{ config(pre_hook="{{ delete_selected_partitions() }}", on_schema_change="append_new_columns") }}
 
 with
 
@@ -129,7 +131,17 @@ final as (
         analyses.contact_tag,
         analyses.lead_status,
         analyses.summary,
-        analyses.objections_json
+        analyses.objections_json,
+        analyses.lead_score,
+        analyses.qualification_stage,
+
+        -- LLM usage of the analysis' latest attempt
+        analyses.cache_hit,
+        analyses.llm_requests,
+        analyses.llm_retries,
+        analyses.prompt_tokens,
+        analyses.completion_tokens,
+        analyses.cost_usd
 
     from calls
 

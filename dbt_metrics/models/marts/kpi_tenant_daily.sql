@@ -6,7 +6,9 @@
 -#}
 {#- delete+insert only deletes the tenant-days present in the new batch; the pre-hook also clears a
     selected tenant-day whose recomputation returns no rows (e.g. its calls were removed). -#}
-{{ config(pre_hook="{{ delete_selected_partitions() }}") }}
+{#- append_new_columns: a warehouse built by an older release gains the columns added since
+    (NULL on rows built before, until their tenant-day is rebuilt) instead of failing the run. -#}
+{{ config(pre_hook="{{ delete_selected_partitions() }}", on_schema_change="append_new_columns") }}
 
 with
 
@@ -30,6 +32,24 @@ calls as (
 
 ),
 
+-- Objections of the day's calls analysed ok (one row per call and objection type).
+objections as (
+
+    select distinct
+        raised.tenant_id,
+        raised.partition_date,
+        raised.call_id,
+        raised.objection
+    from {{ ref('stg_call_objections') }} as raised
+    inner join calls
+        on  calls.tenant_id = raised.tenant_id
+        and calls.partition_date = raised.partition_date
+        and calls.call_id = raised.call_id
+    where calls.analysis_status = 'ok'
+      and {{ partition_filter('raised.tenant_id', 'raised.partition_date') }}
+
+),
+
 leads as (
 
     select tenant_id, partition_date, lead_id
@@ -50,6 +70,7 @@ call_kpis as (
         count(case when analysis_status = 'ok' then 1 end) as analysed_calls,
         count(case when analysis_status = 'skipped' then 1 end) as skipped_calls,
         count(case when analysis_status = 'failed' then 1 end) as failed_analyses,
+        count(case when analysis_status = 'pending' then 1 end) as pending_analyses,
         count(case when sentiment_label = 'positive' then 1 end) as positive_calls,
         count(case when sentiment_label = 'neutral' then 1 end) as neutral_calls,
         count(case when sentiment_label = 'negative' then 1 end) as negative_calls,
@@ -60,9 +81,31 @@ call_kpis as (
             when bant_qualified then coalesce('phone:' || phone_e164, 'call:' || call_id)
         end) as qualified_leads,
         count(case when lead_status = 'booked' then 1 end) as booked,
+        count(case when bant_qualified then 1 end) as bant_qualified_calls,
+        avg(lead_score) as avg_lead_score,
+        sum(llm_requests) as llm_requests,
+        sum(llm_retries) as llm_retries,
+        count(case when cache_hit then 1 end) as llm_cache_hits,
+        sum(prompt_tokens) as prompt_tokens,
+        sum(completion_tokens) as completion_tokens,
+        sum(cost_usd) as cost_usd,
         avg(talk_ratio) as avg_talk_ratio,
         count(case when not phone_valid then 1 end) as invalid_phone_calls
     from calls
+    group by tenant_id, partition_date
+
+),
+
+objection_kpis as (
+
+    select
+        tenant_id,
+        partition_date,
+        {%- for objection in objection_types() %}
+        count(case when objection = '{{ objection }}' then 1 end) as objections_{{ objection }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from objections
     group by tenant_id, partition_date
 
 ),
@@ -100,21 +143,46 @@ final as (
         cast(coalesce(call_kpis.analysed_calls, 0) as bigint) as analysed_calls,
         cast(coalesce(call_kpis.skipped_calls, 0) as bigint) as skipped_calls,
         cast(coalesce(call_kpis.failed_analyses, 0) as bigint) as failed_analyses,
+        cast(coalesce(call_kpis.pending_analyses, 0) as bigint) as pending_analyses,
         cast(coalesce(call_kpis.positive_calls, 0) as bigint) as positive_calls,
         cast(coalesce(call_kpis.neutral_calls, 0) as bigint) as neutral_calls,
         cast(coalesce(call_kpis.negative_calls, 0) as bigint) as negative_calls,
         cast(call_kpis.avg_quality_score as double precision) as avg_quality_score,
+        cast(call_kpis.avg_lead_score as double precision) as avg_lead_score,
 
         -- pipeline
         cast(coalesce(lead_kpis.new_leads, 0) as bigint) as new_leads,
         cast(coalesce(call_kpis.qualified_leads, 0) as bigint) as qualified_leads,
         cast(coalesce(call_kpis.booked, 0) as bigint) as booked,
+        cast(coalesce(call_kpis.bant_qualified_calls, 0) as bigint) as bant_qualified_calls,
+        cast(
+            case
+                when coalesce(call_kpis.analysed_calls, 0) > 0
+                    then cast(call_kpis.bant_qualified_calls as double precision)
+                        / call_kpis.analysed_calls
+            end
+        as double precision) as bant_qualified_share,
+
+        -- objections: calls analysed ok that raised each type
+        {%- for objection in objection_types() %}
+        cast(coalesce(objection_kpis.objections_{{ objection }}, 0) as bigint)
+            as objections_{{ objection }},
+        {%- endfor %}
 
         -- conversation
         cast(call_kpis.avg_talk_ratio as double precision) as avg_talk_ratio,
 
         -- data quality
-        cast(coalesce(call_kpis.invalid_phone_calls, 0) as bigint) as invalid_phone_calls
+        cast(coalesce(call_kpis.invalid_phone_calls, 0) as bigint) as invalid_phone_calls,
+
+        -- LLM usage of the day's analyses (latest attempt of each call); the daily summary's is
+        -- added by llm_cost_daily, since the summary is written after (and from) this mart
+        cast(coalesce(call_kpis.llm_requests, 0) as bigint) as llm_requests,
+        cast(coalesce(call_kpis.llm_retries, 0) as bigint) as llm_retries,
+        cast(coalesce(call_kpis.llm_cache_hits, 0) as bigint) as llm_cache_hits,
+        cast(coalesce(call_kpis.prompt_tokens, 0) as bigint) as analysis_prompt_tokens,
+        cast(coalesce(call_kpis.completion_tokens, 0) as bigint) as analysis_completion_tokens,
+        cast(coalesce(call_kpis.cost_usd, 0) as double precision) as analysis_cost_usd
 
     from spine
 
@@ -125,6 +193,10 @@ final as (
     left join lead_kpis
         on  lead_kpis.tenant_id = spine.tenant_id
         and lead_kpis.partition_date = spine.partition_date
+
+    left join objection_kpis
+        on  objection_kpis.tenant_id = spine.tenant_id
+        and objection_kpis.partition_date = spine.partition_date
 
 )
 

@@ -38,9 +38,20 @@ renamed as (
         cast(quality_score as double precision) as quality_score,
         contact_tag,
         lead_status,
+        cast(lead_score as double precision) as lead_score,
+        qualification_stage,
         summary,
+        summary_paragraph,
         objections_json,
         analysis_json,
+
+        -- LLM usage of the latest attempt
+        cast(cache_hit as boolean) as cache_hit,
+        cast(requests as bigint) as llm_requests,
+        cast(retries as bigint) as llm_retries,
+        cast(prompt_tokens as bigint) as prompt_tokens,
+        cast(completion_tokens as bigint) as completion_tokens,
+        cast(cost_usd as double precision) as cost_usd,
 
         -- timestamps (naive UTC)
         cast(analysed_at_utc as timestamp) as analysed_at_utc

@@ -1,0 +1,116 @@
+"""What every LLM chat client offers: one JSON-asking completion per call, and two error kinds.
+
+`ChatClient.complete` makes exactly one HTTP attempt (SDK retries are off) and raises
+`RetryableLlmError` (429, 5xx, timeouts, connection errors, a broken response envelope) or
+`PermanentLlmError` (other 4xx: bad key, unknown model, bad request). The caller owns retries.
+Error messages name the tenant and the provider and never carry a secret: every client scrubs
+its secrets out of provider text before raising.
+"""
+
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str  # the assistant message content, as returned
+    prompt_tokens: int
+    completion_tokens: int
+    model: str  # the model the provider says answered
+
+
+class LlmError(RuntimeError):
+    def __init__(self, tenant_id: str, provider: str, message: str, code: str | None = None):
+        super().__init__(f"tenant {tenant_id}: {provider}: {message}")
+        self.tenant_id, self.provider = tenant_id, provider
+        self.code = code  # the provider's error code when it gave one (e.g. ThrottlingException)
+
+
+class RetryableLlmError(LlmError):
+    """429, 5xx, timeouts, connection errors, a broken response envelope: try again later."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        provider: str,
+        message: str,
+        retry_after: float | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(tenant_id, provider, message, code)
+        self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when given
+
+
+class PermanentLlmError(LlmError):
+    """Retrying cannot help: bad key (401/403), unknown model (404), bad request (400)."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        provider: str,
+        message: str,
+        status: int | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(tenant_id, provider, message, code)
+        self.status = status  # the HTTP status, when the provider answered with one
+
+
+class ChatClient(Protocol):
+    provider: str  # "groq" | "openai_compatible" | "bedrock"
+    model: str
+
+    def complete(
+        self, system: str, user: str, json_schema: dict, schema_name: str, max_tokens: int
+    ) -> Completion: ...
+
+
+def retry_after_from(headers: object) -> float | None:
+    """Seconds to wait from `retry-after-ms` (preferred, precise) or `retry-after` (seconds or an
+    HTTP date); `headers` is any mapping with case-insensitive or lower-case keys."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    value = get("retry-after-ms") or get("Retry-After-Ms")
+    if value:
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = get("retry-after") or get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+def scrub(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:
+    """Provider text fit for an error message: secrets masked, cut to `limit` characters."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:limit]
+
+
+def is_retryable_status(status: int) -> bool:
+    """429, 5xx, and the timeouts/conflicts OpenAI-style servers ask to retry (408, 409)."""
+    return status in (408, 409, 429) or status >= 500
+
+
+def openai_response_format(json_mode: str, json_schema: dict, schema_name: str) -> dict:
+    """The `response_format` of an OpenAI-shaped request for the tenant's `json_mode`."""
+    if json_mode == "json_schema":
+        schema = {"name": schema_name, "schema": json_schema, "strict": True}
+        return {"type": "json_schema", "json_schema": schema}
+    return {"type": "json_object"}
+
+
+def messages(system: str, user: str) -> list[dict]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
