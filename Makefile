@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test lint bench clean
+.PHONY: install demo demo-emulated ui test lint bench clean preview-digest
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -41,6 +41,10 @@ demo-emulated: install
 	@CALLINTEL_HOME=$(CURDIR)/.callintel-emulated DAGSTER_HOME=$(CURDIR)/.callintel-emulated/dagster_home \
 		sh -c 'mkdir -p "$$DAGSTER_HOME" && cp -n deploy/dagster.yaml "$$DAGSTER_HOME/" ; $(PY) -m emulators.demo'
 
+# What the digest for a tenant-day would send: make preview-digest TENANT=acme_realty DATE=2026-11-18
+preview-digest: install
+	@$(PY) -m callintel_dagster.preview_digest --tenant $(TENANT) --date $(DATE)
+
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
@@ -55,6 +59,8 @@ lint: install
 bench: install
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.sync
+	$(PY) -m bench.analysis
+	$(PY) -m bench.analysis_faults
 
 clean:
 	rm -rf $(CALLINTEL_HOME) .callintel-emulated dbt_metrics/target dbt_metrics/logs

@@ -80,7 +80,9 @@ def main() -> None:
         f"analysis throughput, {args.calls} unique calls, latency {args.latency:.2f} s, "
         f"{args.concurrency} workers (ceiling {ceiling:.1f} calls/s)"
     )
-    print(f"{'provider':<18}{'1 at a time':>14}{'concurrent':>14}{'speed-up':>10}{'of ceiling':>12}")
+    print(
+        f"{'provider':<18}{'1 at a time':>14}{'concurrent':>14}{'speed-up':>10}{'of ceiling':>12}"
+    )
     for provider, emulator_cls in (
         ("groq", LlmEmulator),
         ("openai_compatible", LlmEmulator),

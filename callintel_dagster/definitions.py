@@ -32,6 +32,7 @@ from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.summaries import Summarizers
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.schedules import digest_schedule, sync_schedule
+from callintel_dagster.sensors.digest_status import digest_status_sensor
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 
@@ -88,7 +89,7 @@ def build_defs(env: Env) -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[sync_job, processing_job, daily_job, redrive_analyses_job],
         schedules=[sync_schedule, digest_schedule],
-        sensors=[tenant_registry_sensor, new_calls_sensor],
+        sensors=[tenant_registry_sensor, new_calls_sensor, digest_status_sensor],
         resources=resources_for(env),
         executor=dg.in_process_executor,
     )

@@ -26,6 +26,19 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
             f"   leads {c.leads} · calls {c.calls} · contacts {c.contacts} · analysed {c.analysed} · "
             f"skipped {c.skipped} · failed {c.failed}"
         )
+        llm = warehouse.query(
+            "SELECT provider, model, count(*) AS calls, sum(requests) AS requests, "
+            "sum(CASE WHEN cache_hit THEN 1 ELSE 0 END) AS cached, "
+            "sum(prompt_tokens + completion_tokens) AS tokens, sum(cost_usd) AS cost "
+            "FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok' "
+            "GROUP BY provider, model",
+            [tenant.id],
+        )
+        for r in llm.itertuples():
+            print(
+                f"   analysed by {r.provider} {r.model}: {r.calls} calls, {r.requests} requests, "
+                f"{r.cached} from cache, {int(r.tokens or 0):,} tokens, ${float(r.cost or 0):.4f}"
+            )
         kpi = warehouse.query(
             "SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
             "ORDER BY partition_date DESC LIMIT 1",
@@ -40,14 +53,17 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
                 f"qualified {k.qualified_leads}, booked {k.booked}"
             )
         digest = warehouse.query(
-            "SELECT partition_date, recipient, body, location "
+            "SELECT partition_date, recipient, provider, delivery_status, body, location "
             "FROM delivery.digests WHERE tenant_id = ? "
             "ORDER BY partition_date DESC, recipient LIMIT 1",
             [tenant.id],
         )
         if not digest.empty:
             d = digest.iloc[0]
-            print(f"   digest for {d.partition_date} → {d.recipient} (outbox: {d.location}):")
+            print(
+                f"   digest for {d.partition_date} → {d.recipient} "
+                f"({d.provider} {d.delivery_status}: {d.location}):"
+            )
             print("   | " + d.body.replace("\n", "\n   | "))
         print()
     where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path

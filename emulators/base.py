@@ -91,6 +91,14 @@ class Emulator:
         self._server.shutdown()
         self._server.server_close()
 
+    def serve_until_interrupted(self) -> None:
+        """For `python -m emulators.<name>`: serve until Ctrl-C."""
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.stop()
+
     def __enter__(self) -> "Emulator":
         return self.start()
 

@@ -219,11 +219,7 @@ def main() -> None:
     print(
         f"  endpoint_url {emulator.base_url}  (POST {CONVERSE}; any SigV4 credentials)", flush=True
     )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
+    emulator.serve_until_interrupted()
 
 
 if __name__ == "__main__":

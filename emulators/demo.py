@@ -15,8 +15,11 @@ import sqlalchemy as sa
 from callintel_dagster.env import REPO_ROOT
 from callintel_dagster.lib.dayspan import day_window_utc, local_today
 from callintel_dagster.lib.synthetic import generate_day
+from emulators import twilio
+from emulators.bedrock import BedrockEmulator
 from emulators.bolna import SILENT_WAV, BolnaEmulator
 from emulators.leadsquared import LeadSquaredEmulator
+from emulators.llm import LlmEmulator
 from emulators.zoho import ZohoEmulator
 
 TENANTS = REPO_ROOT / "demo" / "tenants.emulated.yaml"
@@ -28,6 +31,11 @@ KEYS = {  # the emulators' demo credentials, exported as the variables tenants.y
     "ZOHO_CLIENT_ID": "1000.DEMOCLIENT",
     "ZOHO_CLIENT_SECRET": "demo-client-secret",
     "ZOHO_REFRESH_TOKEN": "1000.demo-refresh-token",
+    "GROQ_API_KEY": "gsk_demo",
+    "BEDROCK_KEY_ID": "AKIDDEMO",
+    "BEDROCK_SECRET": "demo-bedrock-secret",
+    "TWILIO_ACCOUNT_SID": twilio.ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": twilio.AUTH_TOKEN,
 }
 
 
@@ -77,6 +85,19 @@ def start_leadsquared(stack: ExitStack) -> None:
         modified_between=(day_window_utc(first, "Asia/Kolkata")[0], _utcnow()),
         access_key=KEYS["LSQ_ACCESS_KEY"],
     )
+
+
+def start_llms(stack: ExitStack) -> None:
+    """Groq (:18711), Bedrock (:18712) and an Ollama-style server (:18713), each answering in its
+    provider's shape at the emulators' default latency."""
+    stack.enter_context(LlmEmulator(port=18711, api_key=KEYS["GROQ_API_KEY"]))
+    stack.enter_context(BedrockEmulator(port=18712, access_key_id=KEYS["BEDROCK_KEY_ID"]))
+    stack.enter_context(LlmEmulator(port=18713))
+
+
+def start_twilio(stack: ExitStack) -> None:
+    """Twilio's Messages API (:18705) with the demo's approved template (HXaaa…)."""
+    stack.enter_context(twilio.TwilioEmulator(port=18705))
 
 
 RECORDINGS_BUCKET = "callcentre-recordings"
@@ -195,8 +216,11 @@ def main() -> int:
         start_bolna(stack)
         start_zoho(stack)
         start_leadsquared(stack)
+        start_llms(stack)
+        start_twilio(stack)
         print(
-            "emulators up: bolna :18701, zoho :18702, leadsquared :18703, S3 (moto) :18704; "
+            "emulators up: bolna :18701, zoho :18702, leadsquared :18703, S3 (moto) :18704, "
+            "twilio :18705, groq :18711, bedrock :18712, openai-compatible :18713; "
             "call-centre SQLite and a drop folder under $CALLINTEL_HOME"
         )
         from callintel_dagster import demo

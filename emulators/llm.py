@@ -333,11 +333,7 @@ def main() -> None:
     print(f"LLM emulator on {emulator.base_url}", flush=True)
     print(f"  groq: base_url {emulator.base_url}  ({GROQ_PATH})")
     print(f"  openai_compatible: base_url {emulator.base_url}  ({OPENAI_PATH})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
+    emulator.serve_until_interrupted()
 
 
 if __name__ == "__main__":

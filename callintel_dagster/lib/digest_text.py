@@ -83,3 +83,25 @@ def render_digest(
     while len(lines) > 1 and (len("\n".join(lines)) > max_chars or not lines[-1]):
         lines.pop()
     return clip_text(lines[0], max_chars) if len(lines[0]) > max_chars else "\n".join(lines)
+
+
+def template_values(
+    tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary, body: str
+) -> dict[str, str]:
+    """The digest facts a Twilio template variable can carry (lib/digest_configs.TemplateValue),
+    as display strings; lib/digest_parts makes them safe for Twilio."""
+    rate = connect_rate(kpis)
+    quality = kpis.get("avg_quality_score") if kpis.get("analysed_calls") else None
+    connected = _num(kpis.get("connected_calls") or 0)
+    return {
+        "tenant_name": tenant_name,
+        "date": format_day(day),
+        "headline": summary.headline,
+        "calls": _num(kpis.get("calls") or 0),
+        "connected": connected if rate is None else f"{connected} ({rate:.0%})",
+        "avg_quality": _num(quality),
+        "wins": "; ".join(summary.wins) or "none",
+        "risks": "; ".join(summary.risks) or "none",
+        "actions": "; ".join(summary.actions) or "none",
+        "body": body,
+    }

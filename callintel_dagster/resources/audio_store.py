@@ -31,7 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from callintel_dagster.lib.registry import TENANT_ID_PATTERN
-from callintel_dagster.resources.http import ProviderHttp, RetryableProviderError, _retry_after
+from callintel_dagster.resources.http import ProviderHttp, RetryableProviderError, retry_after_from
 
 # provider call ids: UUIDs, Twilio SIDs, Asterisk "1700000000.123"; never a path
 CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -263,7 +263,9 @@ class _AudioHttp(ProviderHttp):
             with self._client.stream(method, url, follow_redirects=True, **kwargs) as response:
                 status = response.status_code
                 if status == 429 or status >= 500:
-                    raise self._retryable(f"GET {_redact(url)} → {status}", _retry_after(response))
+                    raise self._retryable(
+                        f"GET {_redact(url)} → {status}", retry_after_from(response.headers)
+                    )
                 if status in (404, 410):
                     raise AudioUnavailable("missing", url)
                 if status >= 400:

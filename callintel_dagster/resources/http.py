@@ -109,7 +109,9 @@ class ProviderHttp:
             raise self._retryable(f"{method} {_path(url)}: {type(exc).__name__}", None) from None
         status = response.status_code
         if status == 429 or status >= 500 or self._is_throttled(response):
-            raise self._retryable(f"{method} {_path(url)} → {status}", _retry_after(response))
+            raise self._retryable(
+                f"{method} {_path(url)} → {status}", retry_after_from(response.headers)
+            )
         if status >= 400:
             raise PermanentProviderError(
                 self.tenant_id,
@@ -137,8 +139,19 @@ class ProviderHttp:
         return random.uniform(0, min(self._max_backoff, 0.5 * 2 ** (state.attempt_number - 1)))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def retry_after_from(headers: object) -> float | None:
+    """Seconds to wait from `retry-after-ms` (preferred, precise) or `retry-after` (seconds or an
+    HTTP date); `headers` is any mapping with case-insensitive or lower-case keys."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    value = get("retry-after-ms") or get("Retry-After-Ms")
+    if value:
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = get("retry-after") or get("Retry-After")
     if not value:
         return None
     try:

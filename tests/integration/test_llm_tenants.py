@@ -6,8 +6,8 @@ import pytest
 
 from callintel_dagster.definitions import resolved_resource
 from conftest import DAY, defs_for_tenants, register_tenants
-from emulators.bedrock import BedrockEmulator
-from emulators.llm import GROQ_PATH, LlmEmulator
+from emulators.bedrock import CONVERSE, BedrockEmulator
+from emulators.llm import GROQ_PATH, OPENAI_PATH, LlmEmulator
 
 CALLS = 10
 TENANTS = """
@@ -30,13 +30,14 @@ tenants:
     name: Ollama Co
     timezone: Asia/Kolkata
     calls: {{provider: synthetic, calls_per_day: {calls}, seed: 4}}
-    llm: {{provider: openai_compatible, base_url: "{openai}", model: "llama3.1:8b"}}
+    llm: {{provider: openai_compatible, base_url: "{openai}", model: "llama3.1:8b",
+           max_backoff_s: 0.2}}
   - id: bedrock_co
     name: Bedrock Co
     timezone: Asia/Kolkata
     calls: {{provider: synthetic, calls_per_day: {calls}, seed: 5}}
     llm: {{provider: bedrock, endpoint_url: "{bedrock}", region: us-east-1,
-           access_key_id_env: AWS_KEY_ID, secret_access_key_env: AWS_SECRET}}
+           access_key_id_env: AWS_KEY_ID, secret_access_key_env: AWS_SECRET, max_backoff_s: 0.2}}
 """
 ANALYSIS = dg.AssetSelection.assets("call_analyses").upstream()
 
@@ -126,11 +127,17 @@ def test_each_provider_gives_schema_valid_analyses(tmp_path, monkeypatch, provid
     }
 
 
-def test_faults_are_retried_repaired_or_recorded(tmp_path, monkeypatch, providers, instance):
-    groq = providers[0]
+@pytest.mark.parametrize(
+    ("tenant", "index", "route"),
+    [("groq_co", 0, GROQ_PATH), ("ollama_co", 1, OPENAI_PATH), ("bedrock_co", 2, CONVERSE)],
+)
+def test_faults_are_retried_repaired_or_recorded(
+    tmp_path, monkeypatch, providers, instance, tenant, index, route
+):
+    emulator = providers[index]
     defs = make_defs(tmp_path, monkeypatch, providers)
-    groq.inject(
-        GROQ_PATH,
+    emulator.inject(
+        route,
         {"status": 429, "retry_after": 0.05},
         {"status": 429, "retry_after": 0.05},
         {"status": 503},
@@ -138,7 +145,7 @@ def test_faults_are_retried_repaired_or_recorded(tmp_path, monkeypatch, provider
         {"reply": "missing_fields"},
         {"reply": "missing_fields"},  # the repair fails too: recorded, not raised
     )
-    first = analyse(defs, instance, "groq_co")
+    first = analyse(defs, instance, tenant)
     assert first["success"]
     assert first["retried"] >= 3 and first["failed"] == 1
     failed = rows(
@@ -147,12 +154,12 @@ def test_faults_are_retried_repaired_or_recorded(tmp_path, monkeypatch, provider
     ).to_dict("records")
     assert len(failed) == 1 and failed[0]["reason"].startswith("invalid_output:")
     assert failed[0]["attempts"] == 1
-    before = sum(groq.requests.values())
-    second = analyse(defs, instance, "groq_co")  # only the failed call is asked again
+    before = sum(emulator.requests.values())
+    second = analyse(defs, instance, tenant)  # only the failed call is asked again
     assert second["ok"] == 1 and second["failed"] == 0 and second["reused"] == CALLS - 1
-    assert sum(groq.requests.values()) - before == 1
-    third = analyse(defs, instance, "groq_co")  # nothing left to do: no request at all
-    assert third["reused"] == CALLS and sum(groq.requests.values()) - before == 1
+    assert sum(emulator.requests.values()) - before == 1
+    third = analyse(defs, instance, tenant)  # nothing left to do: no request at all
+    assert third["reused"] == CALLS and sum(emulator.requests.values()) - before == 1
 
 
 def test_run_cap_leaves_the_rest_pending_for_the_next_run(

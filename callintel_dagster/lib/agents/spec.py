@@ -12,22 +12,10 @@ from functools import cached_property
 
 from pydantic import BaseModel
 
-from callintel_dagster.lib.llm_configs import LlmSettings
+from callintel_dagster.lib.llm_configs import ALL_AGENTS, LlmSettings
 
 from .outputs import output_model
 from .templates import template
-
-_TASK_ORDER = (
-    "summary",
-    "sentiment",
-    "bant",
-    "quality",
-    "objections",
-    "contact_tag",
-    "lead_score",
-    "questions",
-    "fields",
-)
 
 
 def _hash(*parts: str) -> str:
@@ -48,7 +36,7 @@ class AgentSpec:
 
     @property
     def agents(self) -> tuple[str, ...]:
-        return tuple(a for a in _TASK_ORDER if a in self.config.active_agents)
+        return tuple(a for a in ALL_AGENTS if a in self.config.active_agents)  # a fixed order
 
     @cached_property
     def output_model(self) -> type[BaseModel]:

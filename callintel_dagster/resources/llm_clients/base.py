@@ -7,9 +7,7 @@ Error messages name the tenant and the provider and never carry a secret: every 
 its secrets out of provider text before raising.
 """
 
-import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 
@@ -65,30 +63,6 @@ class ChatClient(Protocol):
     def complete(
         self, system: str, user: str, json_schema: dict, schema_name: str, max_tokens: int
     ) -> Completion: ...
-
-
-def retry_after_from(headers: object) -> float | None:
-    """Seconds to wait from `retry-after-ms` (preferred, precise) or `retry-after` (seconds or an
-    HTTP date); `headers` is any mapping with case-insensitive or lower-case keys."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    value = get("retry-after-ms") or get("Retry-After-Ms")
-    if value:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = get("retry-after") or get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        try:
-            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            return None
 
 
 def scrub(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:

@@ -18,11 +18,11 @@ from botocore.exceptions import (
 )
 
 from callintel_dagster.lib.llm_configs import BedrockLlm
+from callintel_dagster.resources.http import retry_after_from
 from callintel_dagster.resources.llm_clients.base import (
     Completion,
     PermanentLlmError,
     RetryableLlmError,
-    retry_after_from,
     scrub,
 )
 

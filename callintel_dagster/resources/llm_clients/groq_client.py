@@ -4,6 +4,7 @@ import groq
 from groq.types.chat import ChatCompletion
 
 from callintel_dagster.lib.llm_configs import GroqLlm
+from callintel_dagster.resources.http import retry_after_from
 from callintel_dagster.resources.llm_clients.base import (
     Completion,
     PermanentLlmError,
@@ -11,7 +12,6 @@ from callintel_dagster.resources.llm_clients.base import (
     is_retryable_status,
     messages,
     openai_response_format,
-    retry_after_from,
     scrub,
 )
 

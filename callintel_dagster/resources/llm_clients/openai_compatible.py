@@ -7,6 +7,7 @@
 import httpx
 
 from callintel_dagster.lib.llm_configs import OpenAICompatibleLlm
+from callintel_dagster.resources.http import retry_after_from
 from callintel_dagster.resources.llm_clients.base import (
     Completion,
     PermanentLlmError,
@@ -14,7 +15,6 @@ from callintel_dagster.resources.llm_clients.base import (
     is_retryable_status,
     messages,
     openai_response_format,
-    retry_after_from,
     scrub,
 )
 
