@@ -4,17 +4,17 @@ per agent version, with the tenant's answers, objections and token costs."""
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.analysis_work import TenantAnalysis, analyse_tenant
+from callintel_dagster.assets.analysis_work import COUNT_KEYS, TenantAnalysis, analyse_tenant
 from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.agents import prompts_version
 from callintel_dagster.lib.analysis import OFFLINE_AGENT_VERSION
-from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_ANSWERS, CALL_OBJECTIONS, LLM_CACHE
+from callintel_dagster.lib.tables import CALL_ANALYSES
 from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
-from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
+from callintel_dagster.resources.warehouse import Warehouse
 
 
 class AnalysesConfig(dg.Config):
@@ -41,77 +41,35 @@ def call_analyses(
     tenant's question answers and fields in core.call_answers."""
     run, now, total, models = TenantRun(context, registry), utcnow(), TenantAnalysis(), set()
     for tenant, days in run.tenants():
+        provider = tenant.llm.provider
         try:
-            slots = (
-                None
-                if tenant.llm.provider == "offline"
-                else PoolSlots(context, f"llm_{tenant.llm.provider}")
-            )
+            slots = None if provider == "offline" else PoolSlots(context, f"llm_{provider}")
             analyzer = analyzers.for_tenant(tenant, slots)
-            done = analyse_tenant(tenant, days, analyzer, warehouse, now, config.redrive_failed)
+            total.merge(
+                analyse_tenant(tenant, days, analyzer, warehouse, now, config.redrive_failed)
+            )
         except Exception as exc:  # a bad key or model fails this tenant, not the others
             run.fail(tenant, "analysis", exc)
             continue
         models.add(f"{analyzer.provider}:{analyzer.model} ({analyzer.agent_version})")
-        for name in ("rows", "answers", "objections", "cache_rows"):
-            getattr(total, name).extend(getattr(done, name))
-        total.counts.update(done.counts)
-    slices = run.done_slices()
-    frame = pd.DataFrame(total.rows, columns=CALL_ANALYSES.column_names)
-    warehouse.write(
-        [
-            SliceWrite(CALL_ANALYSES, slices, frame),
-            SliceWrite(
-                CALL_ANSWERS, slices, pd.DataFrame(total.answers, columns=CALL_ANSWERS.column_names)
-            ),
-            SliceWrite(
-                CALL_OBJECTIONS,
-                slices,
-                pd.DataFrame(total.objections, columns=CALL_OBJECTIONS.column_names),
-            ),
-            RowUpsert(
-                LLM_CACHE,
-                ("tenant_id", "cache_key"),
-                pd.DataFrame(total.cache_rows, columns=LLM_CACHE.column_names),
-            ),
-        ]
-    )
+    warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            **{
-                k: total.counts.get(k, 0)
-                for k in (
-                    "ok",
-                    "cached",
-                    "reused",
-                    "skipped",
-                    "pending",
-                    "failed",
-                    "requests",
-                    "retried",
-                )
-            },
-            "by_status": counts(frame, "analysis_status"),
-            "reasons": counts(frame, "reason"),
-            "tokens": int(
-                frame["prompt_tokens"].fillna(0).sum() + frame["completion_tokens"].fillna(0).sum()
-            )
-            if len(frame)
-            else 0,
-            "cost_usd": float(frame["cost_usd"].fillna(0).sum()) if len(frame) else 0.0,
-            "models": "; ".join(sorted(models)),
-            "preview": preview(
-                frame,
-                [
-                    "call_id",
-                    "analysis_status",
-                    "sentiment_label",
-                    "quality_score",
-                    "contact_tag",
-                    "lead_score",
-                ],
-            ),
-        }
-    )
+    frame = pd.DataFrame(total.rows, columns=CALL_ANALYSES.column_names)
+    return dg.MaterializeResult(metadata=_metadata(frame, total, models))
+
+
+def _metadata(frame: pd.DataFrame, total: TenantAnalysis, models: set[str]) -> dict:
+    tokens = frame["prompt_tokens"].fillna(0).sum() + frame["completion_tokens"].fillna(0).sum()
+    return {
+        "dagster/row_count": len(frame),
+        **{k: total.counts.get(k, 0) for k in COUNT_KEYS},
+        "by_status": counts(frame, "analysis_status"),
+        "reasons": counts(frame, "reason"),
+        "tokens": int(tokens),
+        "cost_usd": float(frame["cost_usd"].fillna(0).sum()),
+        "models": "; ".join(sorted(models)),
+        "preview": preview(
+            frame,
+            ["call_id", "analysis_status", "sentiment_label", "quality_score", "contact_tag"],
+        ),
+    }

@@ -10,13 +10,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import pandas as pd
+
 from callintel_dagster.lib.analysis import run_guardrails
 from callintel_dagster.lib.analysis_rows import analysis_rows, rederive
 from callintel_dagster.lib.process_once import input_hash, needs_work, next_attempt
+from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_ANSWERS, CALL_OBJECTIONS, LLM_CACHE
 from callintel_dagster.resources.analyzers import CallWork, Outcome
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
 CACHE_LOOKUP_BATCH = 500
+COUNT_KEYS = ("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried")
 
 
 @dataclass
@@ -31,6 +35,24 @@ class TenantAnalysis:
         self.rows.append(row)
         self.answers += answers
         self.objections += objections
+
+    def merge(self, other: "TenantAnalysis") -> None:
+        for name in ("rows", "answers", "objections", "cache_rows"):
+            getattr(self, name).extend(getattr(other, name))
+        self.counts.update(other.counts)
+
+    def writes(self, slices: list) -> list:
+        """One transaction: the slices' analyses, answers and objections, and new cache rows."""
+
+        def frame(rows, table):
+            return pd.DataFrame(rows, columns=table.column_names)
+
+        return [
+            SliceWrite(CALL_ANALYSES, slices, frame(self.rows, CALL_ANALYSES)),
+            SliceWrite(CALL_ANSWERS, slices, frame(self.answers, CALL_ANSWERS)),
+            SliceWrite(CALL_OBJECTIONS, slices, frame(self.objections, CALL_OBJECTIONS)),
+            RowUpsert(LLM_CACHE, ("tenant_id", "cache_key"), frame(self.cache_rows, LLM_CACHE)),
+        ]
 
 
 def analyse_tenant(
