@@ -32,9 +32,11 @@ def main() -> int:
         tenants_partitions.name, [t.id for t in tenants if t.id not in known]
     )
     known = instance.get_dynamic_partitions(tenants_partitions.name)
-    # the last DAYS complete local days of each tenant, as one single-run partition range
-    ends = [local_today(t.timezone) - timedelta(days=1) for t in tenants]
-    first, last = min(ends) - timedelta(days=DAYS - 1), max(ends)
+    # the last DAYS days that are complete in every tenant's timezone, as one single-run range:
+    # when the tenants' local dates differ (Kolkata is already on tomorrow while Los Angeles is
+    # not), a wider range would give the tenant ahead one day more than the others
+    last = min(local_today(t.timezone) for t in tenants) - timedelta(days=1)
+    first = last - timedelta(days=DAYS - 1)
     ids = sorted(tenants, key=lambda t: known.index(t.id))
     start = tenant_day_key(ids[0].id, first.isoformat())
     end = tenant_day_key(ids[-1].id, last.isoformat())
