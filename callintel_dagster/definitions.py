@@ -67,7 +67,7 @@ def resources_for(env: Env) -> dict:
         "vector_store": VectorStore(path=str(env.lancedb_path)),
         "audio_archive": AudioArchive(
             root=str(env.home / "audio"),
-            local_roots=[str(env.home / "processed")],
+            local_roots=[str(env.home / "processed"), str(env.home / "samples")],
             s3_endpoint_url=env.s3_endpoint_url,
         ),
         "summarizers": Summarizers(),

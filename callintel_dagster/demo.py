@@ -5,24 +5,37 @@ Runs in-process against the same Dagster instance `make ui` shows ($DAGSTER_HOME
 
 import contextlib
 import io
+import shutil
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 
 from callintel_dagster.definitions import build_defs, resolved_resource
-from callintel_dagster.env import current_env
+from callintel_dagster.env import REPO_ROOT, current_env
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.progress import step_progress_logger
 from callintel_dagster.report import print_report
 
 DAYS = 7
+# stereo (speakers by channel), telephone mono (speakers by heuristic), silence and a corrupt file
+SAMPLES = ("stereo_8k.wav", "phone_8k.wav", "silent_8k.wav", "corrupt.wav")
+
+
+def copy_audio_samples(home: Path) -> None:
+    """The committed test recordings become the demo's audio-only calls (see `audio_samples`)."""
+    samples = home / "samples"
+    samples.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLES:
+        shutil.copyfile(REPO_ROOT / "tests" / "fixtures" / "audio" / name, samples / name)
 
 
 def main() -> int:
     env = current_env()
+    copy_audio_samples(env.home)
     defs = build_defs(env)
     registry = resolved_resource(defs, "registry").load()
     tenants = registry.active

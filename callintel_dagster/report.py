@@ -34,6 +34,14 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
             "GROUP BY provider, model",
             [tenant.id],
         )
+        audio = warehouse.query(
+            "SELECT provider, transcript_status AS status, count(*) AS n FROM core.call_transcripts "
+            "WHERE tenant_id = ? AND audio_sha256 IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+            [tenant.id],
+        )
+        if len(audio):
+            parts = ", ".join(f"{r.status} {r.n}" for r in audio.itertuples())
+            print(f"   transcribed from audio by {audio['provider'][0]}: {parts}")
         for r in llm.itertuples():
             print(
                 f"   analysed by {r.provider} {r.model}: {r.calls} calls, {r.requests} requests, "

@@ -1,69 +1,63 @@
 """Transcribe: one transcript and its speaker turns per call; then conversation signals."""
 
+from collections import Counter
+
 import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
+from callintel_dagster.assets.transcription_work import transcribe_tenant
 from callintel_dagster.lib.signals import compute_signals
 from callintel_dagster.lib.tables import CALL_SIGNALS, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS
+from callintel_dagster.resources.audio import AudioArchive
+from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
 
-@dg.asset(group_name="transcribe", deps=["call_records"], kinds={"python"}, **PARTITIONED)
+@dg.asset(
+    group_name="transcribe",
+    deps=["call_records", "call_recordings"],
+    kinds={"python"},
+    **PARTITIONED,
+)
 def call_transcripts(
     context: dg.AssetExecutionContext,
     registry: TenantRegistry,
     transcribers: Transcribers,
+    audio_archive: AudioArchive,
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
-    """One row per call: its transcript, language, provider and how speakers were separated
-    (core.call_transcripts); one row per speaker turn in core.transcript_turns."""
-    run = TenantRun(context, registry)
-    transcripts, turns = [], []
+    """One row per call: its transcript, language, provider, model, confidence and how speakers
+    were separated, or why there is none (core.call_transcripts); one row per speaker turn with
+    its role, times and confidence (core.transcript_turns)."""
+    run, store = TenantRun(context, registry), audio_archive.store()
+    rows, turns, totals = [], [], Counter()
     for tenant, days in run.tenants():
+        provider = tenant.stt.provider
         try:
-            stt = transcribers.for_tenant(tenant)
-            calls = warehouse.read_slices("raw.call_records", [(tenant.id, d) for d in days])
-            for call in calls.to_dict("records"):
-                result = stt.transcribe(call)
-                key = {
-                    "tenant_id": tenant.id,
-                    "partition_date": call["partition_date"],
-                    "call_id": call["call_id"],
-                }
-                transcripts.append(
-                    {
-                        **key,
-                        "transcript_status": result.status,
-                        "reason": result.reason,
-                        "text": result.text,
-                        "language": result.language,
-                        "duration_seconds": call["duration_seconds"],
-                        "provider": result.provider,
-                        "model": result.model,
-                        "confidence": result.confidence,
-                        "speaker_separation": result.speaker_separation,
-                        "turn_count": len(result.turns),
-                    }
-                )
-                turns.extend(
-                    {**key, "turn_index": i, "confidence": None, **_turn(t)}
-                    for i, t in enumerate(result.turns)
-                )
+            slots = None if provider == "passthrough" else PoolSlots(context, f"stt_{provider}")
+            audio_tx = transcribers.audio_for_tenant(
+                tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
+            )
+            done = transcribe_tenant(tenant, days, audio_tx, warehouse)
         except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
             run.fail(tenant, "transcription", exc)
-    done = set(run.done_slices())
-    transcripts = [r for r in transcripts if (r["tenant_id"], r["partition_date"]) in done]
-    turns = [r for r in turns if (r["tenant_id"], r["partition_date"]) in done]
-    frame = pd.DataFrame(transcripts, columns=CALL_TRANSCRIPTS.column_names)
+            continue
+        rows += done.rows
+        turns += done.turns
+        totals.update(done.counts)
+    slices = run.done_slices()
+    frame = pd.DataFrame(rows, columns=CALL_TRANSCRIPTS.column_names)
     warehouse.write(
         [
-            SliceWrite(CALL_TRANSCRIPTS, sorted(done), frame),
-            SliceWrite(TRANSCRIPT_TURNS, sorted(done), pd.DataFrame(turns)),
+            SliceWrite(CALL_TRANSCRIPTS, slices, frame),
+            SliceWrite(
+                TRANSCRIPT_TURNS, slices, pd.DataFrame(turns, columns=TRANSCRIPT_TURNS.column_names)
+            ),
         ]
     )
     run.raise_failures()
@@ -71,20 +65,13 @@ def call_transcripts(
         metadata={
             "dagster/row_count": len(frame),
             "turns": len(turns),
+            **dict(totals),
             "by_status": counts(frame, "transcript_status"),
             "reasons": counts(frame, "reason"),
-            "preview": preview(frame, ["call_id", "transcript_status", "turn_count", "text"]),
+            "speaker_separation": counts(frame, "speaker_separation"),
+            "preview": preview(frame, ["call_id", "transcript_status", "provider", "text"]),
         }
     )
-
-
-def _turn(turn: dict) -> dict:
-    return {
-        "role": turn["role"],
-        "start_s": turn.get("start_s"),
-        "end_s": turn.get("end_s"),
-        "text": turn["text"],
-    }
 
 
 @dg.asset(group_name="transcribe", deps=["call_transcripts"], kinds={"python"}, **PARTITIONED)

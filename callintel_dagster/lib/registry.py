@@ -22,6 +22,7 @@ from callintel_dagster.lib.provider_configs import (
     SqlCallsConfig,
     ZohoConfig,
 )
+from callintel_dagster.lib.stt_configs import PassthroughStt, SttConfig
 
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
 
@@ -38,17 +39,13 @@ class SyntheticCalls(_Strict):
     provider: Literal["synthetic"]
     calls_per_day: int = Field(40, ge=0, le=100_000)
     seed: int = 0
+    # a folder under CALLINTEL_HOME whose recordings become audio-only calls, one each per day
+    audio_samples: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 
 
 class SyntheticCrm(_Strict):
     provider: Literal["synthetic"]
     leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
-
-
-class PassthroughStt(_Strict):
-    """Use the transcript the call source provides; calls that carry only audio wait for STT."""
-
-    provider: Literal["passthrough"]
 
 
 class LocalEmbeddings(_Strict):
@@ -63,7 +60,6 @@ CallsConfig = Annotated[
 CrmConfig = Annotated[
     SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
 ]
-SttConfig = Annotated[PassthroughStt, Field(discriminator="provider")]
 EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
 
 

@@ -137,16 +137,18 @@ CALL_TRANSCRIPTS = Table(
     KEY
     + (
         ("call_id", "VARCHAR NOT NULL"),
-        ("transcript_status", "VARCHAR NOT NULL"),  # ok | empty | no_transcript
-        ("reason", "VARCHAR"),
+        ("transcript_status", "VARCHAR NOT NULL"),  # ok | empty | no_transcript | failed
+        ("reason", "VARCHAR"),  # e.g. no_speech, unreadable_audio, too_long, provider_unavailable
         ("text", "TEXT"),
         ("language", "VARCHAR"),
         ("duration_seconds", "DOUBLE PRECISION"),
         ("provider", "VARCHAR NOT NULL"),
         ("model", "VARCHAR"),
         ("confidence", "DOUBLE PRECISION"),
-        ("speaker_separation", "VARCHAR"),  # source | channel | heuristic | none
+        ("speaker_separation", "VARCHAR"),  # source | channel | diarization | heuristic | none
         ("turn_count", "BIGINT NOT NULL"),
+        ("attempts", "BIGINT"),  # transcription attempts for this audio, provider and model
+        ("audio_sha256", "VARCHAR"),  # the recording transcribed; new audio transcribes again
     ),
 )
 

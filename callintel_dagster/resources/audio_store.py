@@ -14,6 +14,7 @@ from "never". Tenants never share a prefix; ids that could escape it are rejecte
 """
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -133,6 +134,17 @@ class AudioStore:
             return self._keep_local(tenant_id, f"{call_id}{ext}", tmp, audio)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def read_archived(self, tenant_id: str, path_or_uri: str) -> bytes:
+        """The bytes of a recording this store archived (its `ArchivedAudio.path_or_uri`)."""
+        if path_or_uri.startswith("s3://"):
+            sink = io.BytesIO()
+            self._read_s3(tenant_id, path_or_uri, sink)
+            return sink.getvalue()
+        path = Path(path_or_uri).resolve()
+        if not path.is_relative_to((self.root / tenant_id).resolve()):
+            raise AudioUnavailable("not in this tenant's archive", path_or_uri)
+        return path.read_bytes()
 
     # -- reading -----------------------------------------------------------------------------
 

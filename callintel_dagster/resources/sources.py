@@ -14,6 +14,7 @@ import dagster as dg
 from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.lib.sync import SyncWindow
 from callintel_dagster.lib.synthetic import generate_day
+from callintel_dagster.lib.synthetic.audio_calls import audio_only_calls
 from callintel_dagster.resources.http import PermanentProviderError
 
 
@@ -37,8 +38,10 @@ class SyntheticSource:
     provider = "synthetic"
     requests = 0
 
-    def __init__(self, tenant: Tenant):
+    def __init__(self, tenant: Tenant, home: Path | None = None):
         calls, crm = tenant.calls, tenant.crm
+        samples = calls.audio_samples if calls.provider == "synthetic" else None
+        self._samples = home / samples if samples and home else None
         self._tenant = tenant
         self._calls = calls.calls_per_day if calls.provider == "synthetic" else 0
         self._leads = crm.leads_per_day if crm.provider == "synthetic" else 0
@@ -57,6 +60,11 @@ class SyntheticSource:
 
     def fetch_calls(self, window: SyncWindow) -> list[dict]:
         calls = self._day(window).calls
+        if self._samples and self._samples.is_dir():
+            recorded = audio_only_calls(
+                self._tenant.id, window.day, self._tenant.timezone, self._samples
+            )
+            calls = calls + [c for c in recorded if c["ended_at_utc"] <= window.now_utc]
         if window.since_utc is None:
             return calls
         return [c for c in calls if (c["ended_at_utc"] or c["started_at_utc"]) >= window.since_utc]
@@ -84,7 +92,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
     # imported here: each provider pulls in its HTTP client only when a tenant uses it
     match config.provider:
         case "synthetic":
-            return SyntheticSource(tenant)
+            return SyntheticSource(tenant, home)
         case "bolna":
             from callintel_dagster.resources.providers.bolna import BolnaSource
 

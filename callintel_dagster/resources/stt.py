@@ -1,39 +1,63 @@
-"""Speech-to-text providers. A tenant picks one under `stt:`.
+"""Speech-to-text. A tenant picks a provider under `stt:`.
 
-`passthrough` (the default) keeps the transcript the call source provides; a call that carries only
-audio is recorded as `no_transcript` with the reason, never dropped. Audio providers (local Whisper,
-Deepgram, Sarvam) implement the same `transcribe`.
+`passthrough` (the default) keeps the transcript the call source provides; a call that carries
+only audio is recorded as `no_transcript` with the reason, never dropped. Audio providers
+(`local` Whisper, `deepgram`, `sarvam`) also keep a source transcript when there is one, and
+otherwise transcribe the call's archived recording: concurrently (`max_concurrency`, or
+`workers` for the local model), each worker holding a slot of the Dagster pool `stt_<provider>`,
+with 429 / 5xx / timeouts retried (Retry-After honoured). Bad audio is that call's outcome
+(`failed: unreadable_audio`, `empty: no_speech`, ...), never an exception for the partition.
 """
 
 import json
+import queue
+import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import dagster as dg
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from callintel_dagster.lib.audio_probe import duration_s
 from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.speaker_roles import turns_from_segments
 from callintel_dagster.lib.turns import turns_from_text
+from callintel_dagster.resources.pool_slots import NoSlots
+from callintel_dagster.resources.stt_clients.base import (
+    AudioError,
+    AudioInput,
+    PermanentSttError,
+    RetryableSttError,
+)
+
+RETRIES = 4
+MAX_BACKOFF_S = 30.0
 
 
 @dataclass
 class Transcript:
-    status: str  # ok | empty | no_transcript
+    status: str  # ok | empty | no_transcript | failed
     provider: str
     model: str | None = None
     reason: str | None = None
     text: str = ""
     language: str | None = None
     confidence: float | None = None
-    speaker_separation: str = "none"  # source | channel | heuristic | none
+    speaker_separation: str = "none"  # source | channel | diarization | heuristic | none
     turns: list[dict] = field(default_factory=list)
+    duration_s: float | None = None
 
 
 class Transcriber(Protocol):
+    provider: str
+    model: str | None
+
     def transcribe(self, call: dict) -> Transcript: ...
 
 
 class PassthroughTranscriber:
     provider = "passthrough"
+    model = None
 
     def transcribe(self, call: dict) -> Transcript:
         turns = (
@@ -62,11 +86,121 @@ class PassthroughTranscriber:
         )
 
 
+@dataclass
+class AudioWork:
+    call: dict
+    archive_uri: str  # the archived recording (raw.call_recordings)
+
+
+class AudioTranscriber:
+    """Transcribes archived recordings with the tenant's STT client."""
+
+    def __init__(self, tenant: Tenant, client, read_audio, slots=None):
+        self._tenant, self._client, self._read = tenant, client, read_audio
+        self._config = tenant.stt
+        self._slots = slots or NoSlots()
+        self.provider, self.model = client.provider, client.model
+
+    def transcribe_many(self, work: list[AudioWork]) -> dict[str, Transcript]:
+        todo: queue.SimpleQueue[AudioWork] = queue.SimpleQueue()
+        for item in work:
+            todo.put(item)
+        out: dict[str, Transcript] = {}
+        errors: list[BaseException] = []
+
+        def worker(index: int) -> None:
+            with self._slots.held(index, give_up=todo.empty) as holding:
+                while holding and not errors:
+                    try:
+                        item = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        out[item.call["call_id"]] = self._one(item)
+                    except BaseException as exc:  # a refused key: stop, fail the tenant
+                        errors.append(exc)
+
+        limit = getattr(self._config, "max_concurrency", None) or self._config.workers
+        threads = [
+            threading.Thread(target=worker, args=(i,), name=f"stt-{self.provider}-{i}")
+            for i in range(min(limit, len(work)))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return out
+
+    def _one(self, item: AudioWork) -> Transcript:
+        base = dict(provider=self.provider, model=self.model)
+        location = item.call.get("recording_url") or ""
+        audio = AudioInput(
+            item.call["call_id"],
+            self._read(item.archive_uri),
+            item.archive_uri.rsplit("/", 1)[-1],
+            url=location if location.startswith(("http://", "https://")) else None,
+        )
+        length = duration_s(audio.data or b"")
+        if length is not None and length > self._config.max_duration_s:
+            reason = (
+                f"too_long: {length:.0f} s is over max_duration_s {self._config.max_duration_s:g}"
+            )
+            return Transcript(status="failed", reason=reason, duration_s=length, **base)
+        try:
+            result = self._with_retries(audio)
+        except AudioError as exc:
+            status = "empty" if exc.reason in ("no_speech", "empty_audio") else "failed"
+            return Transcript(status=status, reason=f"{exc.reason}: {exc}"[:500], **base)
+        except RetryableSttError as exc:
+            return Transcript(status="failed", reason=f"provider_unavailable: {exc}"[:500], **base)
+        except PermanentSttError as exc:
+            if exc.status in (401, 403):
+                raise
+            return Transcript(status="failed", reason=f"provider_error: {exc}"[:500], **base)
+        turns, separation = turns_from_segments(
+            result.segments, result.speaker_separation, self._config.agent_channel
+        )
+        if not turns:
+            return Transcript(status="empty", reason="no_speech: no words recognised", **base)
+        return Transcript(
+            status="ok",
+            provider=self.provider,
+            model=self.model,  # what process-once compares; the provider's own id is in logs
+            text="\n".join(t["text"] for t in turns),
+            language=result.language,
+            confidence=result.confidence,
+            speaker_separation=separation,
+            turns=turns,
+            duration_s=result.duration_s,
+        )
+
+    def _with_retries(self, audio: AudioInput):
+        for attempt in Retrying(
+            retry=retry_if_exception_type(RetryableSttError),
+            stop=stop_after_attempt(RETRIES),
+            wait=_wait,
+            reraise=True,
+        ):
+            with attempt:
+                return self._client.transcribe(audio)
+        raise AssertionError("unreachable")  # Retrying either returns or re-raises
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    hinted = getattr(exc, "retry_after", None)
+    return min(MAX_BACKOFF_S, hinted if hinted is not None else 0.5 * 2**state.attempt_number)
+
+
 class Transcribers(dg.ConfigurableResource):
     """Builds the STT provider a tenant configured under `stt:`."""
 
-    def for_tenant(self, tenant: Tenant) -> Transcriber:
-        match tenant.stt.provider:
-            case "passthrough":
-                return PassthroughTranscriber()
-        raise ValueError(f"tenant {tenant.id}: unknown stt provider {tenant.stt.provider!r}")
+    def audio_for_tenant(self, tenant: Tenant, read_audio, slots=None) -> AudioTranscriber | None:
+        """The audio transcriber, or None when the tenant keeps source transcripts only."""
+        if tenant.stt.provider == "passthrough":
+            return None
+        from callintel_dagster.resources.stt_clients import build_stt_client
+
+        return AudioTranscriber(tenant, build_stt_client(tenant.id, tenant.stt), read_audio, slots)
