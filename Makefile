@@ -61,6 +61,8 @@ bench: install
 	$(PY) -m bench.sync
 	$(PY) -m bench.analysis
 	$(PY) -m bench.analysis_faults
+	$(PY) -m bench.transcribe_local
+	$(PY) -m bench.transcribe_cloud
 
 clean:
 	rm -rf $(CALLINTEL_HOME) .callintel-emulated dbt_metrics/target dbt_metrics/logs

@@ -2,8 +2,8 @@
 
 Per call, in order: the source's transcript when it has one; else, for a tenant with an audio
 STT provider, the recorded transcript when it was made from the same recording by the same
-provider and model (and did not fail, or failed `max_attempts` times); else transcribe the
-archived recording. A call whose recording is not archived says why.
+provider and model (and did not fail, or failed `max_attempts` times), unless the run asks to
+`retranscribe`; else transcribe the archived recording. A call whose recording is not archived says why.
 """
 
 from collections import Counter
@@ -22,7 +22,7 @@ class TenantTranscripts:
 
 
 def transcribe_tenant(
-    tenant, days: list[date], audio_tx, warehouse: Warehouse
+    tenant, days: list[date], audio_tx, warehouse: Warehouse, retranscribe: bool = False
 ) -> TenantTranscripts:
     slices = [(tenant.id, d) for d in days]
     out, source = TenantTranscripts(), PassthroughTranscriber()
@@ -44,7 +44,7 @@ def transcribe_tenant(
             out.counts["no_recording"] += 1
             continue
         prior = previous.get(call["call_id"])
-        if _reusable(prior, audio_tx, rec["sha256"], tenant.stt.max_attempts):
+        if not retranscribe and _reusable(prior, audio_tx, rec["sha256"], tenant.stt.max_attempts):
             out.rows.append(prior)
             out.counts["reused"] += 1
             continue

@@ -18,6 +18,12 @@ from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
 
+class TranscriptsConfig(dg.Config):
+    # transcribe the partition's audio again even where a transcript of the same recording,
+    # provider and model exists (e.g. after upgrading the local model file in place)
+    retranscribe: bool = False
+
+
 @dg.asset(
     group_name="transcribe",
     deps=["call_records", "call_recordings"],
@@ -26,6 +32,7 @@ from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 )
 def call_transcripts(
     context: dg.AssetExecutionContext,
+    config: TranscriptsConfig,
     registry: TenantRegistry,
     transcribers: Transcribers,
     audio_archive: AudioArchive,
@@ -43,7 +50,7 @@ def call_transcripts(
             audio_tx = transcribers.audio_for_tenant(
                 tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
             )
-            done = transcribe_tenant(tenant, days, audio_tx, warehouse)
+            done = transcribe_tenant(tenant, days, audio_tx, warehouse, config.retranscribe)
         except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
             run.fail(tenant, "transcription", exc)
             continue

@@ -53,11 +53,14 @@ def drop_calls(inbox, recordings: dict[str, bytes]) -> None:
         os.utime(path, (1_700_000_000, 1_700_000_000))
 
 
-def run(defs, instance) -> dict:
+def run(defs, instance, **run_config) -> dict:
     job = defs.resolve_job_def("daily_job").get_subset(
         asset_selection={dg.AssetKey(k) for k in STEPS}
     )
-    result = job.execute_in_process(instance=instance, partition_key=f"{DAY}|audio_co")
+    config = {"ops": {"call_transcripts": {"config": run_config}}} if run_config else None
+    result = job.execute_in_process(
+        instance=instance, partition_key=f"{DAY}|audio_co", run_config=config
+    )
     assert result.success
     mat = [
         m
@@ -127,6 +130,10 @@ def test_audio_only_calls_get_transcripts_turns_and_signals(
     assert sum(deepgram.requests.values()) - before == 1
     junk = warehouse.query("SELECT attempts FROM core.call_transcripts WHERE call_id = 'junk'")
     assert junk["attempts"][0] == 2
+
+    before = sum(deepgram.requests.values())
+    third = run(defs, instance, retranscribe=True)  # an explicit re-run transcribes all again
+    assert third.get("reused", 0) == 0 and sum(deepgram.requests.values()) - before == 3
 
 
 FIXTURES = __import__("pathlib").Path(__file__).parents[1] / "fixtures" / "audio"
