@@ -17,6 +17,8 @@ import wave
 from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.resources.stt import AudioTranscriber, AudioWork
 from callintel_dagster.resources.stt_clients import build_stt_client
+from emulators.deepgram import DeepgramEmulator
+from emulators.sarvam import SarvamEmulator
 
 
 def wav(seconds: float, seed: int) -> bytes:
@@ -52,16 +54,10 @@ def measure(provider: str, url: str, audio: dict, concurrency: int) -> float:
 
 
 def emulators(latency: float):
-    from emulators.deepgram import DeepgramEmulator
-
-    found = [("deepgram", DeepgramEmulator(latency_s=latency, api_key="k"))]
-    try:
-        from emulators.sarvam import SarvamEmulator
-
-        found.append(("sarvam", SarvamEmulator(latency_s=latency, api_key="k")))
-    except ImportError:  # not built yet
-        pass
-    return found
+    return [
+        ("deepgram", DeepgramEmulator(latency_s=latency, api_key="k")),
+        ("sarvam", SarvamEmulator(latency_s=latency, api_key="k")),  # clips ≤ 30 s: sync API
+    ]
 
 
 def main() -> None:

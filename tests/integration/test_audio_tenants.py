@@ -164,3 +164,40 @@ def test_local_whisper_transcribes_the_fixture_recordings(tmp_path, monkeypatch,
         "SELECT role FROM core.transcript_turns WHERE call_id = 'stereo' ORDER BY turn_index"
     )["role"].tolist()
     assert roles == ["agent", "customer", "agent", "customer"]
+
+
+def test_sarvam_batch_with_diarization(tmp_path, monkeypatch, instance):
+    """A 40 s call goes through Sarvam's batch job (diarized); a 10 s one through the sync API."""
+    from emulators.sarvam import SarvamEmulator
+
+    monkeypatch.setenv("SARVAM_KEY", "sv-test-key")
+    long_call, short_call = wav(40, 3), wav(10, 4)
+    with SarvamEmulator(latency_s=0.02, api_key="sv-test-key", job_steps=1) as sarvam:
+        sarvam.add_recording(
+            long_call,
+            entries=[
+                ("SPEAKER_00", 0.5, 4.0, "Namaste, main Riya bol rahi hoon Acme Realty se."),
+                ("SPEAKER_01", 4.5, 7.0, "Haan boliye, kya baat hai?"),
+            ],
+        )
+        sarvam.add_recording(short_call, entries=[(None, 0.2, 3.0, "Haan ji, theek hai.")])
+        home = tmp_path / "home"
+        drop_calls(home / "inbox" / "audio_co", {"long": long_call, "short": short_call})
+        stt = (
+            f'{{provider: sarvam, api_key_env: SARVAM_KEY, base_url: "{sarvam.base_url}", '
+            "language_code: hi-IN, poll_interval_s: 0.05}"
+        )
+        defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(stt=stt), home=home)
+        register_tenants(instance, ["audio_co"])
+        assert run(defs, instance)["transcribed"] == 2
+    warehouse = resolved_resource(defs, "warehouse")
+    got = {
+        r["call_id"]: r
+        for r in warehouse.query("SELECT * FROM core.call_transcripts").to_dict("records")
+    }
+    assert got["long"]["speaker_separation"] == "diarization"
+    assert got["short"]["speaker_separation"] == "heuristic"  # the sync API does not diarize
+    roles = warehouse.query(
+        "SELECT role FROM core.transcript_turns WHERE call_id = 'long' ORDER BY turn_index"
+    )["role"].tolist()
+    assert roles == ["agent", "customer"]
