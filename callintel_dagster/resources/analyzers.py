@@ -6,8 +6,6 @@ way), so everything downstream reads one format.
 """
 
 import hashlib
-import queue
-import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,7 +18,7 @@ from callintel_dagster.lib.llm_cost import token_cost
 from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.resources.llm_clients import build_chat_client
 from callintel_dagster.resources.llm_requests import JsonAsker, Usage
-from callintel_dagster.resources.pool_slots import NoSlots
+from callintel_dagster.resources.pool_slots import run_workers
 
 
 @dataclass
@@ -85,7 +83,7 @@ class LlmAnalyzer:
         self.provider, self.model = client.provider, client.model
         self._spec = AgentSpec(tenant.name, tenant.llm, client.model)
         self._asker = JsonAsker(tenant.id, client, tenant.llm)
-        self._slots = slots or NoSlots()
+        self._slots = slots
         self.agent_version = self._spec.version
 
     def cache_keys(self, calls: list[CallWork]) -> dict[str, str]:
@@ -126,35 +124,10 @@ class LlmAnalyzer:
         return Outcome(status, answer.output, answer.reason, key, usage=u, cost_usd=cost)
 
     def _run_concurrently(self, calls: list[CallWork]) -> dict[str, Outcome]:
-        todo: queue.SimpleQueue[CallWork] = queue.SimpleQueue()
-        for call in calls:
-            todo.put(call)
-        results: dict[str, Outcome] = {}
-        errors: list[BaseException] = []
-
-        def worker(index: int) -> None:
-            with self._slots.held(index, give_up=todo.empty) as holding:
-                while holding and not errors:
-                    try:
-                        call = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        results[call.call_id] = self._one(call)
-                    except BaseException as exc:  # LlmConfigError: stop every worker
-                        errors.append(exc)
-
-        threads = [
-            threading.Thread(target=worker, args=(i,), name=f"llm-{self.provider}-{i}")
-            for i in range(min(self._settings.max_concurrency, len(calls)))
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        return results
+        limit = self._settings.max_concurrency
+        return run_workers(
+            calls, lambda c: c.call_id, self._one, limit, self._slots, f"llm-{self.provider}"
+        )
 
 
 def agent_version(tenant: Tenant) -> str:

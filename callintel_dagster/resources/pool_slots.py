@@ -1,4 +1,5 @@
-"""Dagster pool slots per request worker: a provider's concurrency limit shared across runs.
+"""Dagster pool slots per request worker: a provider's concurrency limit shared across runs, and
+the worker pool that LLM and STT requests run on.
 
 Dagster pools are declared per asset, but one analysis step serves tenants on different LLM
 providers, so the step claims slots itself, one per worker thread, in the pool
@@ -8,6 +9,7 @@ share the Groq limit. Slots are claimed through Dagster's own InstanceConcurrenc
 show on the UI's concurrency page and are freed with the run.
 """
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +50,42 @@ class PoolSlots:
                     self._slots.free_step(key)
                 else:  # a pending claim left queued would hold up other runs' claims
                     self._storage.free_concurrency_slot_for_step(self._run_id, key)
+
+
+def run_workers(items: list, key, work, limit: int, slots, name: str) -> dict:
+    """`work(item)` for every item on up to `limit` threads, each holding a pool slot while it
+    works; returns {key(item): result}. The first exception stops every worker and is raised
+    (e.g. a refused key: no point asking again for the other calls)."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    results: dict = {}
+    errors: list[BaseException] = []
+    slots = slots or NoSlots()
+
+    def worker(index: int) -> None:
+        with slots.held(index, give_up=todo.empty) as holding:
+            while holding and not errors:
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[key(item)] = work(item)
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, in the caller
+                    errors.append(exc)
+
+    threads = [
+        threading.Thread(target=worker, args=(i,), name=f"{name}-{i}")
+        for i in range(min(limit, len(items)))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 class NoSlots:

@@ -10,8 +10,6 @@ with 429 / 5xx / timeouts retried (Retry-After honoured). Bad audio is that call
 """
 
 import json
-import queue
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -22,7 +20,7 @@ from callintel_dagster.lib.audio_probe import duration_s
 from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.lib.speaker_roles import turns_from_segments
 from callintel_dagster.lib.turns import turns_from_text
-from callintel_dagster.resources.pool_slots import NoSlots
+from callintel_dagster.resources.pool_slots import run_workers
 from callintel_dagster.resources.stt_clients.base import (
     AudioError,
     AudioInput,
@@ -98,40 +96,14 @@ class AudioTranscriber:
     def __init__(self, tenant: Tenant, client, read_audio, slots=None):
         self._tenant, self._client, self._read = tenant, client, read_audio
         self._config = tenant.stt
-        self._slots = slots or NoSlots()
+        self._slots = slots
         self.provider, self.model = client.provider, client.model
 
     def transcribe_many(self, work: list[AudioWork]) -> dict[str, Transcript]:
-        todo: queue.SimpleQueue[AudioWork] = queue.SimpleQueue()
-        for item in work:
-            todo.put(item)
-        out: dict[str, Transcript] = {}
-        errors: list[BaseException] = []
-
-        def worker(index: int) -> None:
-            with self._slots.held(index, give_up=todo.empty) as holding:
-                while holding and not errors:
-                    try:
-                        item = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        out[item.call["call_id"]] = self._one(item)
-                    except BaseException as exc:  # a refused key: stop, fail the tenant
-                        errors.append(exc)
-
         limit = getattr(self._config, "max_concurrency", None) or self._config.workers
-        threads = [
-            threading.Thread(target=worker, args=(i,), name=f"stt-{self.provider}-{i}")
-            for i in range(min(limit, len(work)))
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        return out
+        return run_workers(
+            work, lambda w: w.call["call_id"], self._one, limit, self._slots, f"stt-{self.provider}"
+        )
 
     def _one(self, item: AudioWork) -> Transcript:
         base = dict(provider=self.provider, model=self.model)
