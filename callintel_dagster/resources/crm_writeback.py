@@ -40,7 +40,8 @@ class BolnaNoWriter:
     )
 
     def write_call_note(self, lead_id: str, note: CallNote, *, check_existing: bool = False) -> str:
-        raise NotImplementedError(self.reason)
+        # never called: the asset checks `can_write` and records the call as no_crm_api instead
+        raise RuntimeError(f"bolna: cannot write back: {self.reason}")
 
     def close(self) -> None:
         pass

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from callintel_dagster.lib.audio_probe import duration_s
 from callintel_dagster.lib.stt_configs import SarvamStt
 from callintel_dagster.resources.stt_clients import build_stt_client
 from callintel_dagster.resources.stt_clients.base import (
@@ -19,7 +20,7 @@ from callintel_dagster.resources.stt_clients.base import (
     PermanentSttError,
     RetryableSttError,
 )
-from callintel_dagster.resources.stt_clients.sarvam import SarvamClient, audio_duration
+from callintel_dagster.resources.stt_clients.sarvam import SarvamClient
 from emulators.sarvam import (
     DEFAULT,
     DOWNLOAD_PATH,
@@ -129,7 +130,7 @@ def test_long_recording_goes_through_the_batch_job_with_diarization(emu):
 
 def test_unknown_duration_goes_to_batch_and_unknown_audio_gets_the_default(emu):
     mp3ish = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 400  # PyAV cannot read it
-    assert audio_duration(mp3ish, "c.mp3") is None
+    assert duration_s(mp3ish) is None
     result = client(emu).transcribe(AudioInput("c3", mp3ish, "c3.mp3"))
     assert result.speaker_separation == "diarization" and result.segments[0].speaker
     assert emu.requests[route("POST", JOB_PATH)] == 1

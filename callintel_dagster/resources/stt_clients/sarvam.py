@@ -43,19 +43,17 @@ UNCONFIRMED (the public docs do not show them; the emulator follows these guesse
   there is checked against the job's status and ignored when the job is under way.
 """
 
-import io
 import random
 import re
-import struct
 import threading
 import time
-import wave
 from pathlib import PurePosixPath
 from typing import Any
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from callintel_dagster.lib.audio_probe import duration_s
 from callintel_dagster.lib.stt_configs import SarvamStt
 from callintel_dagster.resources.http import retry_after_from
 from callintel_dagster.resources.stt_clients.base import (
@@ -103,48 +101,6 @@ def content_type_for(filename: str) -> str:
     return CONTENT_TYPES.get(PurePosixPath(filename).suffix.lower(), "application/octet-stream")
 
 
-def audio_duration(data: bytes, filename: str) -> float | None:
-    """Seconds of audio, or None when they cannot be read here: WAV through `wave` (PCM) or its
-    RIFF chunks (mu-law, A-law, ...), anything else through PyAV when it is installed."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        try:
-            with wave.open(io.BytesIO(data), "rb") as w:
-                if w.getframerate() > 0:
-                    return w.getnframes() / w.getframerate()
-        except (wave.Error, EOFError, struct.error, RuntimeError, ValueError, OverflowError):
-            pass
-        return _riff_duration(data)
-    try:
-        import av  # lazily: PyAV comes with faster-whisper and may be missing
-    except ImportError:
-        return None
-    try:
-        with av.open(io.BytesIO(data)) as container:
-            if container.duration:
-                return container.duration / av.time_base
-            stream = container.streams.audio[0] if container.streams.audio else None
-            if stream is not None and stream.duration and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except Exception:  # noqa: BLE001 - any decoding trouble: the duration is unknown
-        return None
-    return None
-
-
-def _riff_duration(data: bytes) -> float | None:
-    pos, byte_rate, data_size = 12, None, None
-    while pos + 8 <= len(data):
-        chunk_id, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if chunk_id == b"fmt " and size >= 16 and pos + 20 <= len(data):
-            byte_rate = struct.unpack("<I", data[pos + 16 : pos + 20])[0]
-        elif chunk_id == b"data":
-            data_size = min(size, len(data) - pos - 8)
-            break
-        pos += 8 + size + (size & 1)
-    if not byte_rate or data_size is None:
-        return None
-    return data_size / byte_rate
-
-
 class SarvamClient:
     """One `httpx.Client` (one connection pool) per object, safe to share between threads."""
 
@@ -181,7 +137,7 @@ class SarvamClient:
             raise AudioError(
                 self.tenant_id, PROVIDER, "empty_audio", f"{audio.filename}: no bytes to send"
             )
-        duration = audio_duration(audio.data, audio.filename)
+        duration = duration_s(audio.data)
         if duration is not None and duration <= self.config.sync_max_s:
             return self._sync(audio, duration)
         return self._batch(audio, duration)
