@@ -34,7 +34,7 @@ $(DAGSTER_HOME)/dagster.yaml:
 	cp deploy/dagster.yaml $@
 
 demo: install
-	@$(PY) -m callintel_dagster.demo
+	@$(PY) -m callintel_dagster.cli.demo
 
 # The same demo against local emulators of Bolna, Zoho CRM, LeadSquared and a call-centre DB.
 demo-emulated: install
@@ -43,7 +43,7 @@ demo-emulated: install
 
 # What the digest for a tenant-day would send: make preview-digest TENANT=acme_realty DATE=2026-11-18
 preview-digest: install
-	@$(PY) -m callintel_dagster.preview_digest --tenant $(TENANT) --date $(DATE)
+	@$(PY) -m callintel_dagster.cli.preview_digest --tenant $(TENANT) --date $(DATE)
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -13,8 +13,8 @@ import os
 import time
 from datetime import date
 
-from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.lib.synthetic import generate_day
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.analyzers import CallWork, LlmAnalyzer
 from emulators.bedrock import BedrockEmulator
 from emulators.llm import LlmEmulator

@@ -11,11 +11,11 @@ import time
 from datetime import date, datetime
 
 from callintel_dagster.lib.dayspan import day_window_utc
-from callintel_dagster.lib.provider_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
-from callintel_dagster.lib.sync import SyncWindow
-from callintel_dagster.resources.providers.bolna import BolnaSource
-from callintel_dagster.resources.providers.leadsquared import LeadSquaredSource
-from callintel_dagster.resources.providers.zoho import ZohoSource, clear_token_cache
+from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.source_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
+from callintel_dagster.providers.bolna.source import BolnaSource
+from callintel_dagster.providers.leadsquared.source import LeadSquaredSource
+from callintel_dagster.providers.zoho.source import ZohoSource, clear_token_cache
 from emulators.bolna import BolnaEmulator
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator

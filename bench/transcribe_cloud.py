@@ -14,9 +14,9 @@ import os
 import time
 import wave
 
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.stt import build_stt_client
 from callintel_dagster.resources.stt import AudioTranscriber, AudioWork
-from callintel_dagster.resources.stt_clients import build_stt_client
 from emulators.deepgram import DeepgramEmulator
 from emulators.sarvam import SarvamEmulator
 

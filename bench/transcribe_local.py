@@ -17,9 +17,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from callintel_dagster.lib.stt_configs import LocalStt
-from callintel_dagster.resources.stt_clients.base import AudioInput
-from callintel_dagster.resources.stt_clients.local_whisper import LocalWhisperClient
+from callintel_dagster.lib.tenants.stt_config import LocalStt
+from callintel_dagster.providers.stt.base import AudioInput
+from callintel_dagster.providers.stt.local_whisper import LocalWhisperClient
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures" / "audio"
 FIXTURE_NAMES = ["mono_16k.wav", "phone_8k.wav", "stereo_8k.wav", "mono_16k.mp3"]

@@ -8,7 +8,7 @@ import dagster as dg
 from callintel_dagster.assets import (
     analyses,
     checks,
-    deliver,
+    daily_summary,
     digest,
     embeddings,
     ingest,
@@ -43,7 +43,7 @@ ASSET_MODULES = (
     analyses,
     embeddings,
     metrics,
-    deliver,
+    daily_summary,
     digest,
     writeback,
 )

@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from callintel_dagster.assets.sync import SYNC_MODE_TAG
 from callintel_dagster.jobs import daily_job, sync_job
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
+from callintel_dagster.stages.sync import SYNC_MODE_TAG
 
 DIGEST_TICK_MINUTES = 15
 

@@ -4,7 +4,6 @@ per agent version, with the tenant's answers, objections and token costs."""
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.analysis_work import COUNT_KEYS, TenantAnalysis, analyse_tenant
 from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
@@ -15,6 +14,7 @@ from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.analysis import COUNT_KEYS, TenantAnalysis, analyse_tenant
 
 
 class AnalysesConfig(dg.Config):

@@ -6,7 +6,7 @@ import pandas as pd
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import preview
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.chunking import chunk_turns
+from callintel_dagster.lib.transcripts.chunking import chunk_turns
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse

@@ -4,13 +4,13 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
-from callintel_dagster.assets.sync import SyncSpec, run_sync
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.ingest import call_rows, deal_rows, lead_rows
+from callintel_dagster.lib.ingest.rows import call_rows, deal_rows, lead_rows
 from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.sources import CallSources, LeadSources
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.sync import SyncSpec, run_sync
 
 DEALS = SyncSpec(
     name="deals",

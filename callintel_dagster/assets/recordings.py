@@ -7,9 +7,9 @@ from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_RECORDINGS
+from callintel_dagster.providers.audio_store import AudioUnavailable
+from callintel_dagster.providers.http import RetryableProviderError
 from callintel_dagster.resources.audio import AudioArchive
-from callintel_dagster.resources.audio_store import AudioUnavailable
-from callintel_dagster.resources.http import RetryableProviderError
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
 

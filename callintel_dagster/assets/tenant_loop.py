@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 
 from callintel_dagster.lib.dayspan import local_today
-from callintel_dagster.lib.registry import RegistryError, Tenant
+from callintel_dagster.lib.tenants.registry import RegistryError, Tenant
 from callintel_dagster.partitions import partition_slices
 from callintel_dagster.resources.registry import TenantRegistry
 

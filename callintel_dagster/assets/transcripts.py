@@ -8,14 +8,14 @@ import pandas as pd
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.assets.transcription_work import transcribe_tenant
-from callintel_dagster.lib.signals import compute_signals
 from callintel_dagster.lib.tables import CALL_SIGNALS, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS
+from callintel_dagster.lib.transcripts.signals import compute_signals
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
+from callintel_dagster.stages.transcription import transcribe_tenant
 
 
 class TranscriptsConfig(dg.Config):

@@ -17,11 +17,11 @@ import pandas as pd
 from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.metadata import preview
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.crm_notes import CallNote
 from callintel_dagster.lib.tables import CRM_WRITEBACKS
-from callintel_dagster.lib.writeback_text import CallNote
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.http import ProviderError
 from callintel_dagster.resources.crm_writeback import CrmWriter, CrmWriters, writeback_enabled
-from callintel_dagster.resources.http import ProviderError
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 

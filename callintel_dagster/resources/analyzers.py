@@ -13,11 +13,11 @@ import dagster as dg
 
 from callintel_dagster.lib.agents import AgentSpec
 from callintel_dagster.lib.analysis import OFFLINE_AGENT_VERSION, OFFLINE_MODEL
+from callintel_dagster.lib.analysis.cost import token_cost
 from callintel_dagster.lib.analysis.offline_output import offline_output
-from callintel_dagster.lib.llm_cost import token_cost
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.resources.llm_clients import build_chat_client
-from callintel_dagster.resources.llm_requests import JsonAsker, Usage
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.llm import build_chat_client
+from callintel_dagster.providers.llm.json_asker import JsonAsker, Usage
 from callintel_dagster.resources.pool_slots import run_workers
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from callintel_dagster.resources.audio_store import AudioStore
+from callintel_dagster.providers.audio_store import AudioStore
 
 
 class AudioArchive(dg.ConfigurableResource):

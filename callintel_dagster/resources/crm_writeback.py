@@ -12,8 +12,8 @@ from typing import Protocol
 
 import dagster as dg
 
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.lib.writeback_text import CallNote
+from callintel_dagster.lib.crm_notes import CallNote
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.sources import secret
 
 
@@ -60,7 +60,7 @@ class CrmWriters(dg.ConfigurableResource):
         # imported here: each provider pulls in its HTTP client only when a tenant uses it
         match config.provider:
             case "zoho":
-                from callintel_dagster.resources.providers.zoho_writeback import ZohoWriter
+                from callintel_dagster.providers.zoho.writeback import ZohoWriter
 
                 return ZohoWriter(
                     tenant.id,
@@ -70,7 +70,7 @@ class CrmWriters(dg.ConfigurableResource):
                     secret(tenant, "zoho", config.refresh_token_env),
                 )
             case "leadsquared":
-                from callintel_dagster.resources.providers.leadsquared_writeback import (
+                from callintel_dagster.providers.leadsquared.writeback import (
                     LeadSquaredWriter,
                 )
 

@@ -14,7 +14,7 @@
    and a match (same body, or the template's variable values) is adopted, so it is never sent
    twice. Only when Twilio has none is it sent again.
 Statuses move on afterwards through `apply_status` (sensors/digest_status.py polls,
-twilio_status.py takes Twilio's callbacks).
+cli/twilio_status.py takes Twilio's callbacks).
 """
 
 import json
@@ -26,14 +26,18 @@ from typing import Protocol
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.lib.daily_summary import DailySummary
-from callintel_dagster.lib.digest_parts import FAILED, Part, advance, overall_status, plan_parts
-from callintel_dagster.lib.digest_text import render_digest, template_values
-from callintel_dagster.lib.notable import kpis_for
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.digest.daily_summary import DailySummary
+from callintel_dagster.lib.digest.kpis import kpis_for
+from callintel_dagster.lib.digest.parts import FAILED, Part, advance, overall_status, plan_parts
+from callintel_dagster.lib.digest.text import render_digest, template_values
 from callintel_dagster.lib.tables import DIGESTS, WHATSAPP_LEDGER
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.whatsapp.twilio_sender import (
+    SendResult,
+    TwilioUnavailable,
+    TwilioWhatsAppSender,
+)
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
-from callintel_dagster.resources.whatsapp import SendResult, TwilioUnavailable, TwilioWhatsAppSender
 
 LEDGER_KEY = ("tenant_id", "partition_date", "recipient", "part_index")
 DIGEST_KEY = ("tenant_id", "partition_date", "recipient")

@@ -13,7 +13,7 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.tenants.registry import Tenant
 
 LOCAL_MODEL = "all-MiniLM-L6-v2-onnx-int8"
 DIM = 384

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from callintel_dagster.lib.registry import Registry, Tenant, load_registry
+from callintel_dagster.lib.tenants.registry import Registry, Tenant, load_registry
 
 
 class TenantRegistry(dg.ConfigurableResource):

@@ -1,7 +1,7 @@
 """Sources of CRM leads, deals and call records. A tenant picks one per stage in tenants.yaml.
 
 Every source answers for a `SyncWindow` (a tenant-local day, optionally only what changed) with
-plain record dicts (see lib/ingest.py for the keys) and counts the requests it made. Secrets are
+plain record dicts (see lib/ingest/rows.py for the keys) and counts the requests it made. Secrets are
 resolved from the environment variables the registry names, at run time, through `dagster.EnvVar`.
 """
 
@@ -11,11 +11,11 @@ from typing import Protocol
 
 import dagster as dg
 
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.lib.sync import SyncWindow
+from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.lib.synthetic.audio_calls import audio_only_calls
-from callintel_dagster.resources.http import PermanentProviderError
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.http import PermanentProviderError
 
 
 class CallSource(Protocol):
@@ -94,7 +94,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
         case "synthetic":
             return SyntheticSource(tenant, home)
         case "bolna":
-            from callintel_dagster.resources.providers.bolna import BolnaSource
+            from callintel_dagster.providers.bolna.source import BolnaSource
 
             return BolnaSource(
                 tenant.id,
@@ -103,7 +103,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
                 region=tenant.default_region,
             )
         case "zoho":
-            from callintel_dagster.resources.providers.zoho import ZohoSource
+            from callintel_dagster.providers.zoho.source import ZohoSource
 
             return ZohoSource(
                 tenant.id,
@@ -113,7 +113,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
                 secret(tenant, "zoho", config.refresh_token_env),
             )
         case "leadsquared":
-            from callintel_dagster.resources.providers.leadsquared import LeadSquaredSource
+            from callintel_dagster.providers.leadsquared.source import LeadSquaredSource
 
             return LeadSquaredSource(
                 tenant.id,
@@ -123,7 +123,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
                 discovery_url=config.discovery_url,
             )
         case "folder":
-            from callintel_dagster.resources.providers.folder import FolderSource
+            from callintel_dagster.providers.folder.source import FolderSource
 
             return FolderSource.in_home(
                 tenant.id,
@@ -133,7 +133,7 @@ def build_source(tenant: Tenant, config, home: Path) -> CallSource | LeadSource:
                 audio_wait_s=config.audio_wait_s,
             )
         case "sql":
-            from callintel_dagster.resources.providers.sql import SqlCallSource
+            from callintel_dagster.providers.sql import SqlCallSource
 
             return SqlCallSource(tenant.id, config, secret(tenant, "sql", config.url_env))
     raise ValueError(f"tenant {tenant.id}: unknown provider {config.provider!r}")

@@ -16,17 +16,17 @@ from typing import Protocol
 import dagster as dg
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from callintel_dagster.lib.audio_probe import duration_s
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.lib.speaker_roles import turns_from_segments
-from callintel_dagster.lib.turns import turns_from_text
-from callintel_dagster.resources.pool_slots import run_workers
-from callintel_dagster.resources.stt_clients.base import (
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.transcripts.audio_probe import duration_s
+from callintel_dagster.lib.transcripts.speaker_roles import turns_from_segments
+from callintel_dagster.lib.transcripts.turns import turns_from_text
+from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
     PermanentSttError,
     RetryableSttError,
 )
+from callintel_dagster.resources.pool_slots import run_workers
 
 RETRIES = 4
 MAX_BACKOFF_S = 30.0
@@ -173,6 +173,6 @@ class Transcribers(dg.ConfigurableResource):
         """The audio transcriber, or None when the tenant keeps source transcripts only."""
         if tenant.stt.provider == "passthrough":
             return None
-        from callintel_dagster.resources.stt_clients import build_stt_client
+        from callintel_dagster.providers.stt import build_stt_client
 
         return AudioTranscriber(tenant, build_stt_client(tenant.id, tenant.stt), read_audio, slots)

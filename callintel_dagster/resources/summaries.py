@@ -14,15 +14,15 @@ from typing import Protocol
 import dagster as dg
 
 from callintel_dagster.lib.agents import data_block, template
-from callintel_dagster.lib.daily_summary import (
+from callintel_dagster.lib.analysis.cost import token_cost
+from callintel_dagster.lib.digest.daily_summary import (
     OFFLINE_SUMMARY_MODEL,
     DailySummary,
     offline_daily_summary,
 )
-from callintel_dagster.lib.llm_cost import token_cost
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.resources.llm_clients import build_chat_client
-from callintel_dagster.resources.llm_requests import Answer, JsonAsker, LlmConfigError, Usage
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.llm import build_chat_client
+from callintel_dagster.providers.llm.json_asker import Answer, JsonAsker, LlmConfigError, Usage
 
 SUMMARY_SCHEMA = DailySummary.model_json_schema()
 

@@ -3,7 +3,7 @@ settle (delivered, read, failed, undelivered) and record what Twilio says.
 
 A poll, not a run: the sensor requests no runs and writes the ledger (and delivery.digests)
 itself, a handful of small writes per tick. Deployments that expose Twilio's status callbacks
-(callintel_dagster/twilio_status.py) get the same updates sooner; the poll then finds little.
+(callintel_dagster/cli/twilio_status.py) get the same updates sooner; the poll then finds little.
 Messages older than `MAX_AGE` are left alone: Twilio has settled them long ago.
 """
 
@@ -13,12 +13,15 @@ import dagster as dg
 import duckdb
 from twilio.base.exceptions import TwilioRestException
 
-from callintel_dagster.lib.digest_parts import SETTLED
-from callintel_dagster.lib.registry import RegistryError
+from callintel_dagster.lib.digest.parts import SETTLED
+from callintel_dagster.lib.tenants.registry import RegistryError
+from callintel_dagster.providers.whatsapp.twilio_sender import (
+    TwilioUnavailable,
+    TwilioWhatsAppSender,
+)
 from callintel_dagster.resources.digests import DigestSenders, apply_status
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
-from callintel_dagster.resources.whatsapp import TwilioUnavailable, TwilioWhatsAppSender
 
 MAX_AGE = timedelta(days=3)
 MAX_PER_TICK = 200  # fetches per tick: one request each

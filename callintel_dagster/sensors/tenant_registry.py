@@ -3,7 +3,7 @@ removed from the file keeps its partitions and its data."""
 
 import dagster as dg
 
-from callintel_dagster.lib.registry import RegistryError
+from callintel_dagster.lib.tenants.registry import RegistryError
 from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 

@@ -8,7 +8,7 @@ import pytest
 
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.dayspan import day_window_utc, local_today
-from callintel_dagster.resources.providers.zoho import clear_token_cache
+from callintel_dagster.providers.zoho.source import clear_token_cache
 from conftest import defs_for_tenants, register_tenants
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator

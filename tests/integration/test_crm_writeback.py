@@ -10,12 +10,12 @@ import pytest
 
 from callintel_dagster.assets import writeback
 from callintel_dagster.definitions import resolved_resource
-from callintel_dagster.lib.registry import Tenant
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.lib.tables import CALL_ANALYSES
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.zoho.source import clear_token_cache
 from callintel_dagster.resources.crm_writeback import BolnaNoWriter
-from callintel_dagster.resources.http import PermanentProviderError
-from callintel_dagster.resources.providers.zoho import clear_token_cache
 from callintel_dagster.resources.warehouse import Warehouse
 from conftest import DAY, defs_for_tenants, register_tenants
 from emulators.leadsquared import LeadSquaredEmulator

@@ -9,7 +9,7 @@ from conftest import TENANTS_YAML
 
 def run_demo() -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "callintel_dagster.demo"],
+        [sys.executable, "-m", "callintel_dagster.cli.demo"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -7,7 +7,7 @@ import pandas as pd
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.dayspan import day_window_utc
-from callintel_dagster.lib.llm_configs import OfflineLlm
+from callintel_dagster.lib.tenants.llm_config import OfflineLlm
 from callintel_dagster.resources.embeddings import VectorStore
 from conftest import DAY, run_job
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from callintel_dagster.lib.agents import AgentSpec, insights, prompts_version, quality_score
 from callintel_dagster.lib.agents.templates import all_templates
 from callintel_dagster.lib.analysis.checklist import ChecklistItem
-from callintel_dagster.lib.llm_configs import GroqLlm, OfflineLlm
+from callintel_dagster.lib.tenants.llm_config import GroqLlm, OfflineLlm
 
 CHECKLIST = (
     ChecklistItem(item="Greets", weight=1.0),

@@ -14,7 +14,7 @@ from callintel_dagster.lib.dayspan import day_window_utc
 from callintel_dagster.lib.phones import normalise_phone
 from callintel_dagster.lib.synthetic import CONNECTED, SCENARIO_WEIGHTS, SCENARIOS, generate_day
 from callintel_dagster.lib.synthetic.phones import INVALID_PHONES
-from callintel_dagster.lib.turns import turns_from_text
+from callintel_dagster.lib.transcripts.turns import turns_from_text
 
 IST, LA = "Asia/Kolkata", "America/Los_Angeles"
 DAY = date(2026, 3, 10)

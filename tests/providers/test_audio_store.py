@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from callintel_dagster.resources.audio_store import ArchivedAudio, AudioStore, AudioUnavailable
-from callintel_dagster.resources.http import RetryableProviderError
+from callintel_dagster.providers.audio_store import ArchivedAudio, AudioStore, AudioUnavailable
+from callintel_dagster.providers.http import RetryableProviderError
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(64))
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(200))

@@ -5,7 +5,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from callintel_dagster.lib.bolna_mapping import (
+from callintel_dagster.lib.ingest.rows import call_rows, lead_rows
+from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.source_configs import BolnaConfig
+from callintel_dagster.providers.bolna.mapping import (
     execution_to_call,
     execution_to_customer,
     flatten_extracted,
@@ -13,11 +16,8 @@ from callintel_dagster.lib.bolna_mapping import (
     parse_utc,
     pending_ids,
 )
-from callintel_dagster.lib.ingest import call_rows, lead_rows
-from callintel_dagster.lib.provider_configs import BolnaConfig
-from callintel_dagster.lib.sync import SyncWindow
-from callintel_dagster.resources.http import PermanentProviderError
-from callintel_dagster.resources.providers.bolna import BolnaSource
+from callintel_dagster.providers.bolna.source import BolnaSource
+from callintel_dagster.providers.http import PermanentProviderError
 from emulators.bolna import BolnaEmulator
 
 KEY = "k-123"

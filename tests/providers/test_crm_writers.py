@@ -4,17 +4,17 @@ from datetime import datetime
 
 import pytest
 
-from callintel_dagster.lib.provider_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
-from callintel_dagster.lib.registry import Tenant
-from callintel_dagster.lib.writeback_text import CallNote
-from callintel_dagster.resources.crm_writeback import CrmWriters
-from callintel_dagster.resources.http import PermanentProviderError
-from callintel_dagster.resources.providers.leadsquared_writeback import (
+from callintel_dagster.lib.crm_notes import CallNote
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.tenants.source_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
+from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.leadsquared.writeback import (
     CREATE_PATH,
     LeadSquaredWriter,
 )
-from callintel_dagster.resources.providers.zoho import clear_token_cache
-from callintel_dagster.resources.providers.zoho_writeback import ZohoWriter
+from callintel_dagster.providers.zoho.source import clear_token_cache
+from callintel_dagster.providers.zoho.writeback import ZohoWriter
+from callintel_dagster.resources.crm_writeback import CrmWriters
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator
 

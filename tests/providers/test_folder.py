@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from callintel_dagster.lib.folder_records import (
+from callintel_dagster.lib.ingest.rows import call_rows
+from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.providers.folder.records import (
     MalformedFile,
     parse_metadata,
     parse_time,
     row_to_call,
     rows_to_calls,
 )
-from callintel_dagster.lib.ingest import call_rows
-from callintel_dagster.lib.sync import SyncWindow
-from callintel_dagster.resources.providers.folder import FolderSource
+from callintel_dagster.providers.folder.source import FolderSource
 
 DAY = date(2026, 11, 18)
 START = datetime(2026, 11, 17, 18, 30)  # the Asia/Kolkata day in naive UTC
@@ -31,7 +31,7 @@ NEXT_DAY = SyncWindow(
 )
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(32)
 
-# -- parsing (lib/folder_records.py) ------------------------------------------------------------
+# -- parsing (providers/folder/records.py) ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

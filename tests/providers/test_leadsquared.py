@@ -8,18 +8,18 @@ import httpx
 import pytest
 
 from callintel_dagster.lib.dayspan import day_window_utc
-from callintel_dagster.lib.ingest import lead_rows
-from callintel_dagster.lib.leadsquared_mapping import (
+from callintel_dagster.lib.ingest.rows import lead_rows
+from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tables import CRM_LEADS
+from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
+from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.leadsquared.mapping import (
     flatten,
     format_lsq_date,
     lead_to_record,
     parse_lsq_date,
 )
-from callintel_dagster.lib.provider_configs import LeadSquaredConfig
-from callintel_dagster.lib.sync import SyncWindow
-from callintel_dagster.lib.tables import CRM_LEADS
-from callintel_dagster.resources.http import PermanentProviderError
-from callintel_dagster.resources.providers.leadsquared import LeadSquaredSource, _api_host
+from callintel_dagster.providers.leadsquared.source import LeadSquaredSource, _api_host
 from emulators.leadsquared import LEADS_PATH, USER_PATH, LeadSquaredEmulator
 
 DAY = date(2026, 11, 18)

@@ -5,10 +5,10 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from callintel_dagster.lib.provider_configs import SqlCallsConfig
-from callintel_dagster.lib.sync import SyncWindow
-from callintel_dagster.resources.http import PermanentProviderError
-from callintel_dagster.resources.providers.sql import SqlCallSource
+from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
+from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.sql import SqlCallSource
 from conftest import fresh_postgres_db, requires_postgres
 
 DDL = """CREATE TABLE cdr (

@@ -8,7 +8,7 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.analyzers import CallWork, LlmAnalyzer
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.summaries import LlmSummarizer, OfflineSummarizer

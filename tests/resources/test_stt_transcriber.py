@@ -6,10 +6,10 @@ import wave
 
 import pytest
 
-from callintel_dagster.lib.registry import Tenant
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.stt import build_stt_client
+from callintel_dagster.providers.stt.base import PermanentSttError
 from callintel_dagster.resources.stt import AudioTranscriber, AudioWork
-from callintel_dagster.resources.stt_clients import build_stt_client
-from callintel_dagster.resources.stt_clients.base import PermanentSttError
 from emulators.deepgram import DeepgramEmulator
 
 

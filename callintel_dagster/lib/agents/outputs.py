@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from callintel_dagster.lib.analysis.schema import ContactTag, LeadStatus, Objection, Sentiment
-from callintel_dagster.lib.llm_configs import LlmSettings
+from callintel_dagster.lib.tenants.llm_config import LlmSettings
 
 Stage = Literal["exploring", "interest_detected", "intent_confirmed", "qualified"]
 Quote = Field("", max_length=400)

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from pydantic import BaseModel
 
-from callintel_dagster.lib.llm_configs import ALL_AGENTS, LlmSettings
+from callintel_dagster.lib.tenants.llm_config import ALL_AGENTS, LlmSettings
 
 from .outputs import output_model
 from .templates import template

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callintel_dagster.lib.audio_probe import duration_s
+from callintel_dagster.lib.transcripts.audio_probe import duration_s
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".m4a")
 

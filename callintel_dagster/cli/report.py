@@ -1,0 +1,88 @@
+"""The per-tenant summary the demo prints: what was ingested, analysed, and the last digest."""
+
+from callintel_dagster.env import Env
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.resources.warehouse import Warehouse
+
+COUNTS_SQL = """
+SELECT
+  (SELECT count(*) FROM raw.crm_leads WHERE tenant_id = ?) AS leads,
+  (SELECT count(*) FROM raw.call_records WHERE tenant_id = ?) AS calls,
+  (SELECT count(*) FROM marts.dim_contacts WHERE tenant_id = ?) AS contacts,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok')
+    AS analysed,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'skipped')
+    AS skipped,
+  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'failed')
+    AS failed
+"""
+
+
+def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
+    for tenant in tenants:
+        c = warehouse.query(COUNTS_SQL, [tenant.id] * 6).iloc[0]
+        print(f"== {tenant.name} ({tenant.id}, {tenant.timezone})")
+        print(
+            f"   leads {c.leads} · calls {c.calls} · contacts {c.contacts} · analysed {c.analysed} · "
+            f"skipped {c.skipped} · failed {c.failed}"
+        )
+        llm = warehouse.query(
+            "SELECT provider, model, count(*) AS calls, sum(requests) AS requests, "
+            "sum(CASE WHEN cache_hit THEN 1 ELSE 0 END) AS cached, "
+            "sum(prompt_tokens + completion_tokens) AS tokens, sum(cost_usd) AS cost "
+            "FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok' "
+            "GROUP BY provider, model",
+            [tenant.id],
+        )
+        audio = warehouse.query(
+            "SELECT provider, transcript_status AS status, count(*) AS n FROM core.call_transcripts "
+            "WHERE tenant_id = ? AND audio_sha256 IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+            [tenant.id],
+        )
+        if len(audio):
+            parts = ", ".join(f"{r.status} {r.n}" for r in audio.itertuples())
+            print(f"   transcribed from audio by {audio['provider'][0]}: {parts}")
+        for r in llm.itertuples():
+            print(
+                f"   analysed by {r.provider} {r.model}: {r.calls} calls, {r.requests} requests, "
+                f"{r.cached} from cache, {int(r.tokens or 0):,} tokens, ${float(r.cost or 0):.4f}"
+            )
+        kpi = warehouse.query(
+            "SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
+            "ORDER BY partition_date DESC LIMIT 1",
+            [tenant.id],
+        )
+        if not kpi.empty:
+            k = kpi.iloc[0]
+            print(
+                f"   KPIs {k.partition_date}: calls {k.calls}, connected {k.connected_calls} "
+                f"({_pct(k.connect_rate)}), talk {_num(k.talk_minutes)} min, "
+                f"avg quality {_num(k.avg_quality_score)}, new leads {k.new_leads}, "
+                f"qualified {k.qualified_leads}, booked {k.booked}"
+            )
+        digest = warehouse.query(
+            "SELECT partition_date, recipient, provider, delivery_status, body, location "
+            "FROM delivery.digests WHERE tenant_id = ? "
+            "ORDER BY partition_date DESC, recipient LIMIT 1",
+            [tenant.id],
+        )
+        if not digest.empty:
+            d = digest.iloc[0]
+            print(
+                f"   digest for {d.partition_date} → {d.recipient} "
+                f"({d.provider} {d.delivery_status}: {d.location}):"
+            )
+            print("   | " + d.body.replace("\n", "\n   | "))
+        print()
+    where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path
+    print(f"warehouse: {where}")
+    print(f"vectors:   {env.lancedb_path}")
+    print("explore:   make ui  →  http://127.0.0.1:3000")
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None or value != value else f"{100 * float(value):.0f}%"
+
+
+def _num(value) -> str:
+    return "n/a" if value is None or value != value else f"{float(value):.1f}"

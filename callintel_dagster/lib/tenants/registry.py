@@ -1,0 +1,151 @@
+"""The tenant registry (`tenants.yaml`), validated with pydantic.
+
+Each tenant picks a provider per stage as `{provider: NAME, ...settings}`. Unknown keys are
+rejected, so a secret pasted into the file fails to load; providers that need secrets take the
+NAME of the environment variable that holds them. Errors name the file, the tenant, the field and
+the reason.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
+from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
+from callintel_dagster.lib.tenants.source_configs import (
+    BolnaConfig,
+    FolderCallsConfig,
+    LeadSquaredConfig,
+    SqlCallsConfig,
+    ZohoConfig,
+)
+from callintel_dagster.lib.tenants.stt_config import PassthroughStt, SttConfig
+
+TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
+
+
+class RegistryError(ValueError):
+    """tenants.yaml is missing or invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticCalls(_Strict):
+    provider: Literal["synthetic"]
+    calls_per_day: int = Field(40, ge=0, le=100_000)
+    seed: int = 0
+    # a folder under CALLINTEL_HOME whose recordings become audio-only calls, one each per day
+    audio_samples: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+
+
+class SyntheticCrm(_Strict):
+    provider: Literal["synthetic"]
+    leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
+
+
+class LocalEmbeddings(_Strict):
+    provider: Literal["local"]
+    chunk_words: int = Field(120, ge=10, le=2000)
+
+
+CallsConfig = Annotated[
+    SyntheticCalls | BolnaConfig | SqlCallsConfig | FolderCallsConfig,
+    Field(discriminator="provider"),
+]
+CrmConfig = Annotated[
+    SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
+]
+EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
+
+
+class Tenant(_Strict):
+    id: str = Field(pattern=TENANT_ID_PATTERN)
+    name: str = Field(min_length=1)
+    timezone: str
+    default_region: str = Field("IN", pattern=r"^[A-Z]{2}$")  # for numbers without a country code
+    active: bool = True
+    calls: CallsConfig = SyntheticCalls(provider="synthetic")
+    crm: CrmConfig = SyntheticCrm(provider="synthetic")
+    stt: SttConfig = PassthroughStt(provider="passthrough")
+    llm: LlmConfig = OfflineLlm(provider="offline")
+    embeddings: EmbeddingsConfig = LocalEmbeddings(provider="local")
+    digest: DigestConfig = OutboxDigest(provider="outbox")
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone {tz!r} (e.g. Asia/Kolkata)") from None
+        return tz
+
+
+class Registry(_Strict):
+    tenants: tuple[Tenant, ...]
+
+    def get(self, tenant_id: str) -> Tenant:
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise RegistryError(f"tenant {tenant_id!r} is not in the registry")
+
+    @property
+    def active(self) -> list[Tenant]:
+        return [t for t in self.tenants if t.active]
+
+
+def load_registry(path: str | Path) -> Registry:
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: tenant registry not found (set CALLINTEL_TENANTS)") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tenants"), list):
+        raise RegistryError(f"{path}: expected a mapping with a 'tenants' list")
+    tenants, seen = [], set()
+    for index, raw in enumerate(doc["tenants"]):
+        label = raw.get("id", f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+        try:
+            tenant = Tenant.model_validate(raw)
+        except ValidationError as exc:
+            raise RegistryError(f"{path}: tenant {label!r}: {_describe(exc)}") from None
+        if tenant.id in seen:
+            raise RegistryError(f"{path}: tenant {tenant.id!r}: field 'id': duplicate tenant id")
+        seen.add(tenant.id)
+        tenants.append(tenant)
+    return Registry(tenants=tuple(tenants))
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(tenant)"
+        parts.append(f"field {where!r}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic puts the discriminator value into the error location (e.g. calls.synthetic.seed)
+    return part in _PROVIDER_NAMES
+
+
+def _provider_names() -> set[str]:
+    """Every `provider:` value a stage accepts, read from the stage fields' config models."""
+    names = set()
+    for stage in STAGES:
+        annotation = Tenant.model_fields[stage].annotation
+        for model in get_args(annotation) or (annotation,):
+            names.update(get_args(model.model_fields["provider"].annotation))
+    return names
+
+
+STAGES = ("calls", "crm", "stt", "llm", "embeddings", "digest")
+_PROVIDER_NAMES = _provider_names()

@@ -1,1 +1,0 @@
-"""Clients of real providers (Bolna, ...), each tested against its emulator in emulators/."""

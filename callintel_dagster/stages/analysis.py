@@ -1,0 +1,142 @@
+"""One tenant's analysis work for a run: decide per call, ask the analyser, build the rows.
+
+Per call, in order: reuse the recorded outcome (same transcript and agent version, not failed,
+or failed `max_attempts` times unless re-driven); skip it with a reason (no transcript, too
+short, guardrail); hold it back as `pending` once the run's cap is reached; else analyse it.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+from callintel_dagster.lib.analysis import run_guardrails
+from callintel_dagster.lib.analysis.rows import analysis_rows, rederive
+from callintel_dagster.lib.process_once import input_hash, needs_work, next_attempt
+from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_ANSWERS, CALL_OBJECTIONS, LLM_CACHE
+from callintel_dagster.resources.analyzers import CallWork, Outcome
+from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
+
+CACHE_LOOKUP_BATCH = 500
+COUNT_KEYS = ("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried")
+
+
+@dataclass
+class TenantAnalysis:
+    rows: list[dict] = field(default_factory=list)
+    answers: list[dict] = field(default_factory=list)
+    objections: list[dict] = field(default_factory=list)
+    cache_rows: list[dict] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)  # analysed, cached, reused, skipped, ...
+
+    def add(self, row: dict, answers: list[dict], objections: list[dict]) -> None:
+        self.rows.append(row)
+        self.answers += answers
+        self.objections += objections
+
+    def merge(self, other: "TenantAnalysis") -> None:
+        for name in ("rows", "answers", "objections", "cache_rows"):
+            getattr(self, name).extend(getattr(other, name))
+        self.counts.update(other.counts)
+
+    def writes(self, slices: list) -> list:
+        """One transaction: the slices' analyses, answers and objections, and new cache rows."""
+
+        def frame(rows, table):
+            return pd.DataFrame(rows, columns=table.column_names)
+
+        return [
+            SliceWrite(CALL_ANALYSES, slices, frame(self.rows, CALL_ANALYSES)),
+            SliceWrite(CALL_ANSWERS, slices, frame(self.answers, CALL_ANSWERS)),
+            SliceWrite(CALL_OBJECTIONS, slices, frame(self.objections, CALL_OBJECTIONS)),
+            RowUpsert(LLM_CACHE, ("tenant_id", "cache_key"), frame(self.cache_rows, LLM_CACHE)),
+        ]
+
+
+def analyse_tenant(
+    tenant, days: list[date], analyzer, warehouse: Warehouse, now: datetime, redrive: bool
+) -> TenantAnalysis:
+    config, slices = tenant.llm, [(tenant.id, d) for d in days]
+    result = TenantAnalysis()
+    previous = {
+        r["call_id"]: r
+        for r in warehouse.read_slices("core.call_analyses", slices).to_dict("records")
+    }
+    turns = warehouse.read_slices(
+        "core.transcript_turns",
+        slices,
+        "call_id, turn_index, role, start_s, end_s, text",
+        order_by="call_id, turn_index",
+    )
+    by_call = {c: g.to_dict("records") for c, g in turns.groupby("call_id")} if len(turns) else {}
+    work: list[tuple[dict, str, CallWork]] = []
+    for call in warehouse.read_slices("core.call_transcripts", slices).to_dict("records"):
+        text = call["text"] or ""
+        digest, prior = input_hash(text), previous.get(call["call_id"])
+        if not needs_work(prior, analyzer.agent_version, digest, config.max_attempts, redrive):
+            result.add(prior, *rederive(prior, config))
+            result.counts["reused"] += 1
+            continue
+        if skip := _skip_reason(call, text, config.min_transcript_chars):
+            outcome, attempts = Outcome("skipped", reason=skip), 0
+        elif config.max_calls_per_run and len(work) >= config.max_calls_per_run:
+            reason = f"waiting: the run cap of {config.max_calls_per_run} calls was reached"
+            outcome, attempts = Outcome("pending", reason=reason), 0
+        else:
+            work.append((call, digest, CallWork(call["call_id"], by_call.get(call["call_id"], []))))
+            continue
+        result.add(*analysis_rows(call, analyzer, outcome, digest, attempts, now, config))
+        result.counts[outcome.status] += 1
+    items = [w for _, _, w in work]
+    cached = _cached(warehouse, tenant.id, set(analyzer.cache_keys(items).values()))
+    outcomes = analyzer.analyse_many(items, cached)
+    for call, digest, item in work:
+        outcome = outcomes[item.call_id]
+        attempts = next_attempt(previous.get(call["call_id"]), analyzer.agent_version, digest)
+        result.add(*analysis_rows(call, analyzer, outcome, digest, attempts, now, config))
+        result.counts["cached" if outcome.cache_hit else outcome.status] += 1
+        if outcome.usage:
+            result.counts["requests"] += outcome.usage.requests
+            result.counts["retried"] += outcome.usage.retries
+        if outcome.status == "ok" and not outcome.cache_hit and outcome.cache_key:
+            result.cache_rows.append(_cache_row(tenant.id, analyzer, outcome, now))
+    return result
+
+
+def _skip_reason(call: dict, text: str, min_chars: int) -> str | None:
+    if call["transcript_status"] != "ok":
+        return f"{call['transcript_status']}: {call['reason']}"
+    if len(text.strip()) < min_chars:
+        return "transcript_too_short"
+    return run_guardrails(text)
+
+
+def _cached(warehouse: Warehouse, tenant_id: str, keys: set[str]) -> dict[str, dict]:
+    found, keys = {}, sorted(keys)
+    for i in range(0, len(keys), CACHE_LOOKUP_BATCH):
+        batch = keys[i : i + CACHE_LOOKUP_BATCH]
+        frame = warehouse.query(
+            "SELECT cache_key, response_json FROM core.llm_cache WHERE tenant_id = ? "
+            f"AND cache_key IN ({', '.join('?' * len(batch))})",
+            [tenant_id, *batch],
+        )
+        found |= {
+            k: json.loads(v)
+            for k, v in zip(frame["cache_key"], frame["response_json"], strict=True)
+        }
+    return found
+
+
+def _cache_row(tenant_id: str, analyzer, outcome: Outcome, now: datetime) -> dict:
+    return {
+        "tenant_id": tenant_id,
+        "cache_key": outcome.cache_key,
+        "provider": analyzer.provider,
+        "model": analyzer.model,
+        "response_json": json.dumps(outcome.output, ensure_ascii=False),
+        "prompt_tokens": outcome.usage.prompt_tokens,
+        "completion_tokens": outcome.usage.completion_tokens,
+        "created_at_utc": now,
+    }
