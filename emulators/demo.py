@@ -223,7 +223,7 @@ def main() -> int:
             "twilio :18705, groq :18711, bedrock :18712, openai-compatible :18713; "
             "call-centre SQLite and a drop folder under $CALLINTEL_HOME"
         )
-        from callintel_dagster import demo
+        from callintel_dagster.cli import demo
 
         return demo.main()
 

@@ -7,7 +7,7 @@ from collections import Counter
 import dagster as dg
 import pytest
 
-from callintel_dagster import preview_digest
+from callintel_dagster.cli import preview_digest
 from callintel_dagster.definitions import resolved_resource
 from conftest import DAY, defs_for_tenants, register_tenants
 from emulators.twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGES, TEMPLATE_SID, TwilioEmulator
