@@ -11,17 +11,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from callintel_dagster.lib.analysis.schema import ContactTag, LeadStatus, Objection, Sentiment
+from callintel_dagster.lib.strict_model import StrictModel
 from callintel_dagster.lib.tenants.llm_config import LlmSettings
 
 Stage = Literal["exploring", "interest_detected", "intent_confirmed", "qualified"]
 Quote = Field("", max_length=400)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SummaryOut(_Strict):
+class SummaryOut(StrictModel):
     sentence: str = Field(min_length=1, max_length=300)
     paragraph: str = Field(min_length=1, max_length=1500)
 
@@ -34,33 +31,33 @@ class SummaryOut(_Strict):
         return v
 
 
-class ObjectionFound(_Strict):
+class ObjectionFound(StrictModel):
     type: Objection
     quote: str = Quote
 
 
-class ObjectionsOut(_Strict):
+class ObjectionsOut(StrictModel):
     objections: list[ObjectionFound] = Field(max_length=8)
 
 
-class ContactTagOut(_Strict):
+class ContactTagOut(StrictModel):
     contact_tag: ContactTag
     lead_status: LeadStatus
 
 
-class LeadScoreOut(_Strict):
+class LeadScoreOut(StrictModel):
     score: int = Field(ge=0, le=100)
     stage: Stage
 
 
-class BantEvidence(_Strict):
+class BantEvidence(StrictModel):
     budget: str | None = None
     authority: str | None = None
     need: str | None = None
     timeline: str | None = None
 
 
-class BantOut(_Strict):
+class BantOut(StrictModel):
     budget: bool
     authority: bool
     need: bool
@@ -77,18 +74,18 @@ class BantOut(_Strict):
         return self
 
 
-class ItemVerdict(_Strict):
+class ItemVerdict(StrictModel):
     passed: bool
     applies: bool = True
     evidence: str = Quote
 
 
-class YesNoAnswer(_Strict):
+class YesNoAnswer(StrictModel):
     answer: Literal["yes", "no", "unknown"]
     quote: str = Quote
 
 
-class ShortAnswer(_Strict):
+class ShortAnswer(StrictModel):
     answer: str = Field(min_length=1, max_length=200)
     quote: str = Quote
 
@@ -136,4 +133,4 @@ def output_model(config: LlmSettings) -> type[BaseModel]:
         config = config.model_copy(update={"questions": (), "fields": ()})
     parts = _parts(config)
     spec = {a: (parts[a], ...) for a in config.active_agents if a in parts}
-    return create_model("CallAnalysisOutput", __base__=_Strict, **spec)
+    return create_model("CallAnalysisOutput", __base__=StrictModel, **spec)

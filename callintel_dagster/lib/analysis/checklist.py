@@ -8,15 +8,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from callintel_dagster.lib.strict_model import StrictConfig
 
 from .patterns import OBJECTION_PATTERNS, find
 from .schema import Quality, QualityItem
 
 
-class ChecklistItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ChecklistItem(StrictConfig):
     item: str = Field(min_length=1)
     weight: float = Field(gt=0, allow_inf_nan=False)
     # what an LLM judges the item by, beyond its name (optional)

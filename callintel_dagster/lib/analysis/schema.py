@@ -6,7 +6,9 @@ loudly at parse time instead of writing junk into `core.call_analyses`.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from callintel_dagster.lib.strict_model import StrictModel
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
 Objection = Literal[
@@ -27,16 +29,12 @@ LeadStatus = Literal[
 BANT_ITEMS = ("budget", "authority", "need", "timeline")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Sentiment(_Strict):
+class Sentiment(StrictModel):
     label: SentimentLabel
     score: float = Field(ge=-1.0, le=1.0, description="-1 very negative .. 1 very positive")
 
 
-class Bant(_Strict):
+class Bant(StrictModel):
     budget: bool
     authority: bool
     need: bool
@@ -56,18 +54,18 @@ class Bant(_Strict):
         return self
 
 
-class QualityItem(_Strict):
+class QualityItem(StrictModel):
     item: str = Field(min_length=1)
     weight: float = Field(gt=0, allow_inf_nan=False)
     passed: bool
 
 
-class Quality(_Strict):
+class Quality(StrictModel):
     score: float = Field(ge=0.0, le=100.0, description="weighted share of items passed x 100")
     items: list[QualityItem] = Field(default_factory=list)
 
 
-class CallAnalysis(_Strict):
+class CallAnalysis(StrictModel):
     summary: str = Field(min_length=1, max_length=500, description="one sentence")
     sentiment: Sentiment
     bant: Bant

@@ -9,9 +9,10 @@ characters when `mode: body`.
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from callintel_dagster.lib.phones import is_e164
+from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.source_configs import SecretName
 
 # The digest facts a template variable can carry (see lib/digest_text.template_values).
@@ -29,11 +30,7 @@ TemplateValue = Literal[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _DigestCommon(_Strict):
+class _DigestCommon(StrictConfig):
     recipients: tuple[str, ...] = ()
     send_time: time = time(8, 0)  # tenant-local time the daily digest goes out
 

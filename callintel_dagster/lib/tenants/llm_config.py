@@ -15,9 +15,10 @@ Example (seed 000's extra fields and a question for every call):
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from callintel_dagster.lib.analysis.checklist import DEFAULT_CHECKLIST, ChecklistItem
+from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.source_configs import SecretName
 
 AgentName = Literal[
@@ -34,11 +35,7 @@ AgentName = Literal[
 ALL_AGENTS: tuple[str, ...] = AgentName.__args__  # type: ignore[attr-defined]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Question(_Strict):
+class Question(StrictConfig):
     """A question asked of every call; the answer comes with the quote that supports it."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
@@ -46,7 +43,7 @@ class Question(_Strict):
     kind: Literal["yes_no", "short"] = "yes_no"
 
 
-class CustomField(_Strict):
+class CustomField(StrictConfig):
     """An extra value to extract from each call (seed 000: "Budget", "Special requests")."""
 
     name: str = Field(min_length=1, max_length=60)
@@ -61,14 +58,14 @@ class CustomField(_Strict):
         return v
 
 
-class Price(_Strict):
+class Price(StrictConfig):
     """US dollars per million tokens."""
 
     input_per_mtok: float = Field(ge=0)
     output_per_mtok: float = Field(ge=0)
 
 
-class LlmSettings(_Strict):
+class LlmSettings(StrictConfig):
     agents: tuple[AgentName, ...] = tuple(a for a in ALL_AGENTS if a not in ("questions", "fields"))
     questions: tuple[Question, ...] = ()
     fields: tuple[CustomField, ...] = ()

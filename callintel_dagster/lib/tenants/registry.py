@@ -11,8 +11,9 @@ from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
 from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
 from callintel_dagster.lib.tenants.source_configs import (
@@ -31,11 +32,7 @@ class RegistryError(ValueError):
     """tenants.yaml is missing or invalid; the message says where and why."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SyntheticCalls(_Strict):
+class SyntheticCalls(StrictConfig):
     provider: Literal["synthetic"]
     calls_per_day: int = Field(40, ge=0, le=100_000)
     seed: int = 0
@@ -43,12 +40,12 @@ class SyntheticCalls(_Strict):
     audio_samples: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 
 
-class SyntheticCrm(_Strict):
+class SyntheticCrm(StrictConfig):
     provider: Literal["synthetic"]
     leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
 
 
-class LocalEmbeddings(_Strict):
+class LocalEmbeddings(StrictConfig):
     provider: Literal["local"]
     chunk_words: int = Field(120, ge=10, le=2000)
 
@@ -63,7 +60,7 @@ CrmConfig = Annotated[
 EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
 
 
-class Tenant(_Strict):
+class Tenant(StrictConfig):
     id: str = Field(pattern=TENANT_ID_PATTERN)
     name: str = Field(min_length=1)
     timezone: str
@@ -86,7 +83,7 @@ class Tenant(_Strict):
         return tz
 
 
-class Registry(_Strict):
+class Registry(StrictConfig):
     tenants: tuple[Tenant, ...]
 
     def get(self, tenant_id: str) -> Tenant:

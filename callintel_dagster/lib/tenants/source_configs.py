@@ -7,19 +7,16 @@ Every HTTP provider takes a `base_url` (pointed at a local emulator in tests and
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from callintel_dagster.lib.crm_notes import check_title_template
+from callintel_dagster.lib.strict_model import StrictConfig
 
 # The name of an environment variable that holds a secret; the secret itself never appears here.
 SecretName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BolnaConfig(_Strict):
+class BolnaConfig(StrictConfig):
     """Bolna voice-agent executions: calls (`calls:`) and customers from extracted_data (`crm:`)."""
 
     provider: Literal["bolna"]
@@ -33,7 +30,7 @@ class BolnaConfig(_Strict):
     writeback: bool = False
 
 
-class ZohoConfig(_Strict):
+class ZohoConfig(StrictConfig):
     """Zoho CRM v8: Leads (and Deals for the deal pipeline)."""
 
     provider: Literal["zoho"]
@@ -54,7 +51,7 @@ class ZohoConfig(_Strict):
         return check_title_template(template)
 
 
-class LeadSquaredConfig(_Strict):
+class LeadSquaredConfig(StrictConfig):
     """LeadSquared: leads modified in a window, throttled client-side per tenant."""
 
     provider: Literal["leadsquared"]
@@ -86,7 +83,7 @@ class LeadSquaredConfig(_Strict):
 Column = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
-class SqlColumns(_Strict):
+class SqlColumns(StrictConfig):
     """Which source column holds each call field (names in the source table or query)."""
 
     call_id: Column = "call_id"
@@ -100,7 +97,7 @@ class SqlColumns(_Strict):
     transcript: Column | None = None
 
 
-class SqlCallsConfig(_Strict):
+class SqlCallsConfig(StrictConfig):
     """A call-centre database (seed 001): a table or a query, read incrementally by a watermark."""
 
     provider: Literal["sql"]
@@ -116,7 +113,7 @@ class SqlCallsConfig(_Strict):
     status_map: dict[str, str] = {}  # source status → completed|no_answer|busy|failed|voicemail
 
 
-class FolderCallsConfig(_Strict):
+class FolderCallsConfig(StrictConfig):
     """A drop folder: call metadata (JSON/CSV) and audio files put into
     `$CALLINTEL_HOME/inbox/<tenant>/`; what a sync took moves to `processed/`, bad files to
     `failed/` with the reason beside them."""

@@ -6,23 +6,20 @@ reached at `base_url` (an emulator in tests). Secrets are NAMES of environment v
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.source_configs import SecretName
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _SttCommon(_Strict):
+class _SttCommon(StrictConfig):
     max_duration_s: float = Field(3600.0, gt=0)  # longer recordings are refused with a reason
     max_attempts: int = Field(3, ge=1, le=20)  # per call and provider/model, across runs
     agent_channel: Literal[0, 1] = 0  # stereo recordings: which channel is the agent
     language: str | None = None  # None: detect (where the provider can)
 
 
-class PassthroughStt(_Strict):
+class PassthroughStt(StrictConfig):
     """Use the transcript the call source provides; calls that carry only audio wait for STT."""
 
     provider: Literal["passthrough"]
