@@ -67,7 +67,7 @@ _ERRORS = {
 
 
 @dataclass(frozen=True)
-class Recording:
+class DeepgramRecording:
     utterances: tuple[tuple[str | int | None, float, float, str], ...]
     duration: float | None
     language: str
@@ -135,7 +135,7 @@ class DeepgramEmulator(Emulator):
         self.rate = RateWindow(requests_per_minute, rate_window_s)
         self.calls: list[dict] = []
         self.seconds_transcribed = 0.0
-        self._recordings: dict[str, Recording] = {}
+        self._recordings: dict[str, DeepgramRecording] = {}
         self._state = threading.Lock()
         self.route("POST", LISTEN_PATH, self._listen)
 
@@ -151,7 +151,7 @@ class DeepgramEmulator(Emulator):
         key = hashlib.sha256(audio).hexdigest() if isinstance(audio, bytes) else audio
         rows = tuple((u[0], float(u[1]), float(u[2]), str(u[3])) for u in utterances)
         with self._state:
-            self._recordings[key] = Recording(rows, duration, language)
+            self._recordings[key] = DeepgramRecording(rows, duration, language)
         return key
 
     def inject(self, pattern: str, *faults: dict) -> None:
@@ -209,11 +209,11 @@ class DeepgramEmulator(Emulator):
         with self._state:
             self.calls.append(call)
 
-    def _known(self, key: str) -> Recording | None:
+    def _known(self, key: str) -> DeepgramRecording | None:
         with self._state:
             return self._recordings.get(key)
 
-    def _lookup_bytes(self, data: bytes, sha: str) -> Recording | None:
+    def _lookup_bytes(self, data: bytes, sha: str) -> DeepgramRecording | None:
         """The registered recording, the default for other audio, None for bytes not audio."""
         known = self._known(sha)
         if known is not None:
@@ -223,10 +223,12 @@ class DeepgramEmulator(Emulator):
         duration = wav_duration(data) if data[:4] == b"RIFF" else None
         default = self._known(DEFAULT)
         if default is not None:
-            return Recording(default.utterances, default.duration or duration, default.language)
-        return Recording((), duration, "en")
+            return DeepgramRecording(
+                default.utterances, default.duration or duration, default.language
+            )
+        return DeepgramRecording((), duration, "en")
 
-    def _lookup_url(self, url: str) -> tuple[Recording | None, str] | Response:
+    def _lookup_url(self, url: str) -> tuple[DeepgramRecording | None, str] | Response:
         known = self._known(url)
         if known is not None:
             return known, hashlib.sha256(url.encode()).hexdigest()
@@ -249,12 +251,12 @@ class DeepgramEmulator(Emulator):
                 )
             sha = hashlib.sha256(data).hexdigest()
             return self._lookup_bytes(data, sha), sha
-        default = self._known(DEFAULT) or Recording((), None, "en")
+        default = self._known(DEFAULT) or DeepgramRecording((), None, "en")
         return default, hashlib.sha256(url.encode()).hexdigest()
 
     # ---- the answer -------------------------------------------------------------------------
 
-    def _transcript(self, recording: Recording, query: dict, sha: str, fault: dict) -> dict:
+    def _transcript(self, recording: DeepgramRecording, query: dict, sha: str, fault: dict) -> dict:
         diarize = query.get("diarize") == "true"
         want_utterances = query.get("utterances") == "true"
         detect = query.get("detect_language") == "true"

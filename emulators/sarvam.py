@@ -90,7 +90,7 @@ def sarvam_error(status: int, message: str | None = None, code: str | None = Non
 
 
 @dataclass(frozen=True)
-class Recording:
+class SarvamRecording:
     entries: tuple[tuple[str, float, float, str], ...]
     language: str
 
@@ -126,7 +126,7 @@ class SarvamEmulator(Emulator):
         self.job_steps = max(int(job_steps), 1)
         self.jobs: dict[str, Job] = {}
         self.sync_calls: list[dict] = []
-        self._recordings: dict[str, Recording] = {}
+        self._recordings: dict[str, SarvamRecording] = {}
         self._fail_next: list[str] = []
         self._state = threading.Lock()
         self.route("POST", SYNC_PATH, self._sync)
@@ -147,7 +147,7 @@ class SarvamEmulator(Emulator):
         key = hashlib.sha256(audio).hexdigest() if isinstance(audio, bytes) else audio
         rows = tuple((str(e[0]), float(e[1]), float(e[2]), str(e[3])) for e in entries)
         with self._state:
-            self._recordings[key] = Recording(rows, language)
+            self._recordings[key] = SarvamRecording(rows, language)
         return key
 
     def fail_next_job(self, message: str = "Internal error while processing the job") -> None:
@@ -410,11 +410,11 @@ class SarvamEmulator(Emulator):
         path = pattern.format(job_id=job.job_id, file_name=name)
         return f"{self.base_url}{path}?sv=2024-11-04&sr=b&sp=rw&sig={job.token}"
 
-    def _lookup(self, data: bytes, sha: str) -> Recording | None:
+    def _lookup(self, data: bytes, sha: str) -> SarvamRecording | None:
         with self._state:
             return self._lookup_locked(data, sha)
 
-    def _lookup_locked(self, data: bytes, sha: str) -> Recording | None:
+    def _lookup_locked(self, data: bytes, sha: str) -> SarvamRecording | None:
         """The registered recording, the default for other audio, None for bytes not audio."""
         known = self._recordings.get(sha)
         if known is not None:
@@ -424,10 +424,10 @@ class SarvamEmulator(Emulator):
         default = self._recordings.get(DEFAULT)
         if default is not None:
             return default
-        return Recording(_DEFAULT_ENTRIES, "hi-IN")
+        return SarvamRecording(_DEFAULT_ENTRIES, "hi-IN")
 
 
-def _result(recording: Recording, parameters: dict, diarize: bool) -> dict:
+def _result(recording: SarvamRecording, parameters: dict, diarize: bool) -> dict:
     rows = sorted(recording.entries, key=lambda r: r[1])
     language = parameters.get("language_code") or "unknown"
     doc: dict = {

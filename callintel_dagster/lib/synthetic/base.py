@@ -13,7 +13,7 @@ INVALID_P = 0.03
 
 
 @dataclass(frozen=True)
-class Tenant:
+class TenantProfile:
     market: str  # "IN" or "US": which numbers, names, currency and language dominate
     agents: tuple[str, ...]
     vertical: P.Vertical
@@ -53,15 +53,15 @@ def market_for(tz: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def tenant_profile(tenant_id: str, market: str) -> Tenant:
+def tenant_profile(tenant_id: str, market: str) -> TenantProfile:
     # Agents and line of business depend on the tenant alone: the same team works every day.
     rng = random.Random(stable_seed(tenant_id, "tenant"))
     vertical = P.vertical_for(rng.randrange(1 << 30))
     agents = tuple(rng.sample(P.AGENTS, rng.randint(3, 5)))
-    return Tenant(market, agents, vertical, rng.choice(vertical.companies))
+    return TenantProfile(market, agents, vertical, rng.choice(vertical.companies))
 
 
-def random_person(rng: random.Random, ten: Tenant) -> Person:
+def random_person(rng: random.Random, ten: TenantProfile) -> Person:
     foreign = rng.random() < (0.05 if ten.market == "IN" else 0.12)  # NRIs / the diaspora
     country = ("US" if ten.market == "IN" else "IN") if foreign else ten.market
     first, last = (P.IN_FIRST, P.IN_LAST) if country == "IN" else (P.US_FIRST, P.US_LAST)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from callintel_dagster.lib.synthetic import phones
 from callintel_dagster.lib.synthetic.base import (
     Person,
-    Tenant,
+    TenantProfile,
     call_id,
     inr,
     inr_spoken,
@@ -49,7 +49,7 @@ def make_calls(
     tenant_id: str,
     day: date,
     seed: int,
-    ten: Tenant,
+    ten: TenantProfile,
     start: datetime,
     day_len: float,
     count: int,
@@ -84,7 +84,7 @@ def make_calls(
 
 
 def _caller(
-    rng: random.Random, tenant_id: str, day: date, seed: int, ten: Tenant, leads_per_day: int
+    rng: random.Random, tenant_id: str, day: date, seed: int, ten: TenantProfile, leads_per_day: int
 ) -> tuple[Person, str | None]:
     """Who is on the line: often a known lead, written in another style than the CRM has it."""
     if leads_per_day and rng.random() < _MATCH_P:
@@ -99,7 +99,7 @@ def _caller(
 
 
 def _call(
-    rng: random.Random, scenario: str, ten: Tenant, person: Person, local_hour: float
+    rng: random.Random, scenario: str, ten: TenantProfile, person: Person, local_hour: float
 ) -> dict:
     inbound = rng.random() < _INBOUND_P.get(scenario, 0.0)
     hinglish = person.country == "IN" and rng.random() < (0.5 if ten.market == "IN" else 0.2)
@@ -131,7 +131,7 @@ def _call(
     }
 
 
-def _fillers(rng: random.Random, ten: Tenant, person: Person, local_hour: float) -> dict:
+def _fillers(rng: random.Random, ten: TenantProfile, person: Person, local_hour: float) -> dict:
     v, india = ten.vertical, ten.market == "IN"
     plan = rng.randrange(len(v.plans))
     price = (v.prices_inr if india else v.prices_usd)[plan]

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from callintel_dagster.lib.synthetic import people as P
 from callintel_dagster.lib.synthetic.base import (
     Person,
-    Tenant,
+    TenantProfile,
     lead_id,
     offset_in_day,
     random_person,
@@ -25,7 +25,7 @@ _STATUSES = {
 }
 
 
-def lead_person(tenant_id: str, day: date, seed: int, n: int, ten: Tenant) -> Person:
+def lead_person(tenant_id: str, day: date, seed: int, n: int, ten: TenantProfile) -> Person:
     # A stream per lead, so a caller can be matched to lead n of any earlier day cheaply.
     return random_person(random.Random(stable_seed(tenant_id, day, seed, "lead", n)), ten)
 
@@ -34,7 +34,7 @@ def make_leads(
     tenant_id: str,
     day: date,
     seed: int,
-    ten: Tenant,
+    ten: TenantProfile,
     start: datetime,
     day_len: float,
     count: int,
