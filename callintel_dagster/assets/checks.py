@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.phones import is_e164
+from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_RECORDS, CRM_LEADS
 from callintel_dagster.resources.analyzers import agent_version
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
@@ -14,7 +15,7 @@ from callintel_dagster.resources.warehouse import Warehouse
 def call_ids_unique_per_tenant(warehouse: Warehouse) -> dg.AssetCheckResult:
     """No call id appears twice for a tenant, across all days."""
     dupes = warehouse.query(
-        "SELECT tenant_id, call_id, count(*) AS n FROM raw.call_records "
+        f"SELECT tenant_id, call_id, count(*) AS n FROM {CALL_RECORDS.qualified} "
         "GROUP BY tenant_id, call_id HAVING count(*) > 1 LIMIT 20"
     )
     return dg.AssetCheckResult(
@@ -26,13 +27,13 @@ def call_ids_unique_per_tenant(warehouse: Warehouse) -> dg.AssetCheckResult:
 @dg.asset_check(asset="call_records", blocking=True)
 def call_phones_e164_or_flagged(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every caller number is valid E.164 or flagged with the reason (never dropped)."""
-    return phones_check(warehouse, "raw.call_records", "call_id")
+    return phones_check(warehouse, CALL_RECORDS.qualified, "call_id")
 
 
 @dg.asset_check(asset="crm_leads", blocking=True)
 def lead_phones_e164_or_flagged(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every lead number is valid E.164 or flagged with the reason (never dropped)."""
-    return phones_check(warehouse, "raw.crm_leads", "lead_id")
+    return phones_check(warehouse, CRM_LEADS.qualified, "lead_id")
 
 
 def phones_check(warehouse: Warehouse, table: str, id_column: str) -> dg.AssetCheckResult:
@@ -61,7 +62,7 @@ def analyses_conform_to_schema(
     counted as stale (they are re-analysed on their next run)."""
     rows = warehouse.query(
         "SELECT tenant_id, call_id, analysis_status, reason, agent_version, analysis_json "
-        "FROM core.call_analyses"
+        f"FROM {CALL_ANALYSES.qualified}"
     )
     tenants = {t.id: t for t in registry.load().tenants}
     models, bad, stale = {}, [], 0

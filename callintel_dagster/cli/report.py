@@ -1,19 +1,28 @@
 """The per-tenant summary the demo prints: what was ingested, analysed, and the last digest."""
 
 from callintel_dagster.env import Env
+from callintel_dagster.lib.tables import (
+    CALL_ANALYSES,
+    CALL_RECORDS,
+    CALL_TRANSCRIPTS,
+    CRM_LEADS,
+    DIGESTS,
+    DIM_CONTACTS,
+    KPI_TENANT_DAILY,
+)
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.warehouse import Warehouse
 
-COUNTS_SQL = """
+COUNTS_SQL = f"""
 SELECT
-  (SELECT count(*) FROM raw.crm_leads WHERE tenant_id = ?) AS leads,
-  (SELECT count(*) FROM raw.call_records WHERE tenant_id = ?) AS calls,
-  (SELECT count(*) FROM marts.dim_contacts WHERE tenant_id = ?) AS contacts,
-  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok')
+  (SELECT count(*) FROM {CRM_LEADS.qualified} WHERE tenant_id = ?) AS leads,
+  (SELECT count(*) FROM {CALL_RECORDS.qualified} WHERE tenant_id = ?) AS calls,
+  (SELECT count(*) FROM {DIM_CONTACTS} WHERE tenant_id = ?) AS contacts,
+  (SELECT count(*) FROM {CALL_ANALYSES.qualified} WHERE tenant_id = ? AND analysis_status = 'ok')
     AS analysed,
-  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'skipped')
+  (SELECT count(*) FROM {CALL_ANALYSES.qualified} WHERE tenant_id = ? AND analysis_status = 'skipped')
     AS skipped,
-  (SELECT count(*) FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'failed')
+  (SELECT count(*) FROM {CALL_ANALYSES.qualified} WHERE tenant_id = ? AND analysis_status = 'failed')
     AS failed
 """
 
@@ -30,12 +39,12 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
             "SELECT provider, model, count(*) AS calls, sum(requests) AS requests, "
             "sum(CASE WHEN cache_hit THEN 1 ELSE 0 END) AS cached, "
             "sum(prompt_tokens + completion_tokens) AS tokens, sum(cost_usd) AS cost "
-            "FROM core.call_analyses WHERE tenant_id = ? AND analysis_status = 'ok' "
+            f"FROM {CALL_ANALYSES.qualified} WHERE tenant_id = ? AND analysis_status = 'ok' "
             "GROUP BY provider, model",
             [tenant.id],
         )
         audio = warehouse.query(
-            "SELECT provider, transcript_status AS status, count(*) AS n FROM core.call_transcripts "
+            f"SELECT provider, transcript_status AS status, count(*) AS n FROM {CALL_TRANSCRIPTS.qualified} "
             "WHERE tenant_id = ? AND audio_sha256 IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
             [tenant.id],
         )
@@ -48,7 +57,7 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
                 f"{r.cached} from cache, {int(r.tokens or 0):,} tokens, ${float(r.cost or 0):.4f}"
             )
         kpi = warehouse.query(
-            "SELECT * FROM marts.kpi_tenant_daily WHERE tenant_id = ? "
+            f"SELECT * FROM {KPI_TENANT_DAILY} WHERE tenant_id = ? "
             "ORDER BY partition_date DESC LIMIT 1",
             [tenant.id],
         )
@@ -62,7 +71,7 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
             )
         digest = warehouse.query(
             "SELECT partition_date, recipient, provider, delivery_status, body, location "
-            "FROM delivery.digests WHERE tenant_id = ? "
+            f"FROM {DIGESTS.qualified} WHERE tenant_id = ? "
             "ORDER BY partition_date DESC, recipient LIMIT 1",
             [tenant.id],
         )

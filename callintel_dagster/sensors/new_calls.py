@@ -11,14 +11,15 @@ import dagster as dg
 import duckdb
 
 from callintel_dagster.jobs import processing_job
+from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_RECORDS
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.resources.warehouse import Warehouse
 
-UNPROCESSED_SQL = """
+UNPROCESSED_SQL = f"""
 SELECT c.tenant_id, c.partition_date, count(*) AS unprocessed,
        max(c.ingested_at_utc) AS newest
-FROM raw.call_records c
-LEFT JOIN core.call_analyses a ON a.tenant_id = c.tenant_id AND a.call_id = c.call_id
+FROM {CALL_RECORDS.qualified} c
+LEFT JOIN {CALL_ANALYSES.qualified} a ON a.tenant_id = c.tenant_id AND a.call_id = c.call_id
 WHERE a.call_id IS NULL OR a.analysis_status = 'pending'
 GROUP BY c.tenant_id, c.partition_date
 ORDER BY c.tenant_id, c.partition_date
