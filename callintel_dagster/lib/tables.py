@@ -389,7 +389,3 @@ FCT_CALLS = "marts.fct_calls"
 DIM_CONTACTS = "marts.dim_contacts"
 KPI_TENANT_DAILY = "marts.kpi_tenant_daily"
 ANALYSIS_FAILURES = "marts.analysis_failures"
-
-# dbt's marts that Python reads (dbt_metrics/models/marts): dbt builds them, not ensure_schema.
-FCT_CALLS = "marts.fct_calls"
-KPI_TENANT_DAILY = "marts.kpi_tenant_daily"
