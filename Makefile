@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test lint bench clean preview-digest
+.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -48,9 +48,17 @@ preview-digest: install
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# Everything: lint, the definitions as the UI loads them, then every tier; prints the wall time
+# and the 15 slowest tests so a slow one is seen when it lands.
 test: install lint
-	$(VENV)/bin/dagster definitions validate -w workspace.yaml
-	$(VENV)/bin/pytest
+	@start=$$(date +%s); \
+	$(VENV)/bin/dagster definitions validate -w workspace.yaml && \
+	$(VENV)/bin/pytest --durations=15; status=$$?; \
+	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
+
+# The inner loop: unit and stage tests (no Dagster runs, no dbt), under 2 minutes on 2 cores.
+test-fast: install
+	$(VENV)/bin/pytest -m "unit or stage" --durations=5
 
 lint: install
 	$(VENV)/bin/ruff check callintel_dagster emulators tests bench

@@ -112,3 +112,17 @@ def defs_for_tenants(tmp_path, monkeypatch, tenants_yaml: str, home=None):
     monkeypatch.setenv("CALLINTEL_TENANTS", str(tmp_path / "t.yaml"))
     monkeypatch.setenv("CALLINTEL_HOME", str(home or tmp_path / "home"))
     return build_defs(current_env())
+
+
+# Tiers, by folder (tests mirror the package): `make test-fast` runs unit and stage tests;
+# `make test` runs everything. A test that materializes through Dagster or runs dbt belongs in
+# tests/integration (or carries @pytest.mark.integration where it sits beside its unit tests).
+TIER_BY_FOLDER = {"integration": "integration", "stages": "stage"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.relative_to(config.rootpath / "tests").parts
+        tier = TIER_BY_FOLDER.get(parts[0], "unit") if len(parts) > 1 else "unit"
+        if not any(item.iter_markers(name="integration")):
+            item.add_marker(getattr(pytest.mark, tier))
