@@ -46,7 +46,7 @@ def call_analyses(
             slots = None if provider == "offline" else PoolSlots(context, f"llm_{provider}")
             analyzer = analyzers.for_tenant(tenant, slots)
             total.merge(
-                analyse_tenant(tenant, days, analyzer, warehouse, now, config.redrive_failed)
+                analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)
             )
         except Exception as exc:  # a bad key or model fails this tenant, not the others
             run.fail(tenant, "analysis", exc)

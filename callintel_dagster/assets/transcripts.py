@@ -50,7 +50,7 @@ def call_transcripts(
             audio_tx = transcribers.audio_for_tenant(
                 tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
             )
-            done = transcribe_tenant(tenant, days, audio_tx, warehouse, config.retranscribe)
+            done = transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe)
         except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
             run.fail(tenant, "transcription", exc)
             continue
@@ -90,10 +90,10 @@ def call_signals(
     run = TenantRun(context, registry)
     slices = [(t.id, d) for t, days in run.tenants() for d in days]
     calls = warehouse.read_slices(
-        "core.call_transcripts", slices, "tenant_id, partition_date, call_id, duration_seconds"
+        CALL_TRANSCRIPTS.qualified, slices, "tenant_id, partition_date, call_id, duration_seconds"
     )
     turns = warehouse.read_slices(
-        "core.transcript_turns",
+        TRANSCRIPT_TURNS.qualified,
         slices,
         "tenant_id, call_id, turn_index, role, start_s, end_s, text",
         order_by="tenant_id, call_id, turn_index",

@@ -1,8 +1,9 @@
 """One tenant's analysis work for a run: decide per call, ask the analyser, build the rows.
 
-Per call, in order: reuse the recorded outcome (same transcript and agent version, not failed,
-or failed `max_attempts` times unless re-driven); skip it with a reason (no transcript, too
-short, guardrail); hold it back as `pending` once the run's cap is reached; else analyse it.
+Per call, in order: reuse the recorded outcome when lib/process_once.py says it needs no work
+(same transcript and agent version, not failed, or failed `max_attempts` times unless
+re-driven); skip it with a reason (no transcript, too short, guardrail); hold it back as
+`pending` once the run's cap is reached; else analyse it.
 """
 
 import json
@@ -14,12 +15,24 @@ import pandas as pd
 
 from callintel_dagster.lib.analysis import run_guardrails
 from callintel_dagster.lib.analysis.rows import analysis_rows, rederive
-from callintel_dagster.lib.process_once import input_hash, needs_work, next_attempt
-from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_ANSWERS, CALL_OBJECTIONS, LLM_CACHE
+from callintel_dagster.lib.process_once import ANALYSIS, input_hash, needs_work, next_attempt
+from callintel_dagster.lib.tables import (
+    CALL_ANALYSES,
+    CALL_ANSWERS,
+    CALL_OBJECTIONS,
+    CALL_TRANSCRIPTS,
+    LLM_CACHE,
+    TRANSCRIPT_TURNS,
+)
 from callintel_dagster.resources.analyzers import CallWork, Outcome
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
 CACHE_LOOKUP_BATCH = 500
+# the recorded answers of the LLM for some cache keys ({marks}: one ? per key)
+CACHED_SQL = (
+    f"SELECT cache_key, response_json FROM {LLM_CACHE.qualified} WHERE tenant_id = ? "
+    "AND cache_key IN ({marks})"
+)
 COUNT_KEYS = ("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried")
 
 
@@ -56,45 +69,41 @@ class TenantAnalysis:
 
 
 def analyse_tenant(
-    tenant, days: list[date], analyzer, warehouse: Warehouse, now: datetime, redrive: bool
+    warehouse: Warehouse,
+    tenant,
+    days: list[date],
+    analyzer,
+    now: datetime,
+    redrive: bool = False,
 ) -> TenantAnalysis:
     config, slices = tenant.llm, [(tenant.id, d) for d in days]
-    result = TenantAnalysis()
-    previous = {
-        r["call_id"]: r
-        for r in warehouse.read_slices("core.call_analyses", slices).to_dict("records")
-    }
-    turns = warehouse.read_slices(
-        "core.transcript_turns",
-        slices,
-        "call_id, turn_index, role, start_s, end_s, text",
-        order_by="call_id, turn_index",
-    )
-    by_call = {c: g.to_dict("records") for c, g in turns.groupby("call_id")} if len(turns) else {}
+    version, result = analyzer.agent_version, TenantAnalysis()
+    previous = _by_call(warehouse.read_slices(CALL_ANALYSES.qualified, slices))
+    turns = _turns_by_call(warehouse, slices)
     work: list[tuple[dict, str, CallWork]] = []
-    for call in warehouse.read_slices("core.call_transcripts", slices).to_dict("records"):
+    for call in warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices).to_dict("records"):
         text = call["text"] or ""
         digest, prior = input_hash(text), previous.get(call["call_id"])
-        if not needs_work(prior, analyzer.agent_version, digest, config.max_attempts, redrive):
+        if not needs_work(prior, version, digest, config.max_attempts, redrive, ANALYSIS):
             result.add(prior, *rederive(prior, config))
             result.counts["reused"] += 1
             continue
         if skip := _skip_reason(call, text, config.min_transcript_chars):
-            outcome, attempts = Outcome("skipped", reason=skip), 0
+            outcome = Outcome("skipped", reason=skip)
         elif config.max_calls_per_run and len(work) >= config.max_calls_per_run:
             reason = f"waiting: the run cap of {config.max_calls_per_run} calls was reached"
-            outcome, attempts = Outcome("pending", reason=reason), 0
+            outcome = Outcome("pending", reason=reason)
         else:
-            work.append((call, digest, CallWork(call["call_id"], by_call.get(call["call_id"], []))))
+            work.append((call, digest, CallWork(call["call_id"], turns.get(call["call_id"], []))))
             continue
-        result.add(*analysis_rows(call, analyzer, outcome, digest, attempts, now, config))
+        result.add(*analysis_rows(call, analyzer, outcome, digest, 0, now, config))
         result.counts[outcome.status] += 1
     items = [w for _, _, w in work]
     cached = _cached(warehouse, tenant.id, set(analyzer.cache_keys(items).values()))
     outcomes = analyzer.analyse_many(items, cached)
     for call, digest, item in work:
         outcome = outcomes[item.call_id]
-        attempts = next_attempt(previous.get(call["call_id"]), analyzer.agent_version, digest)
+        attempts = next_attempt(previous.get(call["call_id"]), version, digest, ANALYSIS)
         result.add(*analysis_rows(call, analyzer, outcome, digest, attempts, now, config))
         result.counts["cached" if outcome.cache_hit else outcome.status] += 1
         if outcome.usage:
@@ -103,6 +112,20 @@ def analyse_tenant(
         if outcome.status == "ok" and not outcome.cache_hit and outcome.cache_key:
             result.cache_rows.append(_cache_row(tenant.id, analyzer, outcome, now))
     return result
+
+
+def _by_call(frame: pd.DataFrame) -> dict[str, dict]:
+    return {r["call_id"]: r for r in frame.to_dict("records")}
+
+
+def _turns_by_call(warehouse: Warehouse, slices: list) -> dict[str, list[dict]]:
+    turns = warehouse.read_slices(
+        TRANSCRIPT_TURNS.qualified,
+        slices,
+        "call_id, turn_index, role, start_s, end_s, text",
+        order_by="call_id, turn_index",
+    )
+    return {c: g.to_dict("records") for c, g in turns.groupby("call_id")} if len(turns) else {}
 
 
 def _skip_reason(call: dict, text: str, min_chars: int) -> str | None:
@@ -117,11 +140,8 @@ def _cached(warehouse: Warehouse, tenant_id: str, keys: set[str]) -> dict[str, d
     found, keys = {}, sorted(keys)
     for i in range(0, len(keys), CACHE_LOOKUP_BATCH):
         batch = keys[i : i + CACHE_LOOKUP_BATCH]
-        frame = warehouse.query(
-            "SELECT cache_key, response_json FROM core.llm_cache WHERE tenant_id = ? "
-            f"AND cache_key IN ({', '.join('?' * len(batch))})",
-            [tenant_id, *batch],
-        )
+        marks = ", ".join("?" * len(batch))
+        frame = warehouse.query(CACHED_SQL.format(marks=marks), [tenant_id, *batch])
         found |= {
             k: json.loads(v)
             for k, v in zip(frame["cache_key"], frame["response_json"], strict=True)

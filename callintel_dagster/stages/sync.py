@@ -1,23 +1,19 @@
-"""One sync of a source for the run's tenant-days: fetch, upsert by provider id, advance the cursor.
+"""One tenant's sync of a source for a run's days: fetch, upsert by provider id, advance the cursor.
 
-- A run tagged `callintel/sync=incremental` (the 5-minute schedule) fetches, for the tenant's
-  local today, only what changed since the tenant's cursor; any other run refetches its days in
-  full. Either way records are upserted by (tenant, provider id) and nothing is deleted.
-- Each tenant is written in its own transaction together with its cursor, so a failed sync never
-  advances the cursor and one tenant's failure never blocks the others.
+- An incremental sync (the 5-minute schedule) fetches, for the tenant's local today, only what
+  changed since the tenant's cursor; any other sync refetches its days in full. Either way
+  records are upserted by (tenant, provider id) and nothing is deleted.
+- The tenant's rows are written in one transaction together with its cursor, so a failed sync
+  never advances the cursor.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import utcnow
-from callintel_dagster.assets.metadata import counts, preview
-from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.dayspan import day_window_utc, local_date_of, local_today
 from callintel_dagster.lib.ingest.rows import dedupe_by_id
 from callintel_dagster.lib.ingest.window import SyncWindow
@@ -26,6 +22,7 @@ from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.sources import CURSOR_OVERLAP
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
+# the run tag that asks for an incremental sync (set by the 5-minute schedule)
 SYNC_MODE_TAG = "callintel/sync"
 COUNTERS = (
     "fetched",
@@ -36,6 +33,12 @@ COUNTERS = (
     "full_windows",
     "incremental_windows",
 )
+CURSOR_SQL = f"SELECT cursor_utc FROM {SYNC_CURSORS.qualified} WHERE tenant_id = ? AND source = ?"
+# the stored content hashes of some records ({marks}: one ? per id)
+KNOWN_HASHES_SQL = (
+    "SELECT {id} AS id, record_hash FROM {table} WHERE tenant_id = ? AND {id} IN ({marks})"
+)
+HASH_LOOKUP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class SyncSpec:
     timestamp_of: Callable[[dict], datetime | None]  # what puts a record on a local day
     preview_columns: list[str]
     status_column: str | None = None
-    # (context, warehouse, tenant, rows, stats) -> rows kept; e.g. the CRM phone filter of calls
+    # (warehouse, tenant, rows, counts, log) -> rows kept; e.g. the CRM phone filter of calls
     keep: Callable[..., pd.DataFrame] | None = None
     # records the provider may still change (a Bolna call-disconnected before completed): re-read
     # by id on every sync until final, for sources that can (`fetch_by_ids`)
@@ -58,101 +61,93 @@ class SyncSpec:
     needs: str | None = None  # the source method a companion requires, e.g. "fetch_deals"
 
 
-def run_sync(
-    context: dg.AssetExecutionContext,
-    run: TenantRun,
+@dataclass
+class TenantSync:
+    """What one tenant's sync wrote: its rows (after `keep`) and its counters."""
+
+    rows: pd.DataFrame
+    counts: Counter = field(default_factory=Counter)
+
+
+def sync_tenant(
     warehouse: Warehouse,
-    source_for: Callable[[Tenant], object],
+    tenant: Tenant,
+    days: list[date],
+    source,
     spec: SyncSpec,
-) -> dg.MaterializeResult:
-    incremental = context.run.tags.get(SYNC_MODE_TAG) == "incremental"
-    now, frames = utcnow(), []
-    stats: dict[str, int] = defaultdict(int, dict.fromkeys(COUNTERS, 0))
-    for tenant, days in run.tenants():
-        try:
-            source = source_for(tenant)
-            cursor = _cursor(warehouse, tenant.id, spec.name)
-            records, logs, advanced, windows = [], [], False, []
-            for day in days:
-                start, end = day_window_utc(day, tenant.timezone)
-                is_today = day == local_today(tenant.timezone)
-                since = cursor - CURSOR_OVERLAP if incremental and is_today and cursor else None
-                window = SyncWindow(tenant.id, day, start, end, now, since)
-                windows.append(window)
-                fetched = spec.fetch(source, window)
-                records += fetched
-                logs.append(_log_row(tenant.id, day, spec.name, source.provider, len(fetched), now))
-                advanced |= is_today
-                stats["incremental_windows" if since else "full_windows"] += 1
-            if spec.pending_sql and hasattr(source, "fetch_by_ids"):
-                pending = warehouse.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
-                if pending:
-                    records += source.fetch_by_ids(pending)
-                    stats["reread_pending"] += len(pending)
-            frame = _rows(tenant, spec, source.provider, records, now)
-            if spec.keep:
-                frame = spec.keep(context, warehouse, tenant, frame, stats)
-            _count_changes(warehouse, spec, tenant.id, frame, stats)
-            ops = [
-                RowUpsert(spec.table, ("tenant_id", spec.id_column), frame),
-                SliceWrite(
-                    SYNC_LOG,
-                    [(tenant.id, d) for d in days],
-                    pd.DataFrame(logs),
-                    {"source": spec.name},
-                ),
-            ]
-            if advanced:  # the cursor marks how far "today" has been read
-                ops.append(
-                    RowUpsert(
-                        SYNC_CURSORS,
-                        ("tenant_id", "source"),
-                        pd.DataFrame(
-                            [
-                                {
-                                    "tenant_id": tenant.id,
-                                    "source": spec.name,
-                                    "provider": source.provider,
-                                    "cursor_utc": now,
-                                    "updated_at_utc": now,
-                                }
-                            ]
-                        ),
-                    )
-                )
-            companion = spec.companion
-            if companion and hasattr(source, companion.needs or ""):
-                extra = [r for w in windows for r in companion.fetch(source, w)]
-                extra_rows = _rows(tenant, companion, source.provider, extra, now)
-                ops.append(
-                    RowUpsert(companion.table, ("tenant_id", companion.id_column), extra_rows)
-                )
-                stats[companion.name] += len(extra_rows)
-            warehouse.write(ops)
-            if hasattr(source, "commit"):  # only now may a drop folder move what it took
-                source.commit()
-            frames.append(frame)
-            stats["fetched"] += len(records)
-            stats["requests"] += getattr(source, "requests", 0)
-        except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
-            run.fail(tenant, f"{spec.name} sync", exc)
-    rows = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=spec.table.column_names)
-    )
-    metadata = {
-        "dagster/row_count": len(rows),
-        **{k: int(v) for k, v in sorted(stats.items())},
-        "mode": "incremental" if incremental else "full",
-        "invalid_phones": int((~rows["phone_valid"].astype(bool)).sum()) if len(rows) else 0,
-        "phone_issues": counts(rows, "phone_issue"),
-        "preview": preview(rows, spec.preview_columns),
-    }
-    if spec.status_column:
-        metadata["by_status"] = counts(rows, spec.status_column)
-    run.raise_failures()
-    return dg.MaterializeResult(metadata=metadata)
+    now: datetime,
+    incremental: bool = False,
+    log=None,
+) -> TenantSync:
+    """Fetch the tenant's days from `source`, write rows, sync log and cursor in one transaction,
+    then let the source commit what it took. `log`: a logging.Logger-like for warnings."""
+    counts: Counter = Counter()
+    today, cursor = local_today(tenant.timezone), _cursor(warehouse, tenant.id, spec.name)
+    windows = _windows(tenant, days, now, today, cursor if incremental else None)
+    records, logs = [], []
+    for window in windows:
+        fetched = spec.fetch(source, window)
+        records += fetched
+        logs.append(_log_row(window, spec.name, source.provider, len(fetched)))
+        counts["incremental_windows" if window.incremental else "full_windows"] += 1
+    records += _reread_pending(warehouse, tenant, source, spec, counts)
+    frame = _rows(tenant, spec, source.provider, records, now)
+    if spec.keep:
+        frame = spec.keep(warehouse, tenant, frame, counts, log)
+    counts.update(_count_changes(warehouse, spec, tenant.id, frame))
+    ops = [
+        RowUpsert(spec.table, ("tenant_id", spec.id_column), frame),
+        SliceWrite(
+            SYNC_LOG, [(tenant.id, d) for d in days], pd.DataFrame(logs), {"source": spec.name}
+        ),
+    ]
+    if today in days:  # the cursor marks how far "today" has been read
+        ops.append(_cursor_upsert(tenant.id, spec.name, source.provider, now))
+    ops += _companion_upserts(tenant, source, spec, windows, now, counts)
+    warehouse.write(ops)
+    if hasattr(source, "commit"):  # only now may a drop folder move what it took
+        source.commit()
+    counts["fetched"] += len(records)
+    counts["requests"] += getattr(source, "requests", 0)
+    return TenantSync(frame, counts)
+
+
+def _windows(
+    tenant: Tenant, days: list[date], now: datetime, today: date, cursor: datetime | None
+) -> list[SyncWindow]:
+    """One window per day; today's reads only what changed since `cursor` when there is one."""
+    windows = []
+    for day in days:
+        start, end = day_window_utc(day, tenant.timezone)
+        since = cursor - CURSOR_OVERLAP if cursor and day == today else None
+        windows.append(SyncWindow(tenant.id, day, start, end, now, since))
+    return windows
+
+
+def _reread_pending(
+    warehouse: Warehouse, tenant: Tenant, source, spec: SyncSpec, counts: Counter
+) -> list[dict]:
+    """Records not final yet, read again by id (for sources that can)."""
+    if not spec.pending_sql or not hasattr(source, "fetch_by_ids"):
+        return []
+    pending = warehouse.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
+    if not pending:
+        return []
+    counts["reread_pending"] += len(pending)
+    return source.fetch_by_ids(pending)
+
+
+def _companion_upserts(
+    tenant: Tenant, source, spec: SyncSpec, windows: list[SyncWindow], now: datetime, counts
+) -> list[RowUpsert]:
+    """The companion record type for the same windows, when the source offers it."""
+    companion = spec.companion
+    if not companion or not hasattr(source, companion.needs or ""):
+        return []
+    records = [r for w in windows for r in companion.fetch(source, w)]
+    rows = _rows(tenant, companion, source.provider, records, now)
+    counts[companion.name] += len(rows)
+    return [RowUpsert(companion.table, ("tenant_id", companion.id_column), rows)]
 
 
 def _rows(
@@ -175,42 +170,49 @@ def _rows(
 
 
 def _cursor(warehouse: Warehouse, tenant_id: str, source: str) -> datetime | None:
-    found = warehouse.query(
-        "SELECT cursor_utc FROM raw.sync_cursors WHERE tenant_id = ? AND source = ?",
-        [tenant_id, source],
-    )
+    found = warehouse.query(CURSOR_SQL, [tenant_id, source])
     return None if found.empty else pd.Timestamp(found["cursor_utc"].iloc[0]).to_pydatetime()
 
 
+def _cursor_upsert(tenant_id: str, source: str, provider: str, now: datetime) -> RowUpsert:
+    row = {
+        "tenant_id": tenant_id,
+        "source": source,
+        "provider": provider,
+        "cursor_utc": now,
+        "updated_at_utc": now,
+    }
+    return RowUpsert(SYNC_CURSORS, ("tenant_id", "source"), pd.DataFrame([row]))
+
+
 def _count_changes(
-    warehouse: Warehouse, spec: SyncSpec, tenant_id: str, frame: pd.DataFrame, stats: dict
-) -> None:
+    warehouse: Warehouse, spec: SyncSpec, tenant_id: str, frame: pd.DataFrame
+) -> Counter:
     """inserted / updated / unchanged, by comparing content hashes with what is stored."""
     known: dict[str, str] = {}
     ids = frame[spec.id_column].tolist()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        found = warehouse.query(
-            f"SELECT {spec.id_column} AS id, record_hash FROM {spec.table.qualified} "
-            f"WHERE tenant_id = ? AND {spec.id_column} IN ({', '.join('?' * len(chunk))})",
-            [tenant_id, *chunk],
+    for i in range(0, len(ids), HASH_LOOKUP_BATCH):
+        chunk = ids[i : i + HASH_LOOKUP_BATCH]
+        sql = KNOWN_HASHES_SQL.format(
+            id=spec.id_column, table=spec.table.qualified, marks=", ".join("?" * len(chunk))
         )
+        found = warehouse.query(sql, [tenant_id, *chunk])
         known.update(zip(found["id"], found["record_hash"], strict=True))
+    changes: Counter = Counter()
     for record_id, digest in zip(frame[spec.id_column], frame["record_hash"], strict=True):
         previous = known.get(record_id)
-        stats[
+        changes[
             "inserted" if previous is None else "unchanged" if previous == digest else "updated"
         ] += 1
+    return changes
 
 
-def _log_row(
-    tenant_id: str, day: date, source: str, provider: str, fetched: int, now: datetime
-) -> dict:
+def _log_row(window: SyncWindow, source: str, provider: str, fetched: int) -> dict:
     return {
-        "tenant_id": tenant_id,
-        "partition_date": day,
+        "tenant_id": window.tenant_id,
+        "partition_date": window.day,
         "source": source,
         "provider": provider,
         "fetched": fetched,
-        "synced_at_utc": now,
+        "synced_at_utc": window.now_utc,
     }

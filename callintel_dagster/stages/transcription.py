@@ -1,15 +1,23 @@
 """One tenant's transcription work for a run: decide per call, transcribe the audio, build rows.
 
 Per call, in order: the source's transcript when it has one; else, for a tenant with an audio
-STT provider, the recorded transcript when it was made from the same recording by the same
-provider and model (and did not fail, or failed `max_attempts` times), unless the run asks to
-`retranscribe`; else transcribe the archived recording. A call whose recording is not archived says why.
+STT provider, the recorded transcript when lib/process_once.py says it needs no work (made from
+the same recording by the same provider and model, and not failed, or failed `max_attempts`
+times), unless the run asks to `retranscribe`; else transcribe the archived recording. A call
+whose recording is not archived says why.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from callintel_dagster.lib.process_once import TRANSCRIPTION, needs_work, next_attempt
+from callintel_dagster.lib.tables import (
+    CALL_RECORDINGS,
+    CALL_RECORDS,
+    CALL_TRANSCRIPTS,
+    TRANSCRIPT_TURNS,
+)
 from callintel_dagster.resources.stt import AudioWork, PassthroughTranscriber, Transcript
 from callintel_dagster.resources.warehouse import Warehouse
 
@@ -22,74 +30,56 @@ class TenantTranscripts:
 
 
 def transcribe_tenant(
-    tenant, days: list[date], audio_tx, warehouse: Warehouse, retranscribe: bool = False
+    warehouse: Warehouse, tenant, days: list[date], audio_tx, retranscribe: bool = False
 ) -> TenantTranscripts:
+    """`audio_tx`: the tenant's audio transcriber, or None when it keeps source transcripts."""
     slices = [(tenant.id, d) for d in days]
     out, source = TenantTranscripts(), PassthroughTranscriber()
-    previous = _by_call(warehouse.read_slices("core.call_transcripts", slices))
-    recordings = _by_call(warehouse.read_slices("raw.call_recordings", slices))
+    previous = _by_call(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices))
+    recordings = _by_call(warehouse.read_slices(CALL_RECORDINGS.qualified, slices))
     work: list[tuple[dict, dict, AudioWork]] = []
-    for call in warehouse.read_slices("raw.call_records", slices).to_dict("records"):
+    reused: set[str] = set()
+    for call in warehouse.read_slices(CALL_RECORDS.qualified, slices).to_dict("records"):
         found = source.transcribe(call)
         if found.status == "ok" or audio_tx is None or not call.get("recording_url"):
-            _add(out, call, found, None, None)
+            _add(out, call, found)
             out.counts["from_source" if found.status == "ok" else found.status] += 1
             continue
         rec = recordings.get(call["call_id"])
         if rec is None or rec["recording_status"] != "archived":
             why = f"{rec['recording_status']}: {rec['reason']}" if rec else "not archived yet"
-            _add(
-                out, call, Transcript("no_transcript", audio_tx.provider, reason=f"recording {why}")
-            )
+            reason = f"recording {why}"
+            _add(out, call, Transcript("no_transcript", audio_tx.provider, reason=reason))
             out.counts["no_recording"] += 1
             continue
         prior = previous.get(call["call_id"])
-        if not retranscribe and _reusable(prior, audio_tx, rec["sha256"], tenant.stt.max_attempts):
+        if not retranscribe and not _needs_work(prior, audio_tx, rec["sha256"], tenant):
             out.rows.append(prior)
+            reused.add(call["call_id"])
             out.counts["reused"] += 1
             continue
         work.append((call, rec, AudioWork(call, rec["archive_uri"])))
     done = audio_tx.transcribe_many([w for _, _, w in work]) if work else {}
     for call, rec, _ in work:
         result = done[call["call_id"]]
-        attempts = _attempts(previous.get(call["call_id"]), audio_tx, rec["sha256"])
+        processor = (audio_tx.provider, audio_tx.model)
+        prior = previous.get(call["call_id"])
+        attempts = next_attempt(prior, processor, rec["sha256"], TRANSCRIPTION)
         _add(out, call, result, attempts, rec["sha256"])
         out.counts["transcribed" if result.status == "ok" else result.status] += 1
-    reused = {r["call_id"] for r in out.rows if r.get("_reused")}
-    if reused:
-        turns = warehouse.read_slices("core.transcript_turns", slices)
+    if reused:  # a reused transcript keeps its recorded turns
+        turns = warehouse.read_slices(TRANSCRIPT_TURNS.qualified, slices)
         out.turns += [t for t in turns.to_dict("records") if t["call_id"] in reused]
-    for row in out.rows:
-        row.pop("_reused", None)
     return out
+
+
+def _needs_work(prior: dict | None, audio_tx, sha: str, tenant) -> bool:
+    processor = (audio_tx.provider, audio_tx.model)
+    return needs_work(prior, processor, sha, tenant.stt.max_attempts, recorded=TRANSCRIPTION)
 
 
 def _by_call(frame) -> dict[str, dict]:
     return {r["call_id"]: r for r in frame.to_dict("records")} if len(frame) else {}
-
-
-def _same_audio(prior: dict | None, audio_tx, sha: str) -> bool:
-    return bool(
-        prior
-        and prior["provider"] == audio_tx.provider
-        and prior["model"] == audio_tx.model
-        and prior.get("audio_sha256") == sha
-    )
-
-
-def _reusable(prior: dict | None, audio_tx, sha: str, max_attempts: int) -> bool:
-    if not _same_audio(prior, audio_tx, sha):
-        return False
-    if prior["transcript_status"] == "failed" and (prior.get("attempts") or 0) < max_attempts:
-        return False
-    prior["_reused"] = True
-    return True
-
-
-def _attempts(prior: dict | None, audio_tx, sha: str) -> int:
-    if _same_audio(prior, audio_tx, sha) and prior["transcript_status"] == "failed":
-        return int(prior.get("attempts") or 0) + 1
-    return 1
 
 
 def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=None) -> None:
