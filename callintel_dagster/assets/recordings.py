@@ -8,7 +8,7 @@ from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_RECORDINGS
 from callintel_dagster.providers.audio_store import AudioUnavailable
-from callintel_dagster.providers.http import RetryableProviderError
+from callintel_dagster.providers.base import RetryableProviderError
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse

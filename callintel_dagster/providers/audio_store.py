@@ -32,7 +32,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from callintel_dagster.lib.tenants.registry import TENANT_ID_PATTERN
-from callintel_dagster.providers.http import ProviderHttp, RetryableProviderError, retry_after_from
+from callintel_dagster.providers.base import RetryableProviderError
+from callintel_dagster.providers.http import ProviderHttp, retry_after_from
 
 # provider call ids: UUIDs, Twilio SIDs, Asterisk "1700000000.123"; never a path
 CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")

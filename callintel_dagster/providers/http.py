@@ -13,27 +13,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-
-class ProviderError(RuntimeError):
-    def __init__(self, tenant_id: str, provider: str, message: str):
-        super().__init__(f"tenant {tenant_id}: {provider}: {message}")
-        self.tenant_id, self.provider = tenant_id, provider
-
-
-class PermanentProviderError(ProviderError):
-    """Retrying cannot help (bad credentials, wrong region, bad request)."""
-
-    def __init__(self, tenant_id: str, provider: str, message: str, status: int | None = None):
-        super().__init__(tenant_id, provider, message)
-        self.status = status  # the HTTP status, when the provider answered with one
-
-
-class RetryableProviderError(ProviderError):
-    def __init__(self, tenant_id: str, provider: str, message: str, retry_after: float | None):
-        super().__init__(tenant_id, provider, message)
-        self.retry_after = retry_after
+from callintel_dagster.providers.base import RetryableProviderError, permanent_error
 
 
 class RateLimiter:
@@ -78,14 +60,11 @@ class ProviderHttp:
         self.requests = 0
         self._limiter = limiter
         self._is_throttled = is_throttled or (lambda r: False)
-        self._max_backoff = max_backoff_s
         self._client = httpx.Client(base_url=base_url, headers=headers or {}, timeout=timeout_s)
-        self._send = retry(
-            retry=retry_if_exception_type(RetryableProviderError),
-            stop=stop_after_attempt(max_attempts),
-            wait=self._wait,
-            reraise=True,
-        )(self._send_once)
+        self._retrying = retrying(RetryableProviderError, max_attempts, max_backoff_s)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
+        return self._retrying.copy()(self._send_once, method, url, **kwargs)
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
         """The decoded JSON body (None for 204/304), after retries."""
@@ -113,11 +92,11 @@ class ProviderHttp:
                 f"{method} {_path(url)} → {status}", retry_after_from(response.headers)
             )
         if status >= 400:
-            raise PermanentProviderError(
+            raise permanent_error(
                 self.tenant_id,
                 self.provider,
                 f"{method} {_path(url)} → {status}: {_detail(response)}",
-                status=status,
+                status,
             )
         if status in (204, 304) or not response.content:
             return response, None
@@ -131,12 +110,38 @@ class ProviderHttp:
     def _retryable(self, message: str, retry_after: float | None) -> RetryableProviderError:
         return RetryableProviderError(self.tenant_id, self.provider, message, retry_after)
 
-    def _wait(self, state: RetryCallState) -> float:
+
+def backoff_wait(cap: float, base: float = 0.5) -> Callable[[RetryCallState], float]:
+    """The one wait policy between attempts: what the error's `retry_after` asks (the provider's
+    Retry-After), at most `cap` seconds; otherwise exponential backoff with full jitter, a random
+    wait in [0, min(cap, base * 2 ** (attempt - 1))]: 0.5 s, 1 s, 2 s, ... by default."""
+
+    def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RetryableProviderError) and exc.retry_after is not None:
-            return min(exc.retry_after, self._max_backoff)
-        # exponential backoff with full jitter: 0.5 s, 1 s, 2 s, ... capped
-        return random.uniform(0, min(self._max_backoff, 0.5 * 2 ** (state.attempt_number - 1)))
+        hinted = getattr(exc, "retry_after", None)
+        if hinted is not None:
+            return min(float(hinted), cap)
+        return random.uniform(0, min(cap, base * 2 ** (state.attempt_number - 1)))
+
+    return wait
+
+
+def retrying(
+    retry_on: type[BaseException] | tuple[type[BaseException], ...],
+    attempts: int,
+    cap: float,
+    base: float = 0.5,
+    before_sleep: Callable[[RetryCallState], None] | None = None,
+) -> Retrying:
+    """Up to `attempts` tries (1: a single attempt, no retry) of whatever raises `retry_on`,
+    waiting `backoff_wait(cap, base)` between them; the last error is re-raised as is."""
+    return Retrying(
+        retry=retry_if_exception_type(retry_on),
+        stop=stop_after_attempt(attempts),
+        wait=backoff_wait(cap, base),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
 
 
 def retry_after_from(headers: object) -> float | None:

@@ -14,7 +14,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 
 STATUS_DEFAULTS = {
     "answer": "completed",

@@ -15,7 +15,7 @@ from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.lib.synthetic.audio_calls import audio_only_calls
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 
 
 class CallSource(Protocol):

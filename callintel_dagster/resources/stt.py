@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import dagster as dg
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.audio_probe import duration_s
 from callintel_dagster.lib.transcripts.speaker_roles import turns_from_segments
 from callintel_dagster.lib.transcripts.turns import turns_from_text
+from callintel_dagster.providers.http import retrying
 from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
@@ -149,21 +149,10 @@ class AudioTranscriber:
         )
 
     def _with_retries(self, audio: AudioInput):
-        for attempt in Retrying(
-            retry=retry_if_exception_type(RetryableSttError),
-            stop=stop_after_attempt(RETRIES),
-            wait=_wait,
-            reraise=True,
-        ):
+        for attempt in retrying(RetryableSttError, RETRIES, MAX_BACKOFF_S):
             with attempt:
                 return self._client.transcribe(audio)
         raise AssertionError("unreachable")  # Retrying either returns or re-raises
-
-
-def _wait(state: RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    hinted = getattr(exc, "retry_after", None)
-    return min(MAX_BACKOFF_S, hinted if hinted is not None else 0.5 * 2**state.attempt_number)
 
 
 class Transcribers(dg.ConfigurableResource):

@@ -13,7 +13,7 @@ from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.lib.tables import CALL_ANALYSES
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.zoho.source import clear_token_cache
 from callintel_dagster.resources.crm_writeback import BolnaNoWriter
 from callintel_dagster.resources.warehouse import Warehouse

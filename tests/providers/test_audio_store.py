@@ -12,7 +12,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from callintel_dagster.providers.audio_store import ArchivedAudio, AudioStore, AudioUnavailable
-from callintel_dagster.providers.http import RetryableProviderError
+from callintel_dagster.providers.base import RetryableProviderError
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(64))
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(200))

@@ -8,6 +8,7 @@ import pytest
 from callintel_dagster.lib.ingest.rows import call_rows, lead_rows
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import BolnaConfig
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.bolna.mapping import (
     execution_to_call,
     execution_to_customer,
@@ -17,7 +18,6 @@ from callintel_dagster.providers.bolna.mapping import (
     pending_ids,
 )
 from callintel_dagster.providers.bolna.source import BolnaSource
-from callintel_dagster.providers.http import PermanentProviderError
 from emulators.bolna import BolnaEmulator
 
 KEY = "k-123"

@@ -7,7 +7,7 @@ import pytest
 from callintel_dagster.lib.crm_notes import CallNote
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import BolnaConfig, LeadSquaredConfig, ZohoConfig
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.leadsquared.writeback import (
     CREATE_PATH,
     LeadSquaredWriter,

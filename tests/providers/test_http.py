@@ -4,12 +4,8 @@ import time
 
 import pytest
 
-from callintel_dagster.providers.http import (
-    PermanentProviderError,
-    ProviderHttp,
-    RateLimiter,
-    RetryableProviderError,
-)
+from callintel_dagster.providers.base import PermanentProviderError, RetryableProviderError
+from callintel_dagster.providers.http import ProviderHttp, RateLimiter
 from emulators.base import Emulator, Response
 
 

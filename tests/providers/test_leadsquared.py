@@ -12,7 +12,7 @@ from callintel_dagster.lib.ingest.rows import lead_rows
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tables import CRM_LEADS
 from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.leadsquared.mapping import (
     flatten,
     format_lsq_date,

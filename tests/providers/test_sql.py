@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.sql import SqlCallSource
 from conftest import fresh_postgres_db, requires_postgres
 

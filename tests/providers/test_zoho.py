@@ -10,7 +10,7 @@ import pytest
 from callintel_dagster.lib.ingest.rows import deal_rows, lead_rows
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import ZohoConfig
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.zoho.mapping import deal_to_record, lead_to_record, parse_zoho_time
 from callintel_dagster.providers.zoho.source import ZohoSource, clear_token_cache
 from emulators.zoho import ZohoEmulator

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import BolnaConfig
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.bolna.mapping import (
     dedupe_customers,
     execution_to_call,
     execution_to_customer,
     parse_utc,
 )
-from callintel_dagster.providers.http import PermanentProviderError, ProviderHttp, RateLimiter
+from callintel_dagster.providers.http import ProviderHttp, RateLimiter
 
 # Long enough for post-call processing (extraction can take a minute or two) with room to spare;
 # older stragglers are caught by fetch_by_ids.

@@ -18,7 +18,8 @@ import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
-from callintel_dagster.providers.http import PermanentProviderError, ProviderHttp, RateLimiter
+from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.http import ProviderHttp, RateLimiter
 from callintel_dagster.providers.leadsquared.mapping import flatten, format_lsq_date, lead_to_record
 
 DISCOVERY_URL = "https://api.leadsquared.com"

@@ -16,7 +16,7 @@ HTTP 200 with Status "Error".
 import json
 
 from callintel_dagster.lib.crm_notes import LSQ_NOTE_MAX, CallNote, label, note_content
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.leadsquared.mapping import format_lsq_date
 from callintel_dagster.providers.leadsquared.source import LeadSquaredSource
 

@@ -7,8 +7,8 @@ variable raises `PermanentLlmError` naming the variable, never a value.
 
 from dagster import EnvVar
 
+from callintel_dagster.providers.base import ChatClient
 from callintel_dagster.providers.llm.base import (
-    ChatClient,
     Completion,
     LlmError,
     PermanentLlmError,

@@ -8,7 +8,12 @@ its secrets out of provider text before raising.
 """
 
 from dataclasses import dataclass
-from typing import Protocol
+
+from callintel_dagster.providers.base import (
+    PermanentProviderError,
+    ProviderError,
+    RetryableProviderError,
+)
 
 
 @dataclass(frozen=True)
@@ -19,14 +24,12 @@ class Completion:
     model: str  # the model the provider says answered
 
 
-class LlmError(RuntimeError):
-    def __init__(self, tenant_id: str, provider: str, message: str, code: str | None = None):
-        super().__init__(f"tenant {tenant_id}: {provider}: {message}")
-        self.tenant_id, self.provider = tenant_id, provider
-        self.code = code  # the provider's error code when it gave one (e.g. ThrottlingException)
+class LlmError(ProviderError):
+    """Any LLM failure (the LLM branch of the provider error family); `code` is the provider's
+    error code when it gave one (e.g. ThrottlingException)."""
 
 
-class RetryableLlmError(LlmError):
+class RetryableLlmError(RetryableProviderError, LlmError):
     """429, 5xx, timeouts, connection errors, a broken response envelope: try again later."""
 
     def __init__(
@@ -37,11 +40,10 @@ class RetryableLlmError(LlmError):
         retry_after: float | None = None,
         code: str | None = None,
     ):
-        super().__init__(tenant_id, provider, message, code)
-        self.retry_after = retry_after  # seconds, from retry-after-ms / retry-after when given
+        super().__init__(tenant_id, provider, message, retry_after, code=code)
 
 
-class PermanentLlmError(LlmError):
+class PermanentLlmError(PermanentProviderError, LlmError):
     """Retrying cannot help: bad key (401/403), unknown model (404), bad request (400)."""
 
     def __init__(
@@ -52,17 +54,7 @@ class PermanentLlmError(LlmError):
         status: int | None = None,
         code: str | None = None,
     ):
-        super().__init__(tenant_id, provider, message, code)
-        self.status = status  # the HTTP status, when the provider answered with one
-
-
-class ChatClient(Protocol):
-    provider: str  # "groq" | "openai_compatible" | "bedrock"
-    model: str
-
-    def complete(
-        self, system: str, user: str, json_schema: dict, schema_name: str, max_tokens: int
-    ) -> Completion: ...
+        super().__init__(tenant_id, provider, message, status, code=code)
 
 
 def scrub(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:

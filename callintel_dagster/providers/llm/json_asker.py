@@ -1,8 +1,8 @@
 """One JSON answer from an LLM: throttled, retried, validated, repaired once.
 
 - Throttle: the tenant's requests-per-minute budget, shared by every worker in the process.
-- Retry (tenacity): 429 / 5xx / timeouts up to `max_retries` times, waiting what Retry-After says
-  or exponential backoff with jitter, capped at `max_backoff_s`.
+- Retry (providers/http.py `retrying`): 429 / 5xx / timeouts up to `max_retries` times, waiting
+  what Retry-After says or exponential backoff with jitter, capped at `max_backoff_s`.
 - Validate: the reply must parse as JSON and validate against the output model. A reply wrapped
   in a markdown fence is unwrapped (format noise, not a different answer).
 - Repair: one more request that shows the model its reply and the validation error; if that
@@ -13,18 +13,16 @@
 """
 
 import json
-import random
 import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from callintel_dagster.lib.agents import data_block, template
 from callintel_dagster.lib.tenants.llm_config import LlmSettings
-from callintel_dagster.providers.http import RateLimiter
+from callintel_dagster.providers.base import ChatClient
+from callintel_dagster.providers.http import RateLimiter, retrying
 from callintel_dagster.providers.llm.base import (
-    ChatClient,
     Completion,
     PermanentLlmError,
     RetryableLlmError,
@@ -34,8 +32,15 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 CONFIG_STATUSES = (401, 403, 404)
 
 
-class LlmConfigError(RuntimeError):
-    """The provider refuses this tenant's key or model: fix the configuration."""
+class LlmConfigError(PermanentLlmError):
+    """The provider refuses this tenant's key or model: fix the configuration. Its message is
+    the refusal's, unchanged."""
+
+    def __init__(self, refusal: PermanentLlmError):
+        super().__init__(
+            refusal.tenant_id, refusal.provider, "", status=refusal.status, code=refusal.code
+        )
+        self.args = (str(refusal),)
 
 
 @dataclass
@@ -82,7 +87,7 @@ class JsonAsker:
             return Answer(None, f"provider_unavailable: {exc}"[:500], usage)
         except PermanentLlmError as exc:
             if exc.status in CONFIG_STATUSES or "model identifier is invalid" in str(exc):
-                raise LlmConfigError(str(exc)) from None
+                raise LlmConfigError(exc) from None
             return Answer(None, f"provider_error: {exc}"[:500], usage)
         if error:
             return Answer(None, f"invalid_output: {error}"[:500], usage)
@@ -92,12 +97,11 @@ class JsonAsker:
         self, system: str, user: str, schema: dict, name: str, usage: Usage
     ) -> Completion:
         s = self.settings
-        for attempt in Retrying(
-            retry=retry_if_exception_type(RetryableLlmError),
-            stop=stop_after_attempt(s.max_retries + 1),
-            wait=lambda state: _wait(state, s.max_backoff_s),
+        for attempt in retrying(
+            RetryableLlmError,
+            s.max_retries + 1,
+            s.max_backoff_s,
             before_sleep=lambda state: setattr(usage, "retries", usage.retries + 1),
-            reraise=True,
         ):
             with attempt:
                 self._limiter.acquire()
@@ -106,14 +110,6 @@ class JsonAsker:
         usage.prompt_tokens += reply.prompt_tokens
         usage.completion_tokens += reply.completion_tokens
         return reply
-
-
-def _wait(state: RetryCallState, cap: float) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    hinted = getattr(exc, "retry_after", None)
-    if hinted is not None:
-        return min(float(hinted), cap)
-    return min(cap, 0.5 * 2 ** (state.attempt_number - 1)) * random.uniform(0.8, 1.2)
 
 
 def _validate(text: str, model: type[BaseModel]) -> tuple[dict | None, str | None]:

@@ -7,7 +7,8 @@ one thread-safe client per tenant. Each provider's module is imported only when 
 
 from dagster import EnvVar
 
-from callintel_dagster.providers.stt.base import PermanentSttError, SttClient
+from callintel_dagster.providers.base import SttClient
+from callintel_dagster.providers.stt.base import PermanentSttError
 
 
 def build_stt_client(tenant_id: str, config) -> SttClient:

@@ -7,7 +7,12 @@ permanent, like the LLM clients.
 """
 
 from dataclasses import dataclass, field
-from typing import Protocol
+
+from callintel_dagster.providers.base import (
+    PermanentProviderError,
+    ProviderError,
+    RetryableProviderError,
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,8 @@ class SttResult:
     extra: dict = field(default_factory=dict)
 
 
-class SttError(RuntimeError):
-    def __init__(self, tenant_id: str, provider: str, message: str):
-        super().__init__(f"tenant {tenant_id}: {provider}: {message}")
-        self.tenant_id, self.provider = tenant_id, provider
+class SttError(ProviderError):
+    """Any speech-to-text failure (the STT branch of the provider error family)."""
 
 
 class AudioError(SttError):
@@ -55,21 +58,11 @@ class AudioError(SttError):
         self.reason = reason
 
 
-class RetryableSttError(SttError):
+class RetryableSttError(RetryableProviderError, SttError):
     def __init__(self, tenant_id: str, provider: str, message: str, retry_after: float | None):
-        super().__init__(tenant_id, provider, message)
-        self.retry_after = retry_after
+        super().__init__(tenant_id, provider, message, retry_after)
 
 
-class PermanentSttError(SttError):
+class PermanentSttError(PermanentProviderError, SttError):
     def __init__(self, tenant_id: str, provider: str, message: str, status: int | None = None):
-        super().__init__(tenant_id, provider, message)
-        self.status = status
-
-
-class SttClient(Protocol):
-    provider: str
-    model: str
-
-    def transcribe(self, audio: AudioInput) -> SttResult:
-        """One attempt for cloud providers (the caller retries RetryableSttError)."""
+        super().__init__(tenant_id, provider, message, status)

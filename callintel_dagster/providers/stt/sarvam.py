@@ -43,7 +43,6 @@ UNCONFIRMED (the public docs do not show them; the emulator follows these guesse
   there is checked against the job's status and ignored when the job is under way.
 """
 
-import random
 import re
 import threading
 import time
@@ -51,11 +50,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState
 
 from callintel_dagster.lib.tenants.stt_config import SarvamStt
 from callintel_dagster.lib.transcripts.audio_probe import duration_s
-from callintel_dagster.providers.http import retry_after_from
+from callintel_dagster.providers.http import retry_after_from, retrying
 from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
@@ -326,15 +325,16 @@ class SarvamClient:
     def _step(self, what: str, method: str, url: str, **kwargs: Any) -> Any:
         """One batch step, retried on transient failures; RetryableSttError when it keeps
         failing (or asks to wait longer than `max_step_wait_s`)."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(self.step_attempts),
-            wait=self._wait_s,
+        # waits are capped at max_step_wait_s: a longer Retry-After gives up before sleeping
+        steps = retrying(
+            _Transient,
+            self.step_attempts,
+            self.max_step_wait_s,
+            base=self.backoff_s,
             before_sleep=self._give_up_on_long_waits,
-            reraise=True,
         )
         try:
-            return retrying(self._call, method, url, **kwargs)
+            return steps(self._call, method, url, **kwargs)
         except _Transient as exc:
             raise self._retryable(f"{what}: {exc.message}", exc.retry_after) from None
 
@@ -387,12 +387,6 @@ class SarvamClient:
         if status in (400, 422) and code != "invalid_api_key_error" and _AUDIO_ERROR.search(detail):
             return AudioError(self.tenant_id, PROVIDER, "unreadable_audio", message)
         return PermanentSttError(self.tenant_id, PROVIDER, message, status=status)
-
-    def _wait_s(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        return random.uniform(0, self.backoff_s * 2 ** (state.attempt_number - 1))
 
     def _give_up_on_long_waits(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

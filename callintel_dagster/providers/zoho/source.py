@@ -24,7 +24,8 @@ import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import ZohoConfig
-from callintel_dagster.providers.http import PermanentProviderError, ProviderHttp
+from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.http import ProviderHttp
 from callintel_dagster.providers.zoho.mapping import (
     DEAL_FIELDS,
     LEAD_FIELDS,

@@ -20,7 +20,7 @@ from callintel_dagster.lib.crm_notes import (
     note_content,
     note_title,
 )
-from callintel_dagster.providers.http import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.zoho.source import ZohoSource
 
 NOTE_FIELDS = "Note_Title,Note_Content,Created_Time"
