@@ -14,7 +14,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
-from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 
 STATUS_DEFAULTS = {
     "answer": "completed",
@@ -33,6 +33,7 @@ STATUS_DEFAULTS = {
 
 class SqlCallSource:
     provider = "sql"
+    capabilities = SourceCapabilities()
 
     def __init__(self, tenant_id: str, config: SqlCallsConfig, url: str):
         if (config.table is None) == (config.query is None):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import BolnaConfig
-from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.bolna.mapping import (
     dedupe_customers,
     execution_to_call,
@@ -35,6 +35,7 @@ _DETAIL_KEYS = ("transcript", "telephony_data")
 
 class BolnaSource:
     provider = "bolna"
+    capabilities = SourceCapabilities(rereads_by_id=True)  # calls not final yet: fetch_by_ids
 
     def __init__(
         self,

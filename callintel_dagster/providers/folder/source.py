@@ -41,6 +41,7 @@ from pathlib import Path
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.registry import TENANT_ID_PATTERN
+from callintel_dagster.providers.base import SourceCapabilities
 from callintel_dagster.providers.folder.records import (
     AUDIO_EXTENSIONS,
     METADATA_EXTENSIONS,
@@ -80,6 +81,7 @@ class _Inbox:
 
 class FolderSource:
     provider = "folder"
+    capabilities = SourceCapabilities(commits_after_write=True)  # files move on commit()
     requests = 0  # no remote API: nothing to count
 
     def __init__(

@@ -18,7 +18,7 @@ import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
-from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.http import ProviderHttp, RateLimiter
 from callintel_dagster.providers.leadsquared.mapping import flatten, format_lsq_date, lead_to_record
 
@@ -38,6 +38,7 @@ _WINDOW_S = 5.0 + 0.25
 
 class LeadSquaredSource:
     provider = "leadsquared"
+    capabilities = SourceCapabilities()
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import ZohoConfig
-from callintel_dagster.providers.base import PermanentProviderError
+from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.http import ProviderHttp
 from callintel_dagster.providers.zoho.mapping import (
     DEAL_FIELDS,
@@ -71,6 +71,7 @@ def _key_lock(key: tuple[str, str, str]) -> threading.Lock:
 
 class ZohoSource:
     provider = "zoho"
+    capabilities = SourceCapabilities(has_deals=True)
 
     def __init__(
         self,
