@@ -1,4 +1,5 @@
-"""Deliver: the tenant's daily digest, sent over WhatsApp (or written to the outbox)."""
+"""Deliver: the tenant's daily digest, sent over WhatsApp (or written to the outbox); the work:
+stages/digest.py."""
 
 from collections import Counter
 
@@ -9,9 +10,10 @@ from pydantic import Field
 from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DIGESTS
-from callintel_dagster.resources.digests import DigestSenders, load_digest
+from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.digest import deliver_digests
 
 
 class DigestConfig(dg.Config):
@@ -36,22 +38,13 @@ def whatsapp_digest(
     run, now, rows, outcomes = TenantRun(context, registry), utcnow(), [], Counter()
     no_recipients = []
     for tenant, days in run.tenants():
-        tenant_rows = []  # kept only when the whole tenant went through
-        try:
-            sender = digest_senders.for_tenant(tenant, warehouse)
-            for day in days:
-                digest = load_digest(warehouse, tenant, day)
-                if digest is None:
-                    raise dg.Failure(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
-                for recipient in tenant.digest.recipients:
-                    sent = sender.deliver(day, recipient, digest, force=config.force_resend)
-                    outcomes[sent.outcome] += 1
-                    row = (tenant.id, day, recipient, sender.provider, digest.text, sent.status)
-                    tenant_rows.append((*row, sent.location, now))
+        try:  # rows kept only when the whole tenant went through
+            sender = digest_senders.for_tenant(tenant)
+            force = config.force_resend
+            rows += deliver_digests(tenant, days, sender, warehouse, outcomes, force=force, now=now)
         except Exception as exc:  # one tenant's failure must not stop the others' digests
             run.fail(tenant, "digest", exc)
             continue
-        rows += tenant_rows
         if not tenant.digest.recipients:
             no_recipients.append(tenant.id)
     frame = pd.DataFrame(rows, columns=DIGESTS.column_names)

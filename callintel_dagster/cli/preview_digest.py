@@ -16,17 +16,20 @@ from datetime import date
 
 from callintel_dagster.env import current_env
 from callintel_dagster.lib.digest.parts import plan_parts
+from callintel_dagster.lib.tables import WHATSAPP_LEDGER
 from callintel_dagster.lib.tenants.registry import RegistryError, load_registry
-from callintel_dagster.resources.digests import load_digest
+from callintel_dagster.resources.digests import sender_class
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.digest import load_digest
+
+LEDGER_SQL = (
+    f"SELECT part_index, status, message_sid, error_code FROM {WHATSAPP_LEDGER.qualified} "
+    "WHERE tenant_id = ? AND partition_date = ? AND recipient = ?"
+)
 
 
 def _ledger(warehouse: Warehouse, tenant_id: str, day: date, recipient: str) -> dict[int, dict]:
-    rows = warehouse.query(
-        "SELECT part_index, status, message_sid, error_code FROM delivery.whatsapp_ledger "
-        "WHERE tenant_id = ? AND partition_date = ? AND recipient = ?",
-        [tenant_id, day, recipient],
-    )
+    rows = warehouse.query(LEDGER_SQL, [tenant_id, day, recipient])
     return {int(r["part_index"]): r for r in rows.to_dict("records")}
 
 
@@ -62,13 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     config = tenant.digest
-    mode = f" ({config.mode} mode)" if config.provider == "twilio" else ""
+    ledgered = sender_class(tenant).ledgered  # sent in parts, each recorded in the ledger
+    mode = f" ({config.mode} mode)" if ledgered else ""
     print(f"{tenant.name} ({tenant.id}) · {args.date} · {config.provider}{mode}")
     if not config.recipients:
         print("no recipients configured: nothing would be sent")
     for recipient in config.recipients:
         print(f"\n→ {recipient}")
-        if config.provider != "twilio":
+        if not ledgered:
             print("  | " + digest.text.replace("\n", "\n  | "))
             continue
         sent = _ledger(warehouse, tenant.id, args.date, recipient)

@@ -24,8 +24,8 @@ from urllib.parse import parse_qs
 from twilio.request_validator import RequestValidator
 
 from callintel_dagster.env import current_env
-from callintel_dagster.resources.digests import apply_status
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.digest import apply_status
 
 
 def signature_valid(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:

@@ -1,33 +1,19 @@
 """Writers that put each analysed call's contact tag and one-line summary on the lead in the
 tenant's CRM (`crm: {..., writeback: true}` in tenants.yaml).
 
-- Zoho CRM: a note on the lead (providers/zoho_writeback.py).
-- LeadSquared: a custom activity on the lead (providers/leadsquared_writeback.py).
+- Zoho CRM: a note on the lead (providers/zoho/writeback.py).
+- LeadSquared: a custom activity on the lead (providers/leadsquared/writeback.py).
 - Bolna: no customer-record write API in its contract, so nothing can be written; its writer says
-  so (`can_write` False, with the reason) and the asset records "no_crm_api" instead.
+  so (`can_write` False, with the reason) and stages/writeback.py records "no_crm_api" instead.
 Secrets are resolved from the environment variables the registry names, at run time.
 """
-
-from typing import Protocol
 
 import dagster as dg
 
 from callintel_dagster.lib.crm_notes import CallNote
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.base import CrmWriter
 from callintel_dagster.resources.sources import secret
-
-
-class CrmWriter(Protocol):
-    provider: str
-    requests: int
-    can_write: bool  # False: the CRM has no API to write to (`reason` says why)
-    reason: str | None
-
-    def write_call_note(
-        self, lead_id: str, note: CallNote, *, check_existing: bool = False
-    ) -> str: ...
-
-    def close(self) -> None: ...
 
 
 class BolnaNoWriter:
@@ -40,7 +26,7 @@ class BolnaNoWriter:
     )
 
     def write_call_note(self, lead_id: str, note: CallNote, *, check_existing: bool = False) -> str:
-        # never called: the asset checks `can_write` and records the call as no_crm_api instead
+        # never called: stages/writeback.py checks `can_write` and records no_crm_api instead
         raise RuntimeError(f"bolna: cannot write back: {self.reason}")
 
     def close(self) -> None:

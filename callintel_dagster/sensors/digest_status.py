@@ -14,20 +14,19 @@ import duckdb
 from twilio.base.exceptions import TwilioRestException
 
 from callintel_dagster.lib.digest.parts import SETTLED
+from callintel_dagster.lib.tables import WHATSAPP_LEDGER
 from callintel_dagster.lib.tenants.registry import RegistryError
-from callintel_dagster.providers.whatsapp.twilio_sender import (
-    TwilioUnavailable,
-    TwilioWhatsAppSender,
-)
-from callintel_dagster.resources.digests import DigestSenders, apply_status
+from callintel_dagster.providers.whatsapp.twilio_sender import TwilioUnavailable
+from callintel_dagster.resources.digests import DigestSenders, sender_class
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.digest import apply_status
 
 MAX_AGE = timedelta(days=3)
 MAX_PER_TICK = 200  # fetches per tick: one request each
 
 UNSETTLED_SQL = f"""
-SELECT tenant_id, message_sid, status FROM delivery.whatsapp_ledger
+SELECT tenant_id, message_sid, status FROM {WHATSAPP_LEDGER.qualified}
 WHERE message_sid IS NOT NULL AND created_at_utc >= ?
   AND status NOT IN ({", ".join(f"'{s}'" for s in sorted(SETTLED))})
 ORDER BY created_at_utc
@@ -53,10 +52,10 @@ def digest_status_sensor(
     changed, errors = 0, []
     for tenant_id, group in unsettled.groupby("tenant_id"):
         tenant = tenants.get(str(tenant_id))
-        if tenant is None or tenant.digest.provider != "twilio":
+        if tenant is None or not sender_class(tenant).tracks_status:
             continue  # removed from the registry, or moved off Twilio: nothing to ask
         try:
-            api = TwilioWhatsAppSender(tenant.digest, attempts=digest_senders.twilio_attempts)
+            api = digest_senders.for_tenant(tenant)
             for sid, old in zip(group["message_sid"], group["status"], strict=True):
                 now = api.fetch(sid)
                 if now.status != old:

@@ -5,6 +5,7 @@ actions, so each section keeps its first (most important) bullet longest; a sect
 bullets says "…and N more". Lines are never cut in half. Length is counted in Python characters.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,22 @@ from .daily_summary import DailySummary, clip_text, connect_rate, format_day
 MAX_BULLET_CHARS = 280  # one runaway LLM bullet must not crowd out everything else
 # Section order on screen; drop priority is the reverse (wins go first).
 SECTIONS = (("wins", "Wins"), ("risks", "Risks"), ("actions", "Next actions"))
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A tenant-day's digest, rendered once and handed to every sender."""
+
+    text: str  # what delivery.digests stores and the outbox writes
+    facts: dict[str, str]  # what template variables can carry (template_values)
+
+
+def compose_digest(
+    tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary
+) -> Digest:
+    """The digest text of one tenant-day and the facts its template variables can carry."""
+    text = render_digest(tenant_name, day, kpis, summary)
+    return Digest(text, template_values(tenant_name, day, kpis, summary, text))
 
 
 def _num(value: Any, fmt: str = ".0f") -> str:

@@ -1,6 +1,6 @@
 """Twilio WhatsApp through the official `twilio` SDK: send one message part, find a part Twilio
 already holds, fetch a message's status. The exactly-once ledger around these calls lives in
-resources/digests.py; this module never touches the warehouse.
+stages/digest.py (on stages/ledger.py); this module never touches the warehouse.
 
 Retries: 429 waits for Retry-After; 5xx, timeouts and dropped connections back off
 exponentially, at most `attempts` tries in all. A 5xx or a timeout may come after Twilio queued the
@@ -12,6 +12,7 @@ recipient's failure cannot lose the others' state.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import dagster as dg
 import requests
@@ -74,6 +75,8 @@ class TwilioWhatsAppSender:
     """One tenant's Twilio account. `attempts`: tries per call (429/5xx/timeouts)."""
 
     provider = "twilio"
+    ledgered: ClassVar[bool] = True  # a message sent cannot be taken back: sent exactly once
+    tracks_status: ClassVar[bool] = True  # Twilio reports delivery later (poll or callback)
 
     def __init__(self, config: TwilioDigest, attempts: int = 4):
         self.config, self.attempts = config, attempts

@@ -1,0 +1,209 @@
+"""One tenant's daily digests in a run: each tenant-day's digest rendered ONCE from its daily
+summary and KPIs (lib/digest/text.py), then handed to the tenant's sender for every recipient.
+Senders only send; what was sent is kept here.
+
+The `outbox` writes files (a rewrite replaces them: idempotent by itself). A sender that cannot
+take a message back (`ledgered`: Twilio WhatsApp) goes through the exactly-once ledger
+(stages/ledger.py, delivery.whatsapp_ledger), one row per message part:
+1. a row with status "sending" is committed BEFORE the API call, then completed with Twilio's sid
+   and status (or the error code) after it;
+2. a later run never sends a part that has a sid, nor one whose permanent failure is recorded
+   (it stays visible) — unless `force`, an explicit resend, which sends every part again;
+3. a part still "sending" (the process died between the call and the update, or the answer was
+   lost) is looked up first: the recipient's messages since the row was committed are listed
+   and a match (same body, or the template's variable values) is adopted, so it is never sent
+   twice. Only when Twilio has none is it sent again.
+Statuses move on afterwards through `apply_status` (sensors/digest_status.py polls,
+cli/twilio_status.py takes Twilio's callbacks).
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from callintel_dagster.lib.digest.daily_summary import DailySummary
+from callintel_dagster.lib.digest.kpis import kpis_for
+from callintel_dagster.lib.digest.parts import FAILED, Part, advance, overall_status, plan_parts
+from callintel_dagster.lib.digest.text import Digest, compose_digest
+from callintel_dagster.lib.tables import DAILY_SUMMARIES, DIGESTS, KPI_TENANT_DAILY, WHATSAPP_LEDGER
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.whatsapp.outbox import OUTBOXED
+from callintel_dagster.providers.whatsapp.twilio_sender import SendResult, TwilioUnavailable
+from callintel_dagster.resources.digests import DigestSender
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.stages.ledger import SENDING, Ledger, Step, utcnow
+
+LEDGER_KEY = ("tenant_id", "partition_date", "recipient", "part_index")
+DIGEST_KEY = ("tenant_id", "partition_date", "recipient")
+RECIPIENT_DAY = "tenant_id = ? AND partition_date = ? AND recipient = ?"
+
+
+class NoSummary(LookupError):
+    """The tenant-day has no daily summary (delivery.daily_summaries) to send."""
+
+
+@dataclass
+class Delivery:
+    status: str  # outboxed | queued | sent | delivered | read | failed | sending
+    location: str  # file path, or the parts' message sids
+    outcome: str = "sent"  # sent | already_sent | failed | pending (retried by the next run)
+
+
+def load_digest(warehouse: Warehouse, tenant: Tenant, day: date) -> Digest | None:
+    """The tenant-day's digest from its daily summary and KPIs; None without a summary."""
+    rows = warehouse.read_slices(DAILY_SUMMARIES.qualified, [(tenant.id, day)])
+    if rows.empty:
+        return None
+    summary = DailySummary.model_validate(json.loads(rows["summary_json"].iloc[0]))
+    kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
+    return compose_digest(tenant.name, day, kpis, summary)
+
+
+def whatsapp_ledger(warehouse: Warehouse) -> Ledger:
+    """Done once Twilio gave the part a sid; a recorded permanent failure is held."""
+    return Ledger(
+        warehouse,
+        WHATSAPP_LEDGER,
+        LEDGER_KEY,
+        stamp="updated_at_utc",
+        done=lambda row: bool(row["message_sid"]),
+        held=lambda row: row["status"] in FAILED,
+    )
+
+
+def deliver_digests(
+    tenant: Tenant,
+    days: list[date],
+    sender: DigestSender,
+    warehouse: Warehouse,
+    outcomes: Counter,
+    *,
+    force: bool = False,
+    now: datetime,
+) -> list[tuple]:
+    """The tenant's delivery.digests rows for `days`, one per day and recipient. `outcomes` is
+    counted as recipients are served, so a tenant that fails midway still counts what it sent.
+    Raises NoSummary for a day without a daily summary."""
+    delivery, rows = DigestDelivery(tenant, sender, warehouse), []
+    for day in days:
+        digest = load_digest(warehouse, tenant, day)
+        if digest is None:
+            raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
+        for recipient in tenant.digest.recipients:
+            sent = delivery.deliver(day, recipient, digest, force=force)
+            outcomes[sent.outcome] += 1
+            row = (tenant.id, day, recipient, sender.provider, digest.text, sent.status)
+            rows.append((*row, sent.location, now))
+    return rows
+
+
+class DigestDelivery:
+    """One tenant's digest through its sender: directly, or exactly once through the ledger."""
+
+    def __init__(self, tenant: Tenant, sender: DigestSender, warehouse: Warehouse):
+        self.tenant, self.sender, self.warehouse = tenant, sender, warehouse
+        self.ledger = whatsapp_ledger(warehouse)
+
+    def deliver(self, day: date, recipient: str, digest: Digest, force: bool = False) -> Delivery:
+        if not self.sender.ledgered:
+            return Delivery(OUTBOXED, self.sender.write(day, recipient, digest.text))
+        return self._send_parts(day, recipient, digest, force)
+
+    def _send_parts(self, day: date, recipient: str, digest: Digest, force: bool) -> Delivery:
+        parts = plan_parts(self.tenant.digest, digest.facts)
+        known = self.ledger.rows("recipient = ?", [recipient])
+        claimed = {r["message_sid"] for r in known if r["message_sid"]}  # other rows' sids
+        rows = {
+            r["part_index"]: r
+            for r in known
+            if r["tenant_id"] == self.tenant.id and r["partition_date"] == day
+        }
+        sent_now = 0
+        for part in parts:  # in order, and a part that is not through holds back the rest
+            row = rows.get(part.index)
+            step = self.ledger.step(row, force)
+            if step is Step.DONE:
+                continue  # Twilio has it (whatever became of it since)
+            if step is Step.HELD:
+                break  # a recorded failure stays visible until an explicit resend
+            if step is Step.IN_DOUBT:
+                try:
+                    found = self.sender.find_sent(recipient, part, row["created_at_utc"], claimed)
+                except TwilioUnavailable:
+                    break  # cannot tell whether it went out: the next run looks again
+                if found:
+                    rows[part.index] = self.ledger.settle(row, **_outcome(found))
+                    continue
+            row = self.ledger.claim(_new_row(self.tenant.id, day, recipient, part))
+            result = self.sender.send(recipient, part, row["created_at_utc"])
+            rows[part.index] = self.ledger.settle(row, **_outcome(result))
+            if not rows[part.index]["message_sid"]:
+                break
+            sent_now += 1
+        statuses = [rows[p.index]["status"] if p.index in rows else "retry" for p in parts]
+        sids = ",".join(filter(None, (rows.get(p.index, {}).get("message_sid") for p in parts)))
+        status = overall_status(statuses)
+        if status == "failed" or any(s in (SENDING, "retry") for s in statuses):
+            return Delivery(status, sids, "failed" if status == "failed" else "pending")
+        return Delivery(status, sids, "sent" if sent_now else "already_sent")
+
+
+def _outcome(result: SendResult) -> dict:
+    return {
+        "status": result.status,
+        "message_sid": result.sid,
+        "error_code": result.error_code,
+        "error_message": result.error_message,
+    }
+
+
+def _new_row(tenant_id: str, day: date, recipient: str, part: Part) -> dict:
+    now = utcnow()
+    return {
+        "tenant_id": tenant_id,
+        "partition_date": day,
+        "recipient": recipient,
+        "part_index": part.index,
+        "parts": part.parts,
+        "mode": part.mode,
+        "body_sha256": part.sha256,
+        "message_sid": None,
+        "status": SENDING,
+        "error_code": None,
+        "error_message": None,
+        "created_at_utc": now,
+        "updated_at_utc": now,
+    }
+
+
+def apply_status(
+    warehouse: Warehouse,
+    sid: str,
+    status: str,
+    error_code: int | None = None,
+    error_message: str | None = None,
+) -> bool:
+    """Record a status Twilio reported for message `sid` (never moving a part backwards) and the
+    recipient's overall status in delivery.digests; False when no ledger row has that sid."""
+    ledger = whatsapp_ledger(warehouse)
+    found = ledger.rows("message_sid = ?", [sid])
+    if not found:
+        return False
+    row = found[0]
+    new = advance(row["status"], status)
+    if new == row["status"] and (error_code is None or error_code == row["error_code"]):
+        return True
+    row.update(status=new)
+    if error_code is not None:
+        row.update(error_code=error_code, error_message=error_message or row["error_message"])
+    key = [row["tenant_id"], row["partition_date"], row["recipient"]]
+    parts = ledger.rows(RECIPIENT_DAY, key)
+    statuses = [new if p["part_index"] == row["part_index"] else p["status"] for p in parts]
+    digest = warehouse.query(f"SELECT * FROM {DIGESTS.qualified} WHERE {RECIPIENT_DAY}", key)
+    also = []
+    if not digest.empty:
+        digest["delivery_status"] = overall_status(statuses)
+        also.append(RowUpsert(DIGESTS, DIGEST_KEY, digest))
+    ledger.save(row, *also)
+    return True
