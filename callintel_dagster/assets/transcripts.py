@@ -1,21 +1,18 @@
 """Transcribe: one transcript and its speaker turns per call; then conversation signals."""
 
-from collections import Counter
-
 import dagster as dg
-import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.tables import CALL_SIGNALS, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS
-from callintel_dagster.lib.transcripts.signals import compute_signals
+from callintel_dagster.lib.tables import CALL_SIGNALS
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
-from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
-from callintel_dagster.stages.transcription import transcribe_tenant
+from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.signals import call_signals_of
+from callintel_dagster.stages.transcription import TenantTranscripts, transcribe_tenant
 
 
 class TranscriptsConfig(dg.Config):
@@ -41,8 +38,7 @@ def call_transcripts(
     """One row per call: its transcript, language, provider, model, confidence and how speakers
     were separated, or why there is none (core.call_transcripts); one row per speaker turn with
     its role, times and confidence (core.transcript_turns)."""
-    run, store = TenantRun(context, registry), audio_archive.store()
-    rows, turns, totals = [], [], Counter()
+    run, store, total = TenantRun(context, registry), audio_archive.store(), TenantTranscripts()
     for tenant, days in run.tenants():
         provider = tenant.stt.provider
         try:
@@ -50,29 +46,17 @@ def call_transcripts(
             audio_tx = transcribers.audio_for_tenant(
                 tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
             )
-            done = transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe)
+            total.merge(transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe))
         except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
             run.fail(tenant, "transcription", exc)
-            continue
-        rows += done.rows
-        turns += done.turns
-        totals.update(done.counts)
-    slices = run.done_slices()
-    frame = pd.DataFrame(rows, columns=CALL_TRANSCRIPTS.column_names)
-    warehouse.write(
-        [
-            SliceWrite(CALL_TRANSCRIPTS, slices, frame),
-            SliceWrite(
-                TRANSCRIPT_TURNS, slices, pd.DataFrame(turns, columns=TRANSCRIPT_TURNS.column_names)
-            ),
-        ]
-    )
+    warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()
+    frame = total.frame()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
-            "turns": len(turns),
-            **dict(totals),
+            "turns": len(total.turns),
+            **dict(total.counts),
             "by_status": counts(frame, "transcript_status"),
             "reasons": counts(frame, "reason"),
             "speaker_separation": counts(frame, "speaker_separation"),
@@ -89,46 +73,14 @@ def call_signals(
     interruptions and pace, computed from its speaker turns (core.call_signals)."""
     run = TenantRun(context, registry)
     slices = [(t.id, d) for t, days in run.tenants() for d in days]
-    calls = warehouse.read_slices(
-        CALL_TRANSCRIPTS.qualified, slices, "tenant_id, partition_date, call_id, duration_seconds"
-    )
-    turns = warehouse.read_slices(
-        TRANSCRIPT_TURNS.qualified,
-        slices,
-        "tenant_id, call_id, turn_index, role, start_s, end_s, text",
-        order_by="tenant_id, call_id, turn_index",
-    )
-    grouped = (
-        {k: g.to_dict("records") for k, g in turns.groupby(["tenant_id", "call_id"])}
-        if len(turns)
-        else {}
-    )
-    rows = []
-    for call in calls.to_dict("records"):
-        call_turns = grouped.get((call["tenant_id"], call["call_id"]), [])
-        if not call_turns:
-            continue
-        signals = compute_signals(call_turns, _number(call["duration_seconds"]))
-        rows.append(
-            {
-                "tenant_id": call["tenant_id"],
-                "partition_date": call["partition_date"],
-                "call_id": call["call_id"],
-                **signals,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=CALL_SIGNALS.column_names)
-    warehouse.replace_slices(CALL_SIGNALS, slices, frame)
+    found = call_signals_of(warehouse, slices)
+    warehouse.replace_slices(CALL_SIGNALS, slices, found.rows)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(frame),
-            "calls_without_turns": len(calls) - len(frame),
+            "dagster/row_count": len(found.rows),
+            "calls_without_turns": found.calls - len(found.rows),
             "preview": preview(
-                frame, ["call_id", "talk_ratio", "interruptions", "words_per_minute"]
+                found.rows, ["call_id", "talk_ratio", "interruptions", "words_per_minute"]
             ),
         }
     )
-
-
-def _number(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)

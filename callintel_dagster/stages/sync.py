@@ -19,6 +19,7 @@ from callintel_dagster.lib.ingest.rows import dedupe_by_id
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tables import SYNC_CURSORS, SYNC_LOG, Table
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.base import Source, SourceCapabilities, capabilities_of
 from callintel_dagster.resources.sources import CURSOR_OVERLAP
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
@@ -54,11 +55,12 @@ class SyncSpec:
     # (warehouse, tenant, rows, counts, log) -> rows kept; e.g. the CRM phone filter of calls
     keep: Callable[..., pd.DataFrame] | None = None
     # records the provider may still change (a Bolna call-disconnected before completed): re-read
-    # by id on every sync until final, for sources that can (`fetch_by_ids`)
+    # by id on every sync until final, for sources that can (capabilities.rereads_by_id)
     pending_sql: str | None = None
     # a second record type the same source returns for the same windows (CRM deals with leads)
     companion: "SyncSpec | None" = None
-    needs: str | None = None  # the source method a companion requires, e.g. "fetch_deals"
+    # whether a source can give the companion, from its declared capabilities (e.g. has_deals)
+    offered_by: Callable[[SourceCapabilities], bool] = lambda capabilities: True
 
 
 @dataclass
@@ -73,7 +75,7 @@ def sync_tenant(
     warehouse: Warehouse,
     tenant: Tenant,
     days: list[date],
-    source,
+    source: Source,
     spec: SyncSpec,
     now: datetime,
     incremental: bool = False,
@@ -105,10 +107,10 @@ def sync_tenant(
         ops.append(_cursor_upsert(tenant.id, spec.name, source.provider, now))
     ops += _companion_upserts(tenant, source, spec, windows, now, counts)
     warehouse.write(ops)
-    if hasattr(source, "commit"):  # only now may a drop folder move what it took
+    if capabilities_of(source).commits_after_write:  # only now may a drop folder move its files
         source.commit()
     counts["fetched"] += len(records)
-    counts["requests"] += getattr(source, "requests", 0)
+    counts["requests"] += source.requests
     return TenantSync(frame, counts)
 
 
@@ -128,7 +130,7 @@ def _reread_pending(
     warehouse: Warehouse, tenant: Tenant, source, spec: SyncSpec, counts: Counter
 ) -> list[dict]:
     """Records not final yet, read again by id (for sources that can)."""
-    if not spec.pending_sql or not hasattr(source, "fetch_by_ids"):
+    if not spec.pending_sql or not capabilities_of(source).rereads_by_id:
         return []
     pending = warehouse.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
     if not pending:
@@ -142,7 +144,7 @@ def _companion_upserts(
 ) -> list[RowUpsert]:
     """The companion record type for the same windows, when the source offers it."""
     companion = spec.companion
-    if not companion or not hasattr(source, companion.needs or ""):
+    if companion is None or not companion.offered_by(capabilities_of(source)):
         return []
     records = [r for w in windows for r in companion.fetch(source, w)]
     rows = _rows(tenant, companion, source.provider, records, now)

@@ -29,7 +29,7 @@ DEALS = SyncSpec(
     ),
     timestamp_of=lambda deal: deal.get("modified_at_utc") or deal["created_at_utc"],
     preview_columns=["deal_id", "deal_name", "stage", "amount"],
-    needs="fetch_deals",
+    offered_by=lambda capabilities: capabilities.has_deals,
 )
 LEADS = SyncSpec(
     name="crm_leads",

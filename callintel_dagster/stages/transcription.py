@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+import pandas as pd
+
 from callintel_dagster.lib.process_once import TRANSCRIPTION, needs_work, next_attempt
 from callintel_dagster.lib.tables import (
     CALL_RECORDINGS,
@@ -19,14 +21,33 @@ from callintel_dagster.lib.tables import (
     TRANSCRIPT_TURNS,
 )
 from callintel_dagster.resources.stt import AudioWork, PassthroughTranscriber, Transcript
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
 
 @dataclass
 class TenantTranscripts:
     rows: list[dict] = field(default_factory=list)
     turns: list[dict] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)  # from_source, reused, transcribed, ...
+
+    def merge(self, other: "TenantTranscripts") -> None:
+        self.rows += other.rows
+        self.turns += other.turns
+        self.counts.update(other.counts)
+
+    def writes(self, slices: list) -> list[SliceWrite]:
+        """One transaction: the slices' transcripts and their speaker turns."""
+        return [
+            SliceWrite(CALL_TRANSCRIPTS, slices, self.frame()),
+            SliceWrite(
+                TRANSCRIPT_TURNS,
+                slices,
+                pd.DataFrame(self.turns, columns=TRANSCRIPT_TURNS.column_names),
+            ),
+        ]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=CALL_TRANSCRIPTS.column_names)
 
 
 def transcribe_tenant(
