@@ -62,10 +62,29 @@ def digest_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegis
 def send_time_in_tick(
     send_time, tz: str, tick_utc: datetime, minutes: int = DIGEST_TICK_MINUTES
 ) -> bool:
-    """True when the local send time lies in (tick - minutes, tick]: exactly one tick a day."""
-    local = tick_utc.astimezone(ZoneInfo(tz))
-    target = datetime.combine(local.date(), send_time, tzinfo=ZoneInfo(tz))
-    return local - timedelta(minutes=minutes) < target <= local
+    """True when the tenant's send instant lies in (tick - minutes, tick]: exactly one tick a day.
+
+    Compared as UTC instants, never as wall-clock times (Python compares two datetimes of the same
+    zone by their wall clocks, which a DST change breaks). A send time in the spring-forward gap
+    (01:30 on a day London skips from 01:00 to 02:00) goes out as many minutes after the gap's
+    start as it names; one that occurs twice in the autumn goes out at its first occurrence.
+    """
+    return any(
+        tick_utc - timedelta(minutes=minutes) < instant <= tick_utc
+        for instant in _send_instants(send_time, tz, tick_utc, minutes)
+    )
+
+
+def _send_instants(send_time, tz: str, tick_utc: datetime, minutes: int) -> set[datetime]:
+    """The UTC send instants of the local days the tick window touches."""
+    zone = ZoneInfo(tz)
+    days = {
+        (tick_utc - timedelta(minutes=minutes)).astimezone(zone).date(),
+        tick_utc.astimezone(zone).date(),
+    }
+    # fold=0: the first occurrence of an ambiguous time; for a time in a gap, the offset before
+    # the transition, which lands the instant just after the gap
+    return {datetime.combine(d, send_time, tzinfo=zone).astimezone(UTC) for d in days}
 
 
 def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:

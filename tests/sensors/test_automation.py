@@ -1,6 +1,7 @@
 """Schedules and sensors evaluated for real against a test instance and warehouse."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
@@ -112,3 +113,40 @@ def test_new_calls_sensor_requests_once_and_repeat_tick_does_nothing(defs, insta
         dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
     )
     assert not done.run_requests and done.cursor == "{}"
+
+
+def _ticks(start: datetime, hours: int):
+    return [start + timedelta(minutes=15 * i) for i in range(hours * 4)]
+
+
+@pytest.mark.parametrize(
+    "tz,day",
+    [
+        ("Europe/London", date(2026, 3, 29)),  # 23 hours: 01:00 -> 02:00
+        ("Europe/London", date(2026, 10, 25)),  # 25 hours: 01:00 twice
+        ("America/Los_Angeles", date(2026, 3, 8)),
+        ("America/Los_Angeles", date(2026, 11, 1)),
+        ("Australia/Lord_Howe", date(2026, 10, 4)),  # a 30-minute DST shift
+        ("Asia/Kolkata", date(2026, 3, 29)),
+    ],
+)
+@pytest.mark.parametrize(
+    "send", [time(0, 0), time(1, 0), time(1, 30), time(1, 59), time(2, 0), time(2, 30), time(8, 0)]
+)
+def test_every_local_day_gets_its_send_time_exactly_once_across_dst(tz, day, send):
+    # every 15-minute tick from two days before to two days after the DST change
+    start = datetime.combine(day - timedelta(days=2), time(0, 0), tzinfo=UTC)
+    fired = [t for t in _ticks(start, 24 * 5) if send_time_in_tick(send, tz, t)]
+    local_days = [t.astimezone(ZoneInfo(tz)).date() for t in fired]
+    # one tick per local day, and no local day twice (the gap day included)
+    assert len(local_days) == len(set(local_days)), (tz, send, fired)
+    assert day in local_days, (tz, send)
+    for d in (day - timedelta(days=1), day, day + timedelta(days=1)):
+        assert d in local_days
+
+
+def test_spring_gap_send_time_goes_out_just_after_the_gap():
+    # 01:30 does not exist in London on 2026-03-29: the digest goes at 02:30 BST (01:30 UTC)
+    ticks = _ticks(datetime(2026, 3, 29, 0, 0, tzinfo=UTC), 24)
+    fired = [t for t in ticks if send_time_in_tick(time(1, 30), "Europe/London", t)]
+    assert fired == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]

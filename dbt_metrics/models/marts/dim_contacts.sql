@@ -18,7 +18,7 @@ call_phones as (
 
     select
         tenant_id,
-        {{ contact_key('phone_e164', 'phone_raw') }} as contact_key,
+        {{ contact_key('phone_e164', 'phone_raw', "'call:' || call_id") }} as contact_key,
         phone_raw,
         phone_issue,
         started_at_utc as seen_at_utc
@@ -31,7 +31,7 @@ leads as (
 
     select
         tenant_id,
-        {{ contact_key('phone_e164', 'phone_raw') }} as contact_key,
+        {{ contact_key('phone_e164', 'phone_raw', "'lead:' || lead_id") }} as contact_key,
         lead_id,
         full_name,
         lead_status,
@@ -39,7 +39,7 @@ leads as (
         phone_issue,
         coalesce(created_at_utc, modified_at_utc) as seen_at_utc,
         row_number() over (
-            partition by tenant_id, {{ contact_key('phone_e164', 'phone_raw') }}
+            partition by tenant_id, {{ contact_key('phone_e164', 'phone_raw', "'lead:' || lead_id") }}
             order by modified_at_utc desc nulls last, created_at_utc desc nulls last, lead_id desc
         ) as lead_rank
     from {{ ref('stg_crm_leads') }}

@@ -101,7 +101,7 @@ final as (
         calls.agent_name,
         calls.phone_e164,
         calls.phone_valid,
-        {{ contact_key('calls.phone_e164', 'calls.phone_raw') }} as contact_key,
+        {{ contact_key('calls.phone_e164', 'calls.phone_raw', "'call:' || calls.call_id") }} as contact_key,
         calls.call_status,
         (calls.call_status = 'completed' and coalesce(calls.duration_seconds, 0) > 0) as is_connected,
         calls.duration_seconds,
