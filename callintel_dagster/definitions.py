@@ -20,6 +20,7 @@ from callintel_dagster.assets import (
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, redrive_analyses_job, sync_job
+from callintel_dagster.lib.tenants.registry import load_registry
 from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.crm_writeback import CrmWriters
@@ -83,6 +84,9 @@ def resources_for(env: Env) -> dict:
 
 
 def build_defs(env: Env) -> dg.Definitions:
+    # A broken tenants.yaml fails the load here, with its one-line reason (file, tenant, field),
+    # instead of surfacing later in sensor skips, schedule ticks and runs.
+    load_registry(env.tenants_path)
     env.home.mkdir(parents=True, exist_ok=True)
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),

@@ -18,6 +18,7 @@ from callintel_dagster.cli.report import print_report
 from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import REPO_ROOT, current_env
 from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.lib.tenants.registry import RegistryError
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 
 DAYS = 7
@@ -35,8 +36,12 @@ def copy_audio_samples(home: Path) -> None:
 
 def main() -> int:
     env = current_env()
+    try:
+        defs = build_defs(env)
+    except RegistryError as exc:
+        print(f"callintel demo: {exc}", file=sys.stderr)
+        return 2
     copy_audio_samples(env.home)
-    defs = build_defs(env)
     registry = resolved_resource(defs, "registry").load()
     tenants = registry.active
     instance = dg.DagsterInstance.get()

@@ -104,7 +104,7 @@ def load_registry(path: str | Path) -> Registry:
     except FileNotFoundError:
         raise RegistryError(f"{path}: tenant registry not found (set CALLINTEL_TENANTS)") from None
     except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+        raise RegistryError(_yaml_error(path, exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("tenants"), list):
         raise RegistryError(f"{path}: expected a mapping with a 'tenants' list")
     tenants, seen = [], set()
@@ -119,6 +119,15 @@ def load_registry(path: str | Path) -> Registry:
         seen.add(tenant.id)
         tenants.append(tenant)
     return Registry(tenants=tuple(tenants))
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """One line: the file, the line and column, and what the parser found wrong there."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
 def _describe(exc: ValidationError) -> str:

@@ -97,3 +97,15 @@ def test_malformed_files(tmp_path, text, reason):
 def test_missing_file(tmp_path):
     with pytest.raises(RegistryError, match="not found"):
         load_registry(tmp_path / "nope.yaml")
+
+
+def test_yaml_syntax_error_names_file_and_line_in_one_line(tmp_path):
+    text = "tenants:\n  - id: acme\n    name: [Acme\n    timezone: UTC\n"
+    path = write(tmp_path, text)
+    with pytest.raises(RegistryError) as err:
+        load_registry(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:") and "not valid YAML" in message
+    assert "\n" not in message
+    line = int(message[len(str(path)) + 1 :].split(":")[0])
+    assert 3 <= line <= 5  # the parser reports where the unclosed flow sequence ends
