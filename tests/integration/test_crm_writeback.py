@@ -5,24 +5,16 @@ lead, however often the day runs; a tenant with write-back off gets none."""
 from datetime import datetime
 
 import dagster as dg
-import pandas as pd
 import pytest
 
-from callintel_dagster.assets import writeback
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.synthetic import generate_day
-from callintel_dagster.lib.tables import CALL_ANALYSES
-from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.zoho.source import clear_token_cache
-from callintel_dagster.resources.crm_writeback import BolnaNoWriter
-from callintel_dagster.resources.warehouse import Warehouse
 from conftest import DAY, defs_for_tenants, register_tenants
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator
 
 TZ = "Asia/Kolkata"
-LEDGER = "delivery.crm_writebacks"
 SEEDS = {"zoho_co": 3, "lsq_co": 4, "quiet_co": 5}
 ZOHO_AUTH = "client_id_env: ZC, client_secret_env: ZS, refresh_token_env: ZR"
 TENANTS = """
@@ -154,80 +146,3 @@ def test_each_analysed_call_with_a_lead_gets_exactly_one_note(
     assert first["writeback_off"] == ["quiet_co"]
     assert second["written"] == 0 and second["already_written"] == len(written)
     assert second["dagster/row_count"] == 0
-
-
-# ---- the ledger's rules, with a scripted writer on a bare DuckDB warehouse (no Dagster run) ----
-
-
-class ScriptedWriter:
-    """Fails the first `failures` writes; remembers what it was asked."""
-
-    provider, requests, can_write, reason = "zoho", 0, True, None
-
-    def __init__(self, failures: int = 0):
-        self.failures, self.calls = failures, []
-
-    def write_call_note(self, lead_id, note, *, check_existing=False):
-        self.calls.append((lead_id, note.call_id, check_existing))
-        if len(self.calls) <= self.failures:
-            raise PermanentProviderError("acme", "zoho", f"lead {lead_id}: 400 INVALID_DATA")
-        return f"note-{len(self.calls)}"
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def ledger_warehouse(tmp_path):
-    warehouse = Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
-    base = {"tenant_id": "acme", "partition_date": DAY, "attempts": 1, "provider": "offline"}
-    base |= {"model": "m", "agent_version": "v1", "input_hash": "h"}
-    rows = [
-        {**base, "call_id": "c1", "analysis_status": "ok", "contact_tag": "interested"},
-        {**base, "call_id": "c2", "analysis_status": "ok", "summary": "No lead for me."},
-        {**base, "call_id": "c3", "analysis_status": "skipped"},
-    ]
-    frame = pd.DataFrame([{**r, "analysed_at_utc": datetime(2026, 11, 18, 9)} for r in rows])
-    warehouse.replace_slices(CALL_ANALYSES, [("acme", DAY)], frame)
-    with warehouse.connect() as con:
-        con.execute(
-            "CREATE TABLE marts.fct_calls AS SELECT 'acme' AS tenant_id, DATE '2026-11-18' AS "
-            "partition_date, * FROM (VALUES ('c1', 'L1'), ('c2', NULL), ('c3', 'L3')) "
-            "AS t(call_id, lead_id), (SELECT TIMESTAMP '2026-11-18 06:00:00' AS started_at_utc)"
-        )
-    return warehouse
-
-
-def ledger_of(warehouse):
-    rows = warehouse.query("SELECT call_id, status, attempts, remote_id FROM " + LEDGER)
-    return {r.call_id: (r.status, r.attempts, r.remote_id) for r in rows.itertuples()}
-
-
-def test_failed_writes_are_retried_by_later_runs_up_to_three_attempts(ledger_warehouse):
-    tenant = Tenant(id="acme", name="Acme", timezone=TZ)
-    writer = ScriptedWriter(failures=3)
-    for _ in range(4):
-        out = writeback.write_back(tenant, [DAY], writer, ledger_warehouse)
-        assert out.counts["no_lead"] == 1  # c2; c3 was not analysed ok
-    assert writer.calls == [("L1", "c1", False), ("L1", "c1", True), ("L1", "c1", True)]
-    assert ledger_of(ledger_warehouse)["c1"] == ("failed", 3, None)
-    assert out.counts["gave_up"] == 1 and out.counts["failed"] == 0
-
-    # an interrupted write ("sending") counts as an attempt and looks on the lead first
-    with ledger_warehouse.connect() as con:
-        con.execute(f"UPDATE {LEDGER} SET status = 'sending', attempts = 1 WHERE call_id = 'c1'")
-    writer = ScriptedWriter()
-    writeback.write_back(tenant, [DAY], writer, ledger_warehouse)
-    assert writer.calls == [("L1", "c1", True)]
-    assert ledger_of(ledger_warehouse)["c1"] == ("written", 2, "note-1")
-    assert ledger_of(ledger_warehouse)["c2"][0] == "no_lead"
-
-
-def test_bolna_tenant_is_recorded_as_no_crm_api_not_written(ledger_warehouse):
-    tenant = Tenant(id="acme", name="Acme", timezone=TZ)
-    out = writeback.write_back(tenant, [DAY], BolnaNoWriter(), ledger_warehouse)
-    assert out.counts["no_crm_api"] == 2 and out.counts["written"] == 0
-    ledger = ledger_of(ledger_warehouse)
-    assert {k: v[0] for k, v in ledger.items()} == {"c1": "no_crm_api", "c2": "no_crm_api"}
-    again = writeback.write_back(tenant, [DAY], BolnaNoWriter(), ledger_warehouse)
-    assert again.counts["no_crm_api"] == 2 and again.rows == []  # nothing rewritten

@@ -15,11 +15,13 @@ from twilio.request_validator import RequestValidator
 
 from callintel_dagster.cli.twilio_status import apply_status_callback, make_handler
 from callintel_dagster.lib.digest.parts import plan_parts
+from callintel_dagster.lib.digest.text import Digest
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.resources.digests import Digest, DigestSenders, apply_status
+from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.sensors.digest_status import digest_status_sensor
+from callintel_dagster.stages.digest import DigestDelivery, apply_status
 from emulators.twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGES, TEMPLATE_SID, TwilioEmulator
 
 DAY = date(2026, 11, 18)
@@ -58,7 +60,8 @@ def sender(emulator, warehouse, recipients=(R1,), **digest):
         **digest,
     }
     tenant = Tenant(id="acme", name="Acme", timezone="Asia/Kolkata", digest=config)
-    return DigestSenders(outbox_dir="/nonexistent").for_tenant(tenant, warehouse)
+    api = DigestSenders(outbox_dir="/nonexistent").for_tenant(tenant)
+    return DigestDelivery(tenant, api, warehouse)
 
 
 def ledger(warehouse):
@@ -141,17 +144,17 @@ def test_missing_secret_names_the_variable(emulator, warehouse, monkeypatch):
 @pytest.mark.parametrize("mode", ["template", "body"])
 def test_crash_between_send_and_ledger_update_is_reconciled(emulator, warehouse, mode):
     s = sender(emulator, warehouse, mode=mode, max_body_chars=600)
-    real_send = s.api.send
+    real_send = s.sender.send
 
     def send_then_die(*args):
         real_send(*args)  # Twilio has it...
         raise KeyboardInterrupt("process killed")  # ...and the ledger never hears of it
 
-    s.api.send = send_then_die
+    s.sender.send = send_then_die
     with pytest.raises(KeyboardInterrupt):
         s.deliver(DAY, R1, DIGEST)
     assert ledger(warehouse)["status"].tolist() == ["sending"]
-    s.api.send = real_send
+    s.sender.send = real_send
     result = s.deliver(DAY, R1, DIGEST)
     parts = len(plan_parts(s.tenant.digest, DIGEST.facts))
     assert len(emulator.messages) == parts, "reconciled: nothing sent twice"
@@ -169,7 +172,7 @@ def test_status_progression_fetch_and_63016(emulator, warehouse):
     emulator.advance()
     emulator.advance()
     for msg in emulator.messages:
-        got = s.api.fetch(msg["sid"])
+        got = s.sender.fetch(msg["sid"])
         apply_status(warehouse, got.sid, got.status, got.error_code, got.error_message)
     rows = ledger(warehouse).set_index("recipient")
     assert rows.loc[R1, "status"] == "delivered"
