@@ -9,7 +9,7 @@ from pydantic import Field
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.tenant_loop import TenantRun
-from callintel_dagster.lib.tables import DIGESTS
+from callintel_dagster.lib.tables import DIGESTS, WHATSAPP_LEDGER
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
@@ -50,7 +50,8 @@ def whatsapp_digest(
     frame = pd.DataFrame(rows, columns=DIGESTS.column_names)
     warehouse.replace_slices(DIGESTS, run.done_slices(), frame)
     if outcomes["failed"]:
-        context.log.error(f"{outcomes['failed']} recipient(s) failed: see delivery.whatsapp_ledger")
+        failed = outcomes["failed"]
+        context.log.error(f"{failed} recipient(s) failed: see {WHATSAPP_LEDGER.qualified}")
     run.raise_failures()
     if outcomes["pending"]:  # transient trouble outlasted the retries: a re-run finishes the job
         raise dg.Failure(f"{outcomes['pending']} recipient(s) not confirmed sent: run it again")

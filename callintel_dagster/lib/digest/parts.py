@@ -6,7 +6,7 @@ digest, and how per-part delivery statuses combine.
 word is cut only when it alone is longer than a part. Each part of a split starts with "(i/n) ",
 counted inside the limit. `template` mode sends one message: the approved template's ContentSid
 and ContentVariables built from the tenant's mapping. Lengths are counted in Python characters,
-as lib/digest_text does.
+as lib/digest/text.py does.
 """
 
 import hashlib

@@ -105,8 +105,8 @@ def render_digest(
 def template_values(
     tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary, body: str
 ) -> dict[str, str]:
-    """The digest facts a Twilio template variable can carry (lib/digest_configs.TemplateValue),
-    as display strings; lib/digest_parts makes them safe for Twilio."""
+    """The digest facts a Twilio template variable can carry (TemplateValue in
+    lib/tenants/digest_config.py), as display strings; lib/digest/parts.py makes them safe."""
     rate = connect_rate(kpis)
     quality = kpis.get("avg_quality_score") if kpis.get("analysed_calls") else None
     connected = _num(kpis.get("connected_calls") or 0)
