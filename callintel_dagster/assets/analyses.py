@@ -10,6 +10,7 @@ from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.agents import prompts_version
 from callintel_dagster.lib.analysis import OFFLINE_AGENT_VERSION
 from callintel_dagster.lib.tables import CALL_ANALYSES
+from callintel_dagster.providers.registry import pool as provider_pool
 from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
@@ -43,7 +44,8 @@ def call_analyses(
     for tenant, days in run.tenants():
         provider = tenant.llm.provider
         try:
-            slots = None if provider == "offline" else PoolSlots(context, f"llm_{provider}")
+            pool = provider_pool("llm", tenant.id, provider)
+            slots = PoolSlots(context, pool) if pool else None
             analyzer = analyzers.for_tenant(tenant, slots)
             total.merge(
                 analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)

@@ -6,6 +6,7 @@ from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_SIGNALS
+from callintel_dagster.providers.registry import pool as provider_pool
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
@@ -42,7 +43,8 @@ def call_transcripts(
     for tenant, days in run.tenants():
         provider = tenant.stt.provider
         try:
-            slots = None if provider == "passthrough" else PoolSlots(context, f"stt_{provider}")
+            pool = provider_pool("stt", tenant.id, provider)
+            slots = PoolSlots(context, pool) if pool else None
             audio_tx = transcribers.audio_for_tenant(
                 tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
             )

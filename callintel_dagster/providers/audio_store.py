@@ -32,25 +32,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from callintel_dagster.lib.tenants.registry import TENANT_ID_PATTERN
+from callintel_dagster.providers.audio_types import (
+    ARCHIVE_EXTENSIONS,
+    CONTENT_TYPES,
+    EXTENSION_OF,
+)
 from callintel_dagster.providers.base import RetryableProviderError
 from callintel_dagster.providers.http import ProviderHttp, retry_after_from
 
 # provider call ids: UUIDs, Twilio SIDs, Asterisk "1700000000.123"; never a path
 CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-CONTENT_TYPES = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-}
-_EXTENSIONS = {v: k for k, v in CONTENT_TYPES.items()} | {
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/mp3": ".mp3",
-    "audio/x-m4a": ".m4a",
-}
 _CHUNK = 1 << 20
 
 
@@ -127,7 +118,7 @@ class AudioStore:
             if size == 0:
                 raise AudioUnavailable("empty", location)
             digest = _sha256(tmp)
-            ext = _sniff(head) or _ext_of(location) or _EXTENSIONS.get(declared or "") or ".bin"
+            ext = _sniff(head) or _ext_of(location) or EXTENSION_OF.get(declared or "") or ".bin"
             content_type = CONTENT_TYPES.get(ext) or declared or "application/octet-stream"
             audio = ArchivedAudio("", size, digest, content_type)
             if self.archive_bucket:
@@ -333,7 +324,7 @@ def _sniff(head: bytes) -> str | None:
 
 def _ext_of(location: str) -> str | None:
     ext = Path(urlsplit(location).path).suffix.lower()
-    return ext if ext in CONTENT_TYPES else None
+    return ext if ext in ARCHIVE_EXTENSIONS else None
 
 
 def _sha256(path: Path) -> str:

@@ -6,6 +6,7 @@ cursor (`next_cursor`), so clocks on the two sides never need to agree.
 """
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,10 @@ import sqlalchemy as sa
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
 from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
+from callintel_dagster.providers.secrets import secret
 
 STATUS_DEFAULTS = {
     "answer": "completed",
@@ -127,3 +130,10 @@ class SqlCallSource:
         if value.tzinfo is None:
             value = value.replace(tzinfo=ZoneInfo(self.config.source_timezone))
         return value.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def source_for(tenant: Tenant, config: SqlCallsConfig, home: Path) -> SqlCallSource:
+    """The registry's factory: calls from the tenant's call-centre database."""
+    return SqlCallSource(
+        tenant.id, config, secret(tenant.id, SqlCallSource.provider, config.url_env)
+    )

@@ -18,6 +18,7 @@ from callintel_dagster.lib.analysis.offline_output import offline_output
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.llm import build_chat_client
 from callintel_dagster.providers.llm.json_asker import JsonAsker, Usage
+from callintel_dagster.providers.registry import is_local
 from callintel_dagster.resources.pool_slots import run_workers
 
 
@@ -132,7 +133,7 @@ class LlmAnalyzer:
 
 def agent_version(tenant: Tenant) -> str:
     """The version a tenant's analyses are made with now (without contacting the provider)."""
-    if tenant.llm.provider == "offline":
+    if is_local("llm", tenant.id, tenant.llm.provider):
         return OfflineAnalyzer(tenant).agent_version
     return AgentSpec(tenant.name, tenant.llm, tenant.llm.model).version
 
@@ -141,6 +142,6 @@ class Analyzers(dg.ConfigurableResource):
     """Builds the analyser a tenant configured under `llm:`."""
 
     def for_tenant(self, tenant: Tenant, slots=None) -> Analyzer:
-        if tenant.llm.provider == "offline":
+        if is_local("llm", tenant.id, tenant.llm.provider):  # `offline`: the rules, no LLM
             return OfflineAnalyzer(tenant)
         return LlmAnalyzer(tenant, slots)

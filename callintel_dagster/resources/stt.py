@@ -20,6 +20,7 @@ from callintel_dagster.lib.transcripts.audio_probe import duration_s
 from callintel_dagster.lib.transcripts.speaker_roles import turns_from_segments
 from callintel_dagster.lib.transcripts.turns import turns_from_text
 from callintel_dagster.providers.http import retrying
+from callintel_dagster.providers.registry import is_local
 from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
@@ -160,7 +161,7 @@ class Transcribers(dg.ConfigurableResource):
 
     def audio_for_tenant(self, tenant: Tenant, read_audio, slots=None) -> AudioTranscriber | None:
         """The audio transcriber, or None when the tenant keeps source transcripts only."""
-        if tenant.stt.provider == "passthrough":
+        if is_local("stt", tenant.id, tenant.stt.provider):  # `passthrough`: source text only
             return None
         from callintel_dagster.providers.stt import build_stt_client
 

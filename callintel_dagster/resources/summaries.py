@@ -23,6 +23,7 @@ from callintel_dagster.lib.digest.daily_summary import (
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.llm import build_chat_client
 from callintel_dagster.providers.llm.json_asker import Answer, JsonAsker, LlmConfigError, Usage
+from callintel_dagster.providers.registry import is_local
 
 SUMMARY_SCHEMA = DailySummary.model_json_schema()
 
@@ -84,6 +85,6 @@ class Summarizers(dg.ConfigurableResource):
     """Builds the summariser for the tenant's `llm:` provider."""
 
     def for_tenant(self, tenant: Tenant) -> Summarizer:
-        if tenant.llm.provider == "offline":
+        if is_local("llm", tenant.id, tenant.llm.provider):  # `offline`: the rules summary
             return OfflineSummarizer(tenant)
         return LlmSummarizer(tenant)

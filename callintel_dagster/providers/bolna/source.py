@@ -12,8 +12,10 @@ Calls and customers come from the same executions, so one fetch per window serve
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import BolnaConfig
 from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.bolna.mapping import (
@@ -23,6 +25,7 @@ from callintel_dagster.providers.bolna.mapping import (
     parse_utc,
 )
 from callintel_dagster.providers.http import ProviderHttp, RateLimiter
+from callintel_dagster.providers.secrets import secret
 
 # Long enough for post-call processing (extraction can take a minute or two) with room to spare;
 # older stragglers are caught by fetch_by_ids.
@@ -166,3 +169,9 @@ def _trimmed(record: dict) -> bool:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # naive UTC in, Bolna's ISO-8601 UTC out
+
+
+def source_for(tenant: Tenant, config: BolnaConfig, home: Path) -> BolnaSource:
+    """The registry's factory: calls (and CRM customers) from the tenant's Bolna account."""
+    key = secret(tenant.id, BolnaSource.provider, config.api_key_env)
+    return BolnaSource(tenant.id, config, key, region=tenant.default_region)

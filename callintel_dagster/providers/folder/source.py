@@ -40,7 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from callintel_dagster.lib.ingest.window import SyncWindow
-from callintel_dagster.lib.tenants.registry import TENANT_ID_PATTERN
+from callintel_dagster.lib.tenants.registry import TENANT_ID_PATTERN, Tenant
+from callintel_dagster.lib.tenants.source_configs import FolderCallsConfig
 from callintel_dagster.providers.base import SourceCapabilities
 from callintel_dagster.providers.folder.records import (
     AUDIO_EXTENSIONS,
@@ -326,3 +327,14 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def source_for(tenant: Tenant, config: FolderCallsConfig, home: Path) -> FolderSource:
+    """The registry's factory: the tenant's drop folder under CALLINTEL_HOME."""
+    return FolderSource.in_home(
+        tenant.id,
+        home,
+        source_timezone=config.source_timezone,
+        settle_s=config.settle_s,
+        audio_wait_s=config.audio_wait_s,
+    )

@@ -13,14 +13,17 @@ limiter, and both refusals are retried with backoff.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
 from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.http import ProviderHttp, RateLimiter
 from callintel_dagster.providers.leadsquared.mapping import flatten, format_lsq_date, lead_to_record
+from callintel_dagster.providers.secrets import secret
 
 DISCOVERY_URL = "https://api.leadsquared.com"
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
@@ -191,3 +194,18 @@ def _api_host(user: object) -> str | None:
 
 def _get_ci(mapping: dict, key: str) -> object:
     return next((v for k, v in mapping.items() if k.lower() == key.lower()), None)
+
+
+def source_for(tenant: Tenant, config: LeadSquaredConfig, home: Path) -> LeadSquaredSource:
+    """The registry's factory: leads from the tenant's LeadSquared account."""
+    return LeadSquaredSource(
+        tenant.id, config, *keys(tenant.id, config), discovery_url=config.discovery_url
+    )
+
+
+def keys(tenant_id: str, config: LeadSquaredConfig) -> tuple[str, str]:
+    """The access key and secret key, from the variables tenants.yaml names."""
+    provider = LeadSquaredSource.provider
+    return secret(tenant_id, provider, config.access_key_env), secret(
+        tenant_id, provider, config.secret_key_env
+    )

@@ -16,9 +16,11 @@ HTTP 200 with Status "Error".
 import json
 
 from callintel_dagster.lib.crm_notes import LSQ_NOTE_MAX, CallNote, label, note_content
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.tenants.source_configs import LeadSquaredConfig
 from callintel_dagster.providers.base import PermanentProviderError
 from callintel_dagster.providers.leadsquared.mapping import format_lsq_date
-from callintel_dagster.providers.leadsquared.source import LeadSquaredSource
+from callintel_dagster.providers.leadsquared.source import LeadSquaredSource, keys
 
 CREATE_PATH = "/v2/ProspectActivity.svc/Create"
 RETRIEVE_PATH = "/v2/ProspectActivity.svc/Retrieve"
@@ -89,3 +91,10 @@ class LeadSquaredWriter(LeadSquaredSource):
             f"lead {lead_id} not found in LeadSquared (MXInvalidEntityException): deleted or "
             "merged since the last sync?",
         )
+
+
+def writer_for(tenant: Tenant, config: LeadSquaredConfig) -> LeadSquaredWriter:
+    """The registry's factory: activities on leads in the tenant's LeadSquared account."""
+    return LeadSquaredWriter(
+        tenant.id, config, *keys(tenant.id, config), discovery_url=config.discovery_url
+    )

@@ -25,6 +25,7 @@ from callintel_dagster.providers.llm.base import (
     RetryableLlmError,
     scrub,
 )
+from callintel_dagster.providers.secrets import optional_secret
 
 PROVIDER = "bedrock"
 RETRYABLE_CODES = {
@@ -133,3 +134,18 @@ class BedrockChatClient:
 
     def _retryable(self, message: str) -> RetryableLlmError:
         return RetryableLlmError(self.tenant_id, PROVIDER, f"model {self.model}: {message}")
+
+
+def client_for(tenant_id: str, config: BedrockLlm) -> BedrockChatClient:
+    """The registry's factory: explicit keys when tenants.yaml names both variables, boto3's
+    default credential chain when it names neither."""
+    names = (config.access_key_id_env, config.secret_access_key_env)
+    if any(names) and not all(names):
+        raise PermanentLlmError(
+            tenant_id,
+            PROVIDER,
+            "set both access_key_id_env and secret_access_key_env, or neither "
+            "(boto3's default credential chain)",
+        )
+    key_id, key = (optional_secret(tenant_id, PROVIDER, n, PermanentLlmError) for n in names)
+    return BedrockChatClient(tenant_id, config, key_id, key)

@@ -14,6 +14,7 @@ from callintel_dagster.providers.llm.base import (
     openai_response_format,
     scrub,
 )
+from callintel_dagster.providers.secrets import secret
 
 PROVIDER = "groq"
 
@@ -106,3 +107,10 @@ def _error_code(exc: groq.APIStatusError) -> str | None:
     error = body.get("error", body) if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
     return str(code) if code else None
+
+
+def client_for(tenant_id: str, config: GroqLlm) -> GroqChatClient:
+    """The registry's factory."""
+    return GroqChatClient(
+        tenant_id, config, secret(tenant_id, PROVIDER, config.api_key_env, PermanentLlmError)
+    )

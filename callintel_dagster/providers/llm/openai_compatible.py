@@ -17,6 +17,7 @@ from callintel_dagster.providers.llm.base import (
     openai_response_format,
     scrub,
 )
+from callintel_dagster.providers.secrets import optional_secret
 
 PROVIDER = "openai_compatible"
 
@@ -123,3 +124,9 @@ def _int(value: object) -> int:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 0
+
+
+def client_for(tenant_id: str, config: OpenAICompatibleLlm) -> OpenAICompatibleChatClient:
+    """The registry's factory; local servers usually need no key (`api_key_env` unset)."""
+    key = optional_secret(tenant_id, PROVIDER, config.api_key_env, PermanentLlmError)
+    return OpenAICompatibleChatClient(tenant_id, config, key)

@@ -19,12 +19,12 @@ Follows ../shared/docs/provider-contracts.md (Deepgram pre-recorded STT):
 Messages never carry the key or the recording URL (it may be a presigned URL).
 """
 
-from pathlib import PurePosixPath
-
 import httpx
 
 from callintel_dagster.lib.tenants.stt_config import DeepgramStt
+from callintel_dagster.providers.audio_types import content_type_for
 from callintel_dagster.providers.http import retry_after_from
+from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
@@ -36,27 +36,7 @@ from callintel_dagster.providers.stt.base import (
 
 PROVIDER = "deepgram"
 LISTEN_PATH = "/v1/listen"
-CONTENT_TYPES = {
-    ".wav": "audio/wav",
-    ".wave": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".mpeg": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".mp4": "audio/mp4",
-    ".aac": "audio/aac",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-    ".amr": "audio/amr",
-}
 CORRUPT_MARKER = "corrupt or unsupported data"
-
-
-def content_type_for(filename: str) -> str:
-    """The Content-Type for a recording's extension; Deepgram sniffs anything else itself."""
-    return CONTENT_TYPES.get(PurePosixPath(filename).suffix.lower(), "application/octet-stream")
 
 
 def listen_params(config: DeepgramStt) -> dict[str, str]:
@@ -201,8 +181,8 @@ class DeepgramClient:
         return RetryableSttError(self.tenant_id, PROVIDER, f"model {self.model}: {message}", None)
 
     def _scrub(self, text: str, limit: int = 300) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
+        for value in self._secrets:
+            text = text.replace(value, "***")
         return text[:limit]
 
 
@@ -295,3 +275,10 @@ def _float(value: object) -> float | None:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+
+
+def client_for(tenant_id: str, config: DeepgramStt) -> DeepgramClient:
+    """The registry's factory."""
+    return DeepgramClient(
+        tenant_id, config, secret(tenant_id, PROVIDER, config.api_key_env, PermanentSttError)
+    )

@@ -204,3 +204,8 @@ class LocalWhisperClient:
 def _whisper_language(language: str | None) -> str | None:
     """Whisper takes a bare ISO 639-1 code ("en"), not a locale ("en-IN")."""
     return language.split("-")[0].lower() if language else None
+
+
+def client_for(tenant_id: str, config: LocalStt) -> LocalWhisperClient:
+    """The registry's factory: Whisper on this machine (no key)."""
+    return LocalWhisperClient(tenant_id, config)

@@ -54,7 +54,9 @@ from tenacity import RetryCallState
 
 from callintel_dagster.lib.tenants.stt_config import SarvamStt
 from callintel_dagster.lib.transcripts.audio_probe import duration_s
+from callintel_dagster.providers.audio_types import content_type_for
 from callintel_dagster.providers.http import retry_after_from, retrying
+from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.stt.base import (
     AudioError,
     AudioInput,
@@ -72,18 +74,6 @@ DOWNLOAD_PATH = JOB_PATH + "/download-files"
 START_PATH = JOB_PATH + "/{job_id}/start"
 STATUS_PATH = JOB_PATH + "/{job_id}/status"
 TERMINAL_STATES = {"completed", "failed"}
-CONTENT_TYPES = {
-    ".wav": "audio/wav",
-    ".wave": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".mp4": "audio/mp4",
-    ".aac": "audio/aac",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-}
 _AUDIO_ERROR = re.compile(r"audio|decode|corrupt|codec|unsupported (file|format)", re.I)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}-[A-Z]{2}$")
 
@@ -94,10 +84,6 @@ class _Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.message, self.retry_after = message, retry_after
-
-
-def content_type_for(filename: str) -> str:
-    return CONTENT_TYPES.get(PurePosixPath(filename).suffix.lower(), "application/octet-stream")
 
 
 class SarvamClient:
@@ -407,8 +393,8 @@ class SarvamClient:
         )
 
     def _scrub(self, text: str, limit: int = 400) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
+        for value in self._secrets:
+            text = text.replace(value, "***")
         return text[:limit]
 
 
@@ -480,3 +466,10 @@ def _float(value: object) -> float | None:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+
+
+def client_for(tenant_id: str, config: SarvamStt) -> SarvamClient:
+    """The registry's factory."""
+    return SarvamClient(
+        tenant_id, config, secret(tenant_id, PROVIDER, config.api_key_env, PermanentSttError)
+    )

@@ -18,14 +18,17 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from callintel_dagster.lib.ingest.window import SyncWindow
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import ZohoConfig
 from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
 from callintel_dagster.providers.http import ProviderHttp
+from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.zoho.mapping import (
     DEAL_FIELDS,
     LEAD_FIELDS,
@@ -256,3 +259,14 @@ def _code(response: httpx.Response) -> str | None:
     except ValueError:
         return None
     return body.get("code") if isinstance(body, dict) else None
+
+
+def source_for(tenant: Tenant, config: ZohoConfig, home: Path) -> ZohoSource:
+    """The registry's factory: leads and deals from the tenant's Zoho CRM."""
+    return ZohoSource(tenant.id, config, *credentials(tenant.id, config))
+
+
+def credentials(tenant_id: str, config: ZohoConfig) -> tuple[str, str, str]:
+    """client id, client secret and refresh token, from the variables tenants.yaml names."""
+    names = (config.client_id_env, config.client_secret_env, config.refresh_token_env)
+    return tuple(secret(tenant_id, ZohoSource.provider, name) for name in names)

@@ -20,8 +20,10 @@ from callintel_dagster.lib.crm_notes import (
     note_content,
     note_title,
 )
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.tenants.source_configs import ZohoConfig
 from callintel_dagster.providers.base import PermanentProviderError
-from callintel_dagster.providers.zoho.source import ZohoSource
+from callintel_dagster.providers.zoho.source import ZohoSource, credentials
 
 NOTE_FIELDS = "Note_Title,Note_Content,Created_Time"
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # goes into a URL path: nothing else
@@ -102,3 +104,8 @@ class ZohoWriter(ZohoSource):
             "last sync?",
             status=400,
         )
+
+
+def writer_for(tenant: Tenant, config: ZohoConfig) -> ZohoWriter:
+    """The registry's factory: notes on leads in the tenant's Zoho CRM."""
+    return ZohoWriter(tenant.id, config, *credentials(tenant.id, config))

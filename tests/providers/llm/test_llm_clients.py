@@ -10,12 +10,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from callintel_dagster.lib.tenants.llm_config import BedrockLlm, GroqLlm, OpenAICompatibleLlm
-from callintel_dagster.providers.llm import (
-    Completion,
-    PermanentLlmError,
-    RetryableLlmError,
-    build_chat_client,
-)
+from callintel_dagster.providers.llm import build_chat_client
+from callintel_dagster.providers.llm.base import Completion, PermanentLlmError, RetryableLlmError
 from emulators.bedrock import CONVERSE, BedrockEmulator
 from emulators.llm import GROQ_PATH, OPENAI_PATH, LlmEmulator
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from callintel_dagster.lib.tenants.stt_config import DeepgramStt
+from callintel_dagster.providers.audio_types import content_type_for
 from callintel_dagster.providers.stt import build_stt_client
 from callintel_dagster.providers.stt.base import (
     AudioError,
@@ -18,7 +19,7 @@ from callintel_dagster.providers.stt.base import (
     PermanentSttError,
     RetryableSttError,
 )
-from callintel_dagster.providers.stt.deepgram import DeepgramClient, content_type_for
+from callintel_dagster.providers.stt.deepgram import DeepgramClient
 from emulators.deepgram import DEFAULT, LISTEN_PATH, DeepgramEmulator, audio_kind, wav_duration
 
 KEY = "dg-secret-key-0123456789"
