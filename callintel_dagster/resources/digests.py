@@ -3,11 +3,10 @@ default, providers/whatsapp/outbox.py) writes files and sends nothing; `twilio`
 (providers/whatsapp/twilio_sender.py) sends WhatsApp messages. Senders only send: the digest is
 rendered, and kept exactly once, by stages/digest.py."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.whatsapp import SenderSettings
 from callintel_dagster.providers.whatsapp.outbox import OutboxSender
 from callintel_dagster.providers.whatsapp.twilio_sender import TwilioWhatsAppSender
 
@@ -34,9 +33,5 @@ class DigestSenders(dg.ConfigurableResource):
     twilio_attempts: int = 4
 
     def for_tenant(self, tenant: Tenant) -> DigestSender:
-        match tenant.digest.provider:
-            case "outbox":
-                return OutboxSender(Path(self.outbox_dir), tenant.id)
-            case "twilio":
-                return TwilioWhatsAppSender(tenant.digest, attempts=self.twilio_attempts)
-        raise ValueError(f"tenant {tenant.id}: unknown digest provider {tenant.digest.provider!r}")
+        settings = SenderSettings(self.outbox_dir, self.twilio_attempts)
+        return sender_class(tenant).for_tenant(tenant, settings)

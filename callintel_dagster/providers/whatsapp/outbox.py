@@ -6,6 +6,9 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.whatsapp import SenderSettings
+
 OUTBOXED = "outboxed"  # the delivery status of a message written to the outbox
 
 
@@ -16,6 +19,10 @@ class OutboxSender:
 
     def __init__(self, root: Path, tenant_id: str):
         self._dir = root / tenant_id
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, settings: SenderSettings) -> "OutboxSender":
+        return cls(Path(settings.outbox_dir), tenant.id)
 
     def write(self, day: date, recipient: str, text: str) -> str:
         """Write the message; returns the file's path."""

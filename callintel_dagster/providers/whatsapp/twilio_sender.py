@@ -23,6 +23,8 @@ from twilio.rest import Client
 
 from callintel_dagster.lib.digest.parts import Part
 from callintel_dagster.lib.tenants.digest_config import TwilioDigest
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.whatsapp import SenderSettings
 
 CLOCK_SKEW = timedelta(minutes=5)  # Twilio's clock against ours, when matching by creation time
 LIST_LIMIT = 100  # recent messages to a recipient searched when reconciling
@@ -87,6 +89,10 @@ class TwilioWhatsAppSender:
             self.client.edge = self.client.region = None
             self.client.api.base_url = config.api_base_url.rstrip("/")
         self._messages = self.client.api.v2010.accounts(account_sid).messages
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, settings: SenderSettings) -> "TwilioWhatsAppSender":
+        return cls(tenant.digest, attempts=settings.attempts)
 
     def send(self, recipient: str, part: Part, since: datetime) -> SendResult:
         """Send one part. `since`: when its ledger row was committed (naive UTC)."""
