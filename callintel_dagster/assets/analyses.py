@@ -10,9 +10,7 @@ from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.agents import prompts_version
 from callintel_dagster.lib.analysis import OFFLINE_AGENT_VERSION
 from callintel_dagster.lib.tables import CALL_ANALYSES
-from callintel_dagster.providers.registry import pool as provider_pool
 from callintel_dagster.resources.analyzers import Analyzers
-from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.analysis import COUNT_KEYS, TenantAnalysis, analyse_tenant
@@ -41,18 +39,14 @@ def call_analyses(
     score, tokens and cost, or why it was skipped, held back or failed (core.call_analyses); the
     tenant's question answers and fields in core.call_answers."""
     run, now, total, models = TenantRun(context, registry), utcnow(), TenantAnalysis(), set()
-    for tenant, days in run.tenants():
-        provider = tenant.llm.provider
-        try:
-            pool = provider_pool("llm", tenant.id, provider)
-            slots = PoolSlots(context, pool) if pool else None
-            analyzer = analyzers.for_tenant(tenant, slots)
-            total.merge(
-                analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)
-            )
-        except Exception as exc:  # a bad key or model fails this tenant, not the others
-            run.fail(tenant, "analysis", exc)
-            continue
+
+    def analyse(tenant, days):  # a bad key or model fails this tenant, not the others
+        analyzer = analyzers.for_tenant(tenant, run.pool_slots("llm", tenant, tenant.llm.provider))
+        done = analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)
+        return analyzer, done
+
+    for _, (analyzer, done) in run.each("analysis", analyse):
+        total.merge(done)
         models.add(f"{analyzer.provider}:{analyzer.model} ({analyzer.agent_version})")
     warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()

@@ -54,13 +54,12 @@ def _sync(
     run, now = TenantRun(context, registry), utcnow()
     incremental = context.run.tags.get(SYNC_MODE_TAG) == "incremental"
     frames, stats = [], dict.fromkeys(COUNTERS, 0)
-    for tenant, days in run.tenants():
-        try:
-            source = source_for(tenant)
-            done = sync_tenant(warehouse, tenant, days, source, spec, now, incremental, context.log)
-        except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
-            run.fail(tenant, f"{spec.name} sync", exc)
-            continue
+
+    def sync(tenant, days):
+        source = source_for(tenant)
+        return sync_tenant(warehouse, tenant, days, source, spec, now, incremental, context.log)
+
+    for _, done in run.each(f"{spec.name} sync", sync):
         frames.append(done.rows)
         for key, value in done.counts.items():
             stats[key] = stats.get(key, 0) + value

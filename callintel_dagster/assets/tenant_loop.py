@@ -1,15 +1,20 @@
 """Run an asset's work tenant by tenant so one tenant's failure never blocks the others."""
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from typing import TypeVar
 
 import dagster as dg
 
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.lib.tenants.registry import RegistryError, Tenant
 from callintel_dagster.partitions import partition_slices
+from callintel_dagster.providers.registry import pool as provider_pool
+from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
+
+T = TypeVar("T")
 
 
 class TenantRun:
@@ -47,6 +52,23 @@ class TenantRun:
                 self.future.update((tenant_id, d) for d in future)
             if current := [d for d in tenant_days if d <= today]:
                 yield tenant, current
+
+    def each(self, stage: str, work: Callable[[Tenant, list[date]], T]) -> list[tuple[Tenant, T]]:
+        """`work(tenant, days)` for every tenant of the run, with what each returned; a tenant
+        whose work raises is recorded as failed (see `fail`) and left out."""
+        done = []
+        for tenant, days in self.tenants():
+            try:
+                done.append((tenant, work(tenant, days)))
+            except Exception as exc:  # noqa: BLE001 - isolate the tenant, report at the end
+                self.fail(tenant, stage, exc)
+        return done
+
+    def pool_slots(self, kind: str, tenant: Tenant, provider: str) -> PoolSlots | None:
+        """Slots of the provider's Dagster pool for its concurrent requests (None: it makes
+        none), e.g. kind "llm" with the tenant's `llm.provider`."""
+        pool = provider_pool(kind, tenant.id, provider)
+        return PoolSlots(self.context, pool) if pool else None
 
     def fail(self, tenant: Tenant, stage: str, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"

@@ -6,9 +6,7 @@ from callintel_dagster.assets.common import PARTITIONED
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_SIGNALS
-from callintel_dagster.providers.registry import pool as provider_pool
 from callintel_dagster.resources.audio import AudioArchive
-from callintel_dagster.resources.pool_slots import PoolSlots
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import Warehouse
@@ -40,17 +38,17 @@ def call_transcripts(
     were separated, or why there is none (core.call_transcripts); one row per speaker turn with
     its role, times and confidence (core.transcript_turns)."""
     run, store, total = TenantRun(context, registry), audio_archive.store(), TenantTranscripts()
-    for tenant, days in run.tenants():
-        provider = tenant.stt.provider
-        try:
-            pool = provider_pool("stt", tenant.id, provider)
-            slots = PoolSlots(context, pool) if pool else None
-            audio_tx = transcribers.audio_for_tenant(
-                tenant, lambda uri, t=tenant.id: store.read_archived(t, uri), slots
-            )
-            total.merge(transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe))
-        except Exception as exc:  # noqa: BLE001 - isolate the tenant, report below
-            run.fail(tenant, "transcription", exc)
+
+    def transcribe(tenant, days):
+        audio_tx = transcribers.audio_for_tenant(
+            tenant,
+            lambda uri, t=tenant.id: store.read_archived(t, uri),
+            run.pool_slots("stt", tenant, tenant.stt.provider),
+        )
+        return transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe)
+
+    for _, done in run.each("transcription", transcribe):
+        total.merge(done)
     warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()
     frame = total.frame()
