@@ -6,23 +6,18 @@ rendered, and kept exactly once, by stages/digest.py."""
 import dagster as dg
 
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.registry import lookup
 from callintel_dagster.providers.whatsapp import SenderSettings
 from callintel_dagster.providers.whatsapp.outbox import OutboxSender
 from callintel_dagster.providers.whatsapp.twilio_sender import TwilioWhatsAppSender
 
 DigestSender = OutboxSender | TwilioWhatsAppSender
-SENDERS: dict[str, type[DigestSender]] = {"outbox": OutboxSender, "twilio": TwilioWhatsAppSender}
 
 
 def sender_class(tenant: Tenant) -> type[DigestSender]:
-    """The class of the tenant's digest sender: what it can do (`ledgered`, `tracks_status`)
-    can be asked without building it (no secrets needed)."""
-    try:
-        return SENDERS[tenant.digest.provider]
-    except KeyError:
-        raise ValueError(
-            f"tenant {tenant.id}: unknown digest provider {tenant.digest.provider!r}"
-        ) from None
+    """The class of the tenant's digest sender (providers/registry.py, kind "messaging"): what
+    it can do (`ledgered`, `tracks_status`) can be asked without building it (no secrets)."""
+    return lookup("messaging", tenant.id, tenant.digest.provider).load()
 
 
 class DigestSenders(dg.ConfigurableResource):
