@@ -6,7 +6,6 @@ its capabilities (providers/base.py). Which class serves which name is providers
 business; secrets are resolved at run time by providers/secrets.py.
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -14,10 +13,6 @@ import dagster as dg
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import CallSource, LeadSource
 from callintel_dagster.providers.registry import build
-
-# Incremental syncs re-read a little before the cursor: upserts make the overlap harmless, and it
-# covers clock skew between us and the provider.
-CURSOR_OVERLAP = timedelta(minutes=2)
 
 
 class CallSources(dg.ConfigurableResource):

@@ -11,9 +11,8 @@ from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS, SYN
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import NO_CAPABILITIES, SourceCapabilities
 from callintel_dagster.providers.synthetic import SyntheticSource
-from callintel_dagster.resources.sources import CURSOR_OVERLAP
 from callintel_dagster.resources.warehouse import Warehouse
-from callintel_dagster.stages.sync import sync_tenant
+from callintel_dagster.stages.sync import CURSOR_OVERLAP, sync_tenant
 from callintel_dagster.stages.sync_specs import CALLS, LEADS
 
 DAY = date(2026, 11, 18)  # a past day: complete in every timezone
