@@ -188,6 +188,8 @@ CALL_SIGNALS = Table(
         ("interruptions", "BIGINT"),
         ("words_per_minute", "DOUBLE PRECISION"),
         ("turns_per_minute", "DOUBLE PRECISION"),
+        # agent words / (agent + customer words): a talk share that needs no timestamps
+        ("agent_word_share", "DOUBLE PRECISION"),
     ),
 )
 

@@ -327,6 +327,14 @@ def test_analysis_marts_exact_figures_and_incremental_rebuild(target, tmp_path):
         *B_SCORECARD,
     ]
     check(warehouse, "agent_scorecard_daily", SCORECARD, scorecard)
+    # Ravi's no-answer call has no signals: his averages rest on one call of two, and say so
+    measured = warehouse.query(
+        "SELECT agent_name, calls, talk_ratio_calls, monologue_calls, avg_talk_ratio "
+        "FROM marts.agent_scorecard_daily WHERE tenant_id = ? AND partition_date = ? "
+        "AND agent_name IN ('Asha', 'Ravi') ORDER BY agent_name",
+        [A, D1],
+    )
+    assert measured.values.tolist() == [["Asha", 2, 2, 2, 0.5], ["Ravi", 2, 1, 1, 0.3]]
     trends = [
         (A, D1, "competitor", 1, 3, 1 / 3, 1),
         (A, D1, "price", 2, 3, 2 / 3, 2),

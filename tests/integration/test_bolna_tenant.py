@@ -118,3 +118,19 @@ def test_recordings_are_archived_under_the_tenants_prefix(tmp_path, monkeypatch,
     assert len(rows) > 0 and set(rows["recording_status"]) == {"archived"}
     home = tmp_path / "home" / "audio" / "voicebot"
     assert all(uri.startswith(str(home)) for uri in rows["archive_uri"])
+
+
+def test_text_transcripts_store_unmeasured_signals_as_null(tmp_path, monkeypatch, instance, bolna):
+    warehouse, _ = sync(tmp_path, monkeypatch, instance, bolna)
+    defs = build_defs(current_env())
+    job = defs.resolve_job_def("processing_job").get_subset(
+        asset_selection={dg.AssetKey("call_transcripts"), dg.AssetKey("call_signals")}
+    )
+    assert job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot").success
+    signals = warehouse.query("SELECT * FROM core.call_signals")
+    assert len(signals) > 0
+    # Bolna transcripts are text without timestamps: nothing timed was measured
+    for column in ("talk_ratio", "longest_monologue_agent_s", "interruptions", "non_talk_share"):
+        assert signals[column].isna().all(), column
+    assert signals["agent_word_share"].between(0, 1).all()
+    assert (signals["questions_agent"] + signals["questions_customer"]).sum() > 0

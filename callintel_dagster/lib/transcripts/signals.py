@@ -25,13 +25,24 @@ timestamps only counts towards questions and `turns_per_minute`. Call length is
   overlap from counting. Unknown-role turns are ignored (we cannot tell who cut in on whom).
 - `words_per_minute`: whitespace-separated words of timed turns / (talk_seconds / 60).
 - `turns_per_minute`: number of turns / (call length / 60): how back-and-forth the call is.
+- `agent_word_share`: agent words / (agent + customer words), 0..1: a talk-share estimate that
+  needs no timestamps; None when neither role said a word.
+
+Unmeasured is None, never zero: a transcript whose turns carry no timestamps (Bolna, SQL and
+folder sources give text only) has no talk time, talk ratio, monologue, non-talk, interruption
+or pace figure; only questions, `turns_per_minute` (from the call's duration) and
+`agent_word_share` are measured. (No turns at all is a call in which nobody spoke: its silence
+is measured.)
 """
 
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from callintel_dagster.lib.tables import CALL_SIGNALS
+
 Turn = dict[str, Any]
+SIGNAL_COLUMNS = CALL_SIGNALS.column_names[CALL_SIGNALS.column_names.index("call_id") + 1 :]
 ROLES = ("agent", "customer")
 _QUESTION = re.compile(r"\?+")
 
@@ -124,20 +135,34 @@ def compute_signals(
     words = sum(len((t.get("text") or "").split()) for _, _, t in timed)
     monologue = _longest_runs(timed)
 
-    return {
+    words_by_role = {r: 0 for r in ROLES}
+    for t in turns:
+        if t.get("role") in words_by_role:
+            words_by_role[t["role"]] += len((t.get("text") or "").split())
+    spoken_words = words_by_role["agent"] + words_by_role["customer"]
+    word_share = round(words_by_role["agent"] / spoken_words, 4) if spoken_words else None
+
+    measured = {
         "talk_seconds": round(talk, 3),
         "agent_talk_seconds": round(agent, 3),
         "customer_talk_seconds": round(customer, 3),
         "talk_ratio": round(agent / (agent + customer), 4) if agent + customer > 0 else None,
         "longest_monologue_agent_s": round(monologue["agent"], 3),
         "longest_monologue_customer_s": round(monologue["customer"], 3),
-        "questions_agent": questions["agent"],
-        "questions_customer": questions["customer"],
         "question_rate_agent_per_min": _rate(questions["agent"], agent),
         "question_rate_customer_per_min": _rate(questions["customer"], customer),
         "non_talk_seconds": round(non_talk, 3),
         "non_talk_share": round(non_talk / call_len, 4) if call_len > 0 else None,
         "interruptions": _interruptions(timed, interruption_threshold_s),
         "words_per_minute": _rate(words, talk),
-        "turns_per_minute": _rate(len(turns), call_len),
     }
+    if turns and not timed:  # text without timestamps: nothing above was measured
+        measured = dict.fromkeys(measured)
+    values = {
+        **measured,
+        "questions_agent": questions["agent"],
+        "questions_customer": questions["customer"],
+        "turns_per_minute": _rate(len(turns), call_len),
+        "agent_word_share": word_share,
+    }
+    return {key: values[key] for key in SIGNAL_COLUMNS}

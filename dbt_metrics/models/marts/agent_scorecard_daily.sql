@@ -64,8 +64,14 @@ per_agent as (
         count(case when calls.lead_status = 'purchased' then 1 end) as purchased_calls,
         sum(call_objections.objections) as objections_raised,
         count(call_objections.call_id) as calls_with_objections,
+        -- averages of measured values only (avg skips NULL: text without timestamps), with the
+        -- number of calls each figure rests on
         avg(calls.talk_ratio) as avg_talk_ratio,
+        count(calls.talk_ratio) as talk_ratio_calls,
         avg(calls.longest_monologue_agent_s) as avg_longest_monologue_agent_s,
+        count(calls.longest_monologue_agent_s) as monologue_calls,
+        avg(calls.agent_word_share) as avg_agent_word_share,
+        count(calls.agent_word_share) as word_share_calls,
         avg(calls.lead_score) as avg_lead_score
     from calls
     left join call_objections
@@ -105,7 +111,11 @@ final as (
 
         -- conversation
         cast(avg_talk_ratio as double precision) as avg_talk_ratio,
-        cast(avg_longest_monologue_agent_s as double precision) as avg_longest_monologue_agent_s
+        cast(talk_ratio_calls as bigint) as talk_ratio_calls,
+        cast(avg_longest_monologue_agent_s as double precision) as avg_longest_monologue_agent_s,
+        cast(monologue_calls as bigint) as monologue_calls,
+        cast(avg_agent_word_share as double precision) as avg_agent_word_share,
+        cast(word_share_calls as bigint) as word_share_calls
 
     from per_agent
 

@@ -114,6 +114,7 @@ final as (
 
         -- signals
         signals.talk_ratio,
+        signals.agent_word_share,
         signals.longest_monologue_agent_s,
         signals.longest_monologue_customer_s,
         signals.questions_agent,

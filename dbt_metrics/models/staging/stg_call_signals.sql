@@ -35,7 +35,10 @@ renamed as (
         -- pace
         cast(interruptions as bigint) as interruptions,
         cast(words_per_minute as double precision) as words_per_minute,
-        cast(turns_per_minute as double precision) as turns_per_minute
+        cast(turns_per_minute as double precision) as turns_per_minute,
+
+        -- talk share by words (needs no timestamps)
+        cast(agent_word_share as double precision) as agent_word_share
 
     from source
 

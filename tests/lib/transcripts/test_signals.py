@@ -150,3 +150,38 @@ def test_reversed_timestamps_and_input_order_do_not_matter():
     s = compute_signals(turns, None)
     assert s["agent_talk_seconds"] == pytest.approx(5.0)  # the 12..11 turn is zero-length
     assert s["non_talk_seconds"] == pytest.approx(3.0)  # call ends at 12
+
+
+def test_text_without_timestamps_is_unmeasured_not_zero():
+    turns = [
+        {"role": "agent", "text": "Hello, this is Riya from Acme. Is now a good time?"},
+        {"role": "customer", "text": "Yes. What is the price?"},
+        {"role": "agent", "text": "It starts at forty lakh."},
+    ]
+    s = compute_signals(turns, 90.0)
+    for key in (
+        "talk_seconds",
+        "agent_talk_seconds",
+        "customer_talk_seconds",
+        "talk_ratio",
+        "longest_monologue_agent_s",
+        "longest_monologue_customer_s",
+        "non_talk_seconds",
+        "non_talk_share",
+        "interruptions",
+        "words_per_minute",
+        "question_rate_agent_per_min",
+        "question_rate_customer_per_min",
+    ):
+        assert s[key] is None, key
+    assert s["questions_agent"] == 1 and s["questions_customer"] == 1
+    assert s["turns_per_minute"] == pytest.approx(2.0)
+    assert s["agent_word_share"] == pytest.approx(16 / 21, abs=1e-4)
+
+
+def test_word_share_is_kept_beside_the_timed_ratio():
+    s = compute_signals(
+        [turn("agent", 0, 10, "one two three"), turn("customer", 10, 12, "four")], 12
+    )
+    assert s["talk_ratio"] == pytest.approx(10 / 12, abs=1e-4)
+    assert s["agent_word_share"] == pytest.approx(0.75)
