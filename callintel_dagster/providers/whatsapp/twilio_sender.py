@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-import dagster as dg
 import requests
 import tenacity as tn
 from twilio.base.exceptions import TwilioRestException
@@ -24,11 +23,14 @@ from twilio.rest import Client
 from callintel_dagster.lib.digest.parts import Part
 from callintel_dagster.lib.tenants.digest_config import TwilioDigest
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.base import RetryableProviderError
+from callintel_dagster.providers.http import retry_after_from, retrying
+from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.whatsapp import SenderSettings
 
 CLOCK_SKEW = timedelta(minutes=5)  # Twilio's clock against ours, when matching by creation time
 LIST_LIMIT = 100  # recent messages to a recipient searched when reconciling
-_backoff = tn.wait_exponential(multiplier=0.5, max=20)
+MAX_WAIT_S = 60.0  # the longest Retry-After honoured
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,14 @@ class SendResult:
     error_message: str | None = None
 
 
-class TwilioUnavailable(Exception):
+class TwilioUnavailable(RetryableProviderError):
     """429/5xx/timeouts outlasted the retries. `ambiguous`: Twilio may have queued a message."""
 
-    def __init__(self, cause: Exception, ambiguous: bool, retry_after: float | None = None):
-        super().__init__(str(cause))
-        self.cause, self.ambiguous, self.retry_after = cause, ambiguous, retry_after
+    def __init__(
+        self, tenant_id: str, cause: Exception, ambiguous: bool, retry_after: float | None = None
+    ):
+        super().__init__(tenant_id, "twilio", str(cause), retry_after)
+        self.cause, self.ambiguous = cause, ambiguous
 
 
 class _HttpClient(TwilioHttpClient):
@@ -54,23 +58,8 @@ class _HttpClient(TwilioHttpClient):
 
     def request(self, *args, **kwargs):
         response = super().request(*args, **kwargs)
-        value = (response.headers or {}).get("Retry-After")
-        self.retry_after = float(value) if value and value.replace(".", "", 1).isdigit() else None
+        self.retry_after = retry_after_from(response.headers or {})
         return response
-
-
-def secret(env_name: str) -> str:
-    value = dg.EnvVar(env_name).get_value()
-    if not value:
-        raise ValueError(f"environment variable {env_name} is not set (named in tenants.yaml)")
-    return value
-
-
-def _wait(state: tn.RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, TwilioUnavailable) and exc.retry_after is not None:
-        return min(exc.retry_after, 60.0)
-    return _backoff(state)
 
 
 class TwilioWhatsAppSender:
@@ -80,11 +69,12 @@ class TwilioWhatsAppSender:
     ledgered: ClassVar[bool] = True  # a message sent cannot be taken back: sent exactly once
     tracks_status: ClassVar[bool] = True  # Twilio reports delivery later (poll or callback)
 
-    def __init__(self, config: TwilioDigest, attempts: int = 4):
-        self.config, self.attempts = config, attempts
+    def __init__(self, config: TwilioDigest, attempts: int = 4, tenant_id: str = "-"):
+        self.config, self.attempts, self.tenant_id = config, attempts, tenant_id
         self._http = _HttpClient(timeout=config.timeout_s)
-        account_sid = secret(config.account_sid_env)
-        self.client = Client(account_sid, secret(config.auth_token_env), http_client=self._http)
+        account_sid = secret(tenant_id, self.provider, config.account_sid_env)
+        token = secret(tenant_id, self.provider, config.auth_token_env)
+        self.client = Client(account_sid, token, http_client=self._http)
         if config.api_base_url:  # region/edge rewrite hosts and cannot target a local emulator
             self.client.edge = self.client.region = None
             self.client.api.base_url = config.api_base_url.rstrip("/")
@@ -92,7 +82,7 @@ class TwilioWhatsAppSender:
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: SenderSettings) -> "TwilioWhatsAppSender":
-        return cls(tenant.digest, attempts=settings.attempts)
+        return cls(tenant.digest, attempts=settings.attempts, tenant_id=tenant.id)
 
     def send(self, recipient: str, part: Part, since: datetime) -> SendResult:
         """Send one part. `since`: when its ledger row was committed (naive UTC)."""
@@ -153,12 +143,7 @@ class TwilioWhatsAppSender:
         return SendResult(message.status, message.sid, message.error_code, message.error_message)
 
     def _retrying(self) -> tn.Retrying:
-        return tn.Retrying(
-            stop=tn.stop_after_attempt(self.attempts),
-            wait=_wait,
-            retry=tn.retry_if_exception(lambda e: isinstance(e, TwilioUnavailable)),
-            reraise=True,
-        )
+        return retrying(TwilioUnavailable, self.attempts, MAX_WAIT_S)
 
     def _retried(self, fn):
         """A read (list, fetch): safe to repeat, so simply retried."""
@@ -173,9 +158,9 @@ class TwilioWhatsAppSender:
             return fn()
         except TwilioRestException as exc:
             if exc.status == 429:
-                raise TwilioUnavailable(exc, False, self._http.retry_after) from exc
+                raise TwilioUnavailable(self.tenant_id, exc, False, self._http.retry_after) from exc
             if exc.status >= 500:
-                raise TwilioUnavailable(exc, True, self._http.retry_after) from exc
+                raise TwilioUnavailable(self.tenant_id, exc, True, self._http.retry_after) from exc
             raise
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise TwilioUnavailable(exc, True) from exc
+            raise TwilioUnavailable(self.tenant_id, exc, True) from exc
