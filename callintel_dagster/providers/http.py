@@ -1,8 +1,10 @@
 """HTTP for provider clients: retries that honour Retry-After, clear permanent errors, throttling.
 
 Retryable: 429, 5xx, timeouts, connection errors and bodies that are not valid JSON. Permanent
-(fail at once, naming tenant and provider): other 4xx such as a bad key or a wrong region.
-Secrets travel in headers only and never appear in messages.
+(fail at once, naming tenant and provider): other 4xx such as a bad key (`ProviderAuthError`) or
+a wrong region. Secrets travel in headers only and never appear in messages. The errors are
+providers/base.py's family; `backoff_wait` and `retrying` are the one retry policy every provider
+client uses, HTTP or SDK (`attempts=1`: a single attempt).
 """
 
 import random

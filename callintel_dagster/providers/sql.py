@@ -11,14 +11,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
 from callintel_dagster.providers.base import PermanentProviderError, SourceCapabilities
+from callintel_dagster.providers.http import retrying
 from callintel_dagster.providers.secrets import secret
 
+CONNECT_WAIT_S = 8.0  # the longest wait between connection attempts
 STATUS_DEFAULTS = {
     "answer": "completed",
     "answered": "completed",
@@ -87,12 +88,9 @@ class SqlCallSource:
     def _connect(self) -> sa.Connection:
         # a database that is down or restarting may be back in seconds: retry connecting (only
         # connecting; a query that fails on a missing table or column will fail again)
-        return retry(
-            retry=retry_if_exception_type(sa.exc.OperationalError),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            stop=stop_after_attempt(self.connect_attempts),
-            reraise=True,
-        )(self._engine.connect)()
+        return retrying(sa.exc.OperationalError, self.connect_attempts, CONNECT_WAIT_S)(
+            self._engine.connect
+        )
 
     def _record(self, row: dict[str, Any]) -> dict:
         c = self.config.columns
