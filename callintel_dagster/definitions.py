@@ -1,5 +1,7 @@
 """The one assembly point: Definitions built from the environment, read at load time."""
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, redrive_analyses_job, sync_job
 from callintel_dagster.lib.tenants.registry import load_registry
+from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.crm_writeback import CrmWriters
@@ -104,6 +107,33 @@ def resolved_resource(defs: dg.Definitions, key: str):
     return defs.resources[key].process_config_and_initialize()
 
 
+def register_tenants(env: Env) -> list[str]:
+    """Add the registry's tenants to the instance's `tenants` partitions, so one tenant-day can be
+    materialized from the UI right after the first load (before the registry sensor's first tick).
+    Only where Dagster itself loads the code (DAGSTER_HOME is set); never fails the load."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return []
+    try:
+        instance = dg.DagsterInstance.get()
+        try:
+            known = set(instance.get_dynamic_partitions(tenants_partitions.name))
+            missing = [t.id for t in load_registry(env.tenants_path).tenants if t.id not in known]
+            if missing:
+                instance.add_dynamic_partitions(tenants_partitions.name, missing)
+            return missing
+        finally:
+            instance.dispose()
+    except Exception as exc:  # noqa: BLE001 - the registry sensor registers them on its first tick
+        logging.getLogger(__name__).warning(
+            "tenants not registered at load (%s); the tenant_registry_sensor will add them",
+            type(exc).__name__,
+        )
+        return []
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_defs(current_env())
+    env = current_env()
+    built = build_defs(env)
+    register_tenants(env)
+    return built

@@ -1,16 +1,31 @@
 """Partitions: the tenant's local calendar day × the dynamic set of tenants."""
 
+import os
 from datetime import date
 
 import dagster as dg
 
 TENANT_DIM = "tenant"
 DATE_DIM = "date"
+# The first local day the partition grid shows. A recent default keeps the UI's grid to the days
+# that can have data; a deployment with older history sets CALLINTEL_FIRST_DAY (YYYY-MM-DD).
+DEFAULT_FIRST_DAY = "2026-09-01"
+
+
+def first_day() -> str:
+    """CALLINTEL_FIRST_DAY, checked. Read when this module loads (the one exception to reading the
+    environment at call time): Dagster needs the partitions when the assets are declared."""
+    value = os.environ.get("CALLINTEL_FIRST_DAY") or DEFAULT_FIRST_DAY
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"CALLINTEL_FIRST_DAY={value!r} is not a date like 2026-09-01") from None
+
 
 tenants_partitions = dg.DynamicPartitionsDefinition(name="tenants")
 # end_offset=2: a tenant east of UTC (up to UTC+14) already lives in the next UTC day, and its
 # local "today" must be a partition the 5-minute sync can materialize.
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_offset=2)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=first_day(), end_offset=2)
 tenant_day_partitions = dg.MultiPartitionsDefinition(
     {DATE_DIM: daily_partitions, TENANT_DIM: tenants_partitions}
 )
