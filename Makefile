@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest
+.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -44,6 +44,11 @@ demo-emulated: install
 # What the digest for a tenant-day would send: make preview-digest TENANT=acme_realty DATE=2026-11-18
 preview-digest: install
 	@$(PY) -m callintel_dagster.cli.preview_digest --tenant $(TENANT) --date $(DATE)
+
+# A SQL shell on the warehouse with the project's own DuckDB (psql on PostgreSQL): make sql
+# ARGS='-c "SELECT ..."' for one statement, ARGS=--live for the live file instead of the snapshot.
+sql: install
+	@$(PY) -m callintel_dagster.cli.sql $(ARGS)
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

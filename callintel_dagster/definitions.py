@@ -39,6 +39,7 @@ from callintel_dagster.schedules import digest_schedule, sync_schedule
 from callintel_dagster.sensors.digest_status import digest_status_sensor
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
+from callintel_dagster.sensors.warehouse_snapshot import warehouse_snapshot_sensor
 
 ASSET_MODULES = (
     ingest,
@@ -96,7 +97,12 @@ def build_defs(env: Env) -> dg.Definitions:
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[sync_job, processing_job, daily_job, redrive_analyses_job],
         schedules=[sync_schedule, digest_schedule],
-        sensors=[tenant_registry_sensor, new_calls_sensor, digest_status_sensor],
+        sensors=[
+            tenant_registry_sensor,
+            new_calls_sensor,
+            digest_status_sensor,
+            warehouse_snapshot_sensor,
+        ],
         resources=resources_for(env),
         executor=dg.in_process_executor,
     )

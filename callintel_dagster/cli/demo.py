@@ -84,7 +84,9 @@ def main() -> int:
         print(f"demo run failed after {took:.1f} s; open `make ui` → Runs → {result.run_id}")
         return 1
     print(f"pipeline finished in {took:.1f} s (run {result.run_id})\n")
-    print_report(resolved_resource(defs, "warehouse"), tenants, env)
+    warehouse = resolved_resource(defs, "warehouse")
+    warehouse.refresh_snapshot()  # what `make sql` reads (the daemon's sensor does it after runs)
+    print_report(warehouse, tenants, env)
     return 0
 
 

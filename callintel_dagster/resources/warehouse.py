@@ -7,6 +7,7 @@ re-materializing a partition yields identical rows and never duplicates.
 
 import fcntl
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,28 @@ class Warehouse(dg.ConfigurableResource):
         con = duckdb.connect(self.duckdb_path)
         con.begin()
         return con
+
+    @property
+    def snapshot_path(self) -> str:
+        """A read-only copy of the DuckDB file for tools outside callintel (refreshed after each
+        successful run): they read it freely while runs write the live file."""
+        return str(Path(self.duckdb_path).with_suffix(".snapshot.duckdb"))
+
+    def refresh_snapshot(self) -> str | None:
+        """Copy the DuckDB file, checkpointed, to `snapshot_path` atomically; None on PostgreSQL
+        (its readers never conflict with writers)."""
+        if self.is_postgres or not Path(self.duckdb_path).exists():
+            return None
+        with self.exclusive():
+            con = duckdb.connect(self.duckdb_path)
+            try:
+                con.execute("CHECKPOINT")  # everything in the file, nothing left in the WAL
+            finally:
+                con.close()
+            tmp = f"{self.snapshot_path}.tmp"
+            shutil.copyfile(self.duckdb_path, tmp)
+            os.replace(tmp, self.snapshot_path)  # open readers keep the copy they opened
+        return self.snapshot_path
 
     def ensure_schema(self) -> None:
         """Create schemas and tables if missing (idempotent, cheap)."""
