@@ -48,6 +48,19 @@ def days(tz: str) -> list[date]:
     return [today - timedelta(days=n) for n in range(DAYS)]
 
 
+def known_callers(tenant_id: str, tz: str, calls_per_day: int, seed: int) -> list[str]:
+    """Distinct raw numbers of the synthetic callers of the demo's days, as the calls spell them:
+    the CRM emulators give some of their leads these numbers, so calls link to leads."""
+    seen: dict[str, None] = {}
+    for day in days(tz):
+        for call in generate_day(
+            tenant_id, day, tz, calls_per_day=calls_per_day, leads_per_day=0, seed=seed
+        ).calls:
+            if call["phone_raw"] and any(c.isdigit() for c in call["phone_raw"]):
+                seen.setdefault(call["phone_raw"])
+    return list(seen)
+
+
 def start_bolna(stack: ExitStack) -> None:
     bolna = stack.enter_context(
         BolnaEmulator(api_key=KEYS["BOLNA_API_KEY"], trim_share=0.2, port=18701)
@@ -67,11 +80,13 @@ def start_zoho(stack: ExitStack) -> None:
         )
     )
     first = days("America/New_York")[-1]
+    callers = known_callers("saas_us", "America/New_York", calls_per_day=20, seed=21)
     zoho.populate(
         n_leads=80,
         n_deals=25,
         seed=7,
         modified_between=(day_window_utc(first, "America/New_York")[0], _utcnow()),
+        phones=callers[:30],  # some of the tenant's callers are Zoho leads: write-back happens
     )
 
 
@@ -79,11 +94,13 @@ def start_leadsquared(stack: ExitStack) -> None:
     lsq = stack.enter_context(LeadSquaredEmulator(port=18703, rate_limit=25))
     lsq.add_account(KEYS["LSQ_ACCESS_KEY"], KEYS["LSQ_SECRET_KEY"])
     first = days("Asia/Kolkata")[-1]
+    callers = known_callers("callcentre_in", "Asia/Kolkata", calls_per_day=35, seed=5)
     lsq.populate(
         90,
         seed=3,
         modified_between=(day_window_utc(first, "Asia/Kolkata")[0], _utcnow()),
         access_key=KEYS["LSQ_ACCESS_KEY"],
+        phones=callers[:40],  # some of the call centre's callers are LeadSquared leads
     )
 
 
@@ -181,7 +198,14 @@ def drop_folder_files(home: Path) -> None:
     inbox.mkdir(parents=True, exist_ok=True)
     for day in days("Asia/Kolkata"):
         calls = generate_day(
-            "dropfolder_in", day, "Asia/Kolkata", calls_per_day=15, leads_per_day=5, seed=9
+            # seed 0 and 5 leads a day, as the tenant's synthetic CRM generates them: some callers
+            # are its leads, so the folder's calls link to contacts
+            "dropfolder_in",
+            day,
+            "Asia/Kolkata",
+            calls_per_day=15,
+            leads_per_day=5,
+            seed=0,
         ).calls
         rows = []
         for call in calls:

@@ -155,16 +155,20 @@ class LeadSquaredEmulator(Emulator):
         seed: int,
         modified_between: tuple[datetime, datetime],
         access_key: str | None = None,
+        phones: list[str] = (),
     ) -> list[str]:
-        """`n` plausible Indian leads modified uniformly in the range; returns their ids."""
+        """`n` plausible Indian leads modified uniformly in the range; returns their ids. The
+        first leads take `phones` as their Mobile (callers the tenant's calls come from)."""
         rng = random.Random(seed)
         start, end = (_naive_utc(d) for d in modified_between)
         span = (end - start).total_seconds()
         ids = []
-        for _ in range(n):
+        for i in range(n):
             modified = start + timedelta(seconds=int(rng.uniform(0, span)))
             first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
             mobile = _phone(rng)
+            if i < len(phones):
+                mobile = phones[i]
             ids.append(
                 self.add_lead(
                     modified,
@@ -177,7 +181,7 @@ class LeadSquaredEmulator(Emulator):
                     EmailAddress=f"{first}.{last}{rng.randint(1, 99)}@example.in".lower()
                     if rng.random() < 0.8
                     else "",
-                    Mobile=mobile if rng.random() < 0.85 else "",
+                    Mobile=mobile if rng.random() < 0.85 or i < len(phones) else "",
                     Phone=rng.choice([None, "", mobile, f"080-4{rng.randint(1000000, 9999999)}"]),
                     ProspectStage=rng.choice(_STAGES),
                     Source=rng.choice(_SOURCES),

@@ -158,14 +158,19 @@ class ZohoEmulator(Emulator):
         n_deals: int = 0,
         seed: int = 0,
         modified_between: tuple[datetime, datetime] | None = None,
+        phones: list[str] = (),
     ) -> None:
-        """Realistic leads and deals, modified uniformly inside `modified_between`."""
+        """Realistic leads and deals, modified uniformly inside `modified_between`. The first
+        leads take `phones` as their Mobile (callers the tenant's calls come from)."""
         start, end = modified_between or (datetime(2026, 11, 17), datetime(2026, 11, 19))
         span = (end - start).total_seconds()
         rng = random.Random(seed)
-        for _ in range(n_leads):
+        for i in range(n_leads):
             modified = start + timedelta(seconds=int(rng.uniform(0, span)))
-            self.add_lead(**_random_lead(rng), **_times(rng, modified))
+            lead = _random_lead(rng)
+            if i < len(phones):
+                lead["Mobile"] = phones[i]
+            self.add_lead(**lead, **_times(rng, modified))
         for _ in range(n_deals):
             modified = start + timedelta(seconds=int(rng.uniform(0, span)))
             self.add_deal(**_random_deal(rng), **_times(rng, modified))
