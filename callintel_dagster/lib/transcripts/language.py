@@ -37,8 +37,8 @@ worse. The lexicon does the work neither library can; the detector only names ot
 where py3langid did at least as well as lingua, so the lighter and faster one is used: py3langid
 (a maintained fork of langid.py, 4.5 MB, numpy only, model loaded in under 1 s) over
 lingua-language-detector (about 100 MB installed, 3-4 s to load its models, 2-4.5 times slower
-here, and at the same confidence threshold it missed a Spanish sentence). The model is loaded once, on
-first use (`_identifier`), and is safe to share between threads (classify only reads it).
+here, and at the same confidence threshold it missed a Spanish sentence). The model is loaded
+once, on first use (`_identifier`), and is safe to share between threads (classify only reads it).
 """
 
 from __future__ import annotations
