@@ -6,7 +6,8 @@ from pathlib import Path
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.lib.synthetic.audio_calls import audio_only_calls
-from callintel_dagster.lib.tenants.registry import SyntheticCalls, SyntheticCrm, Tenant
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.tenants.source_configs import SyntheticCalls, SyntheticCrm
 from callintel_dagster.providers.base import SourceCapabilities
 
 

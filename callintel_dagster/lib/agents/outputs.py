@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from callintel_dagster.lib.analysis.schema import ContactTag, LeadStatus, Objection, Sentiment
 from callintel_dagster.lib.strict_model import StrictModel
-from callintel_dagster.lib.tenants.llm_config import LlmSettings
+from callintel_dagster.lib.tenants.llm_config import LlmSettings, OfflineLlm
 
 Stage = Literal["exploring", "interest_detected", "intent_confirmed", "qualified"]
 Quote = Field("", max_length=400)
@@ -129,7 +129,7 @@ def _parts(config: LlmSettings) -> dict[str, Any]:
 def output_model(config: LlmSettings) -> type[BaseModel]:
     """The combined model of the tenant's active agents: one key per agent. The offline rules
     answer no questions and fill no custom fields, so their model leaves those out."""
-    if getattr(config, "provider", None) == "offline":
+    if isinstance(config, OfflineLlm):
         config = config.model_copy(update={"questions": (), "fields": ()})
     parts = _parts(config)
     spec = {a: (parts[a], ...) for a in config.active_agents if a in parts}

@@ -17,11 +17,10 @@ from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
 from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
 from callintel_dagster.lib.tenants.source_configs import (
-    BolnaConfig,
-    FolderCallsConfig,
-    LeadSquaredConfig,
-    SqlCallsConfig,
-    ZohoConfig,
+    CallsConfig,
+    CrmConfig,
+    SyntheticCalls,
+    SyntheticCrm,
 )
 from callintel_dagster.lib.tenants.stt_config import PassthroughStt, SttConfig
 
@@ -32,31 +31,11 @@ class RegistryError(ValueError):
     """tenants.yaml is missing or invalid; the message says where and why."""
 
 
-class SyntheticCalls(StrictConfig):
-    provider: Literal["synthetic"]
-    calls_per_day: int = Field(40, ge=0, le=100_000)
-    seed: int = 0
-    # a folder under CALLINTEL_HOME whose recordings become audio-only calls, one each per day
-    audio_samples: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
-
-
-class SyntheticCrm(StrictConfig):
-    provider: Literal["synthetic"]
-    leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
-
-
 class LocalEmbeddings(StrictConfig):
     provider: Literal["local"]
     chunk_words: int = Field(120, ge=10, le=2000)
 
 
-CallsConfig = Annotated[
-    SyntheticCalls | BolnaConfig | SqlCallsConfig | FolderCallsConfig,
-    Field(discriminator="provider"),
-]
-CrmConfig = Annotated[
-    SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
-]
 EmbeddingsConfig = Annotated[LocalEmbeddings, Field(discriminator="provider")]
 
 

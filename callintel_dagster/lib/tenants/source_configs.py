@@ -122,3 +122,26 @@ class FolderCallsConfig(StrictConfig):
     source_timezone: str = "UTC"  # the zone of metadata times written without an offset
     settle_s: float = Field(30.0, ge=0)  # younger files may still be uploading
     audio_wait_s: float = Field(600.0, ge=0)  # how long metadata and audio wait for each other
+
+
+class SyntheticCalls(StrictConfig):
+    provider: Literal["synthetic"]
+    calls_per_day: int = Field(40, ge=0, le=100_000)
+    seed: int = 0
+    # a folder under CALLINTEL_HOME whose recordings become audio-only calls, one each per day
+    audio_samples: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
+
+
+class SyntheticCrm(StrictConfig):
+    provider: Literal["synthetic"]
+    leads_per_day: int = Field(10, ge=0, le=100_000)  # shares the calls' seed so callers match
+
+
+# What `calls:` and `crm:` may name: a new source's config class joins its union here.
+CallsConfig = Annotated[
+    SyntheticCalls | BolnaConfig | SqlCallsConfig | FolderCallsConfig,
+    Field(discriminator="provider"),
+]
+CrmConfig = Annotated[
+    SyntheticCrm | BolnaConfig | ZohoConfig | LeadSquaredConfig, Field(discriminator="provider")
+]

@@ -7,7 +7,8 @@ import pytest
 
 from callintel_dagster.lib.tenants.digest_config import DigestConfig
 from callintel_dagster.lib.tenants.llm_config import LlmConfig
-from callintel_dagster.lib.tenants.registry import CallsConfig, CrmConfig, EmbeddingsConfig
+from callintel_dagster.lib.tenants.registry import EmbeddingsConfig
+from callintel_dagster.lib.tenants.source_configs import CallsConfig, CrmConfig
 from callintel_dagster.lib.tenants.stt_config import SttConfig
 from callintel_dagster.providers import registry
 
