@@ -93,11 +93,15 @@ class SourceCapabilities:
     - `has_deals`: `fetch_deals(window)` returns CRM deals for the same windows; see `HasDeals`.
     - `commits_after_write`: `commit()` must be called once the sync's rows are written (a drop
       folder moves the files it took only then); see `CommitsAfterWrite`.
+    - `own_watermark`: after a fetch, `next_cursor` is the highest watermark the source itself
+      gave (a database's `updated_at`), or None when it gave no row; the sync keeps that as its
+      cursor instead of the pipeline's clock, so the two clocks never need to agree.
     """
 
     rereads_by_id: bool = False
     has_deals: bool = False
     commits_after_write: bool = False
+    own_watermark: bool = False
 
 
 NO_CAPABILITIES = SourceCapabilities()

@@ -5,6 +5,7 @@ rows whose watermark moved since the cursor. The source's own highest watermark 
 cursor (`next_cursor`), so clocks on the two sides never need to agree.
 """
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from callintel_dagster.lib.ingest.checks import QUARANTINE_KEY
+from callintel_dagster.lib.ingest.sanitise import clean_value
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
@@ -37,7 +40,7 @@ STATUS_DEFAULTS = {
 
 class SqlCallSource:
     provider = "sql"
-    capabilities = SourceCapabilities()
+    capabilities = SourceCapabilities(own_watermark=True)
 
     def __init__(self, tenant_id: str, config: SqlCallsConfig, url: str):
         if (config.table is None) == (config.query is None):
@@ -46,7 +49,7 @@ class SqlCallSource:
         self.requests = 0
         self.next_cursor: datetime | None = None
         self.connect_attempts = 4
-        self._engine = sa.create_engine(url, pool_pre_ping=True)
+        self._engine = engine_for(tenant_id, url)
 
     def fetch_calls(self, window: SyncWindow) -> list[dict]:
         c = self.config.columns
@@ -75,15 +78,37 @@ class SqlCallSource:
                 self.requests += 1
                 rows = [dict(r._mapping) for r in con.execute(sql, params)]
         except sa.exc.DBAPIError as exc:
-            # the driver's first line (no table, no column, connection refused); the URL, which
-            # holds the password, is never part of it
-            first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
             raise PermanentProviderError(
-                self.tenant_id, "sql", f"query failed: {type(exc.orig).__name__}: {first_line}"
+                self.tenant_id, "sql", f"query failed: {driver_message(exc.orig)}"
             ) from None
-        if rows:
-            self.next_cursor = max(self._to_utc(r["_watermark"]) for r in rows)
-        return [self._record(r) for r in rows]
+        records = [self._read_row(row) for row in rows]
+        marks = [r.pop("_watermark_utc") for r in records if r.get("_watermark_utc")]
+        self.next_cursor = max(marks) if marks else None
+        return records
+
+    def _read_row(self, row: dict[str, Any]) -> dict:
+        """One source row as a call record. Text the database gives as bytes (SQLite keeps any
+        bytes in TEXT) is decoded with replacement characters and noted in `repairs`; a row that
+        still cannot be read comes back with its quarantine reason, never failing the others."""
+        found: dict[str, set[str]] = {}
+        for key, value in row.items():
+            if isinstance(value, bytes):
+                found[key] = set()
+                row[key] = clean_value(value, found[key])
+        repairs = [f"{k}:{reason}" for k, reasons in found.items() for reason in sorted(reasons)]
+        try:
+            record = self._record(row)
+            record["_watermark_utc"] = self._to_utc(row["_watermark"])
+        except Exception as exc:  # noqa: BLE001 - this row is quarantined, the others land
+            call_id = row.get(self.config.columns.call_id)
+            return {
+                "call_id": None if call_id is None else str(call_id),
+                QUARANTINE_KEY: f"unreadable row: {type(exc).__name__}",
+                "source_row": {k: v for k, v in row.items() if k != "_watermark"},
+            }
+        if repairs:
+            record["repairs"] = repairs
+        return record
 
     def _connect(self) -> sa.Connection:
         # a database that is down or restarting may be back in seconds: retry connecting (only
@@ -128,6 +153,79 @@ class SqlCallSource:
         if value.tzinfo is None:
             value = value.replace(tzinfo=ZoneInfo(self.config.source_timezone))
         return value.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+# What people copy from a database console, and the SQLAlchemy URL with a driver we install.
+_SCHEMES = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+_DRIVER_PACKAGES = {
+    "psycopg": "psycopg",
+    "psycopg2": "psycopg2-binary",
+    "pymysql": "PyMySQL",
+    "mysqldb": "mysqlclient",
+    "pyodbc": "pyodbc",
+    "cx_oracle": "cx-Oracle",
+    "oracledb": "oracledb",
+    "asyncpg": "asyncpg",
+}
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://`, `postgres://` and `mysql://` get a driver that is installed; a URL that
+    names its driver (`postgresql+psycopg2://`, `sqlite:///...`) is kept as it is."""
+    scheme, sep, rest = url.partition("://")
+    return f"{_SCHEMES.get(scheme.lower(), scheme)}{sep}{rest}" if sep else url
+
+
+def engine_for(tenant_id: str, url: str) -> sa.Engine:
+    """An engine for the tenant's database URL; a scheme whose driver is missing is a one-line
+    error naming the package (never the URL: it holds the password)."""
+    try:
+        parsed = sa.engine.make_url(normalise_url(url))
+    except sa.exc.ArgumentError:
+        raise PermanentProviderError(
+            tenant_id, "sql", "the database URL is not a URL like postgresql://user@host/db"
+        ) from None
+    try:
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    except (ModuleNotFoundError, sa.exc.NoSuchModuleError) as exc:
+        missing = getattr(exc, "name", None) or parsed.get_driver_name()
+        package = _DRIVER_PACKAGES.get(str(missing).split(".")[0].lower(), missing)
+        raise PermanentProviderError(
+            tenant_id,
+            "sql",
+            f"no driver for {parsed.drivername}:// URLs (install the Python package {package}, "
+            "or use postgresql://, mysql:// or sqlite:///)",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        # SQLite keeps any bytes in a TEXT column: read them as bytes, decode them ourselves
+        # (with replacement characters, noted per row) instead of failing the whole query
+        sa.event.listen(engine, "connect", _sqlite_text_as_bytes)
+    return engine
+
+
+def _sqlite_text_as_bytes(dbapi_connection, _record) -> None:
+    dbapi_connection.text_factory = bytes
+
+
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's first line (no table, no column, connection refused), with quoted values
+    that are not identifiers blanked: a driver may quote the row's text or a value it refused."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+
+    def keep_identifiers(match: re.Match) -> str:
+        quoted = match.group(1) if match.group(1) is not None else match.group(2)
+        return match.group(0) if re.fullmatch(r"[A-Za-z_][\w.]{0,63}", quoted) else "'…'"
+
+    return f"{type(exc).__name__}: {_QUOTED.sub(keep_identifiers, first)}"[:300]
 
 
 def source_for(tenant: Tenant, config: SqlCallsConfig, home: Path) -> SqlCallSource:

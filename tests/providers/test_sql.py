@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from callintel_dagster.lib.ingest.window import SyncWindow
 from callintel_dagster.lib.tenants.source_configs import SqlCallsConfig
 from callintel_dagster.providers.base import PermanentProviderError
-from callintel_dagster.providers.sql import SqlCallSource
+from callintel_dagster.providers.sql import SqlCallSource, driver_message, normalise_url
 from conftest import fresh_postgres_db, requires_postgres
 
 DDL = """CREATE TABLE cdr (
@@ -114,3 +114,89 @@ def test_unreachable_database_is_retried_then_fails_clearly():
     with pytest.raises(PermanentProviderError, match="tenant acme: sql: query failed") as err:
         source.fetch_calls(WINDOW)
     assert "postgres@" not in str(err.value)
+
+
+def test_a_row_with_bytes_that_are_not_utf8_lands_repaired(tmp_path):
+    url = _seed(f"sqlite:///{tmp_path}/cdr.db")
+    engine = sa.create_engine(url)
+    with engine.begin() as con:  # a Latin-1 agent name, as an older system wrote it
+        con.execute(
+            sa.text("UPDATE cdr SET agent = CAST(X'52656EE9652100' AS TEXT) WHERE uniqueid = 'c1'")
+        )
+    engine.dispose()
+    calls = SqlCallSource("acme", config(), url).fetch_calls(WINDOW)
+    assert sorted(c["call_id"] for c in calls) == ["c1", "c2", "c4"]  # nothing lost
+    c1 = next(c for c in calls if c["call_id"] == "c1")
+    assert c1["agent_name"] == "Ren\ufffde!"
+    assert c1["repairs"] == ["agent:control_chars", "agent:invalid_utf8"]
+    assert all("repairs" not in c for c in calls if c["call_id"] != "c1")
+
+
+def test_an_unreadable_row_is_returned_for_quarantine_and_the_others_land(tmp_path):
+    url = _seed(f"sqlite:///{tmp_path}/cdr.db")
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        con.execute(
+            sa.text(
+                "UPDATE cdr SET call_time = '2026-11-18 10:00:00 garbage' WHERE uniqueid = 'c4'"
+            )
+        )
+    engine.dispose()
+    calls = SqlCallSource("acme", config(), url).fetch_calls(WINDOW)
+    bad = [c for c in calls if c.get("quarantine_reason")]
+    assert [c["call_id"] for c in bad] == ["c4"]
+    assert bad[0]["quarantine_reason"] == "unreadable row: ValueError"
+    assert "garbage" not in bad[0]["quarantine_reason"]
+    assert sorted(c["call_id"] for c in calls if c not in bad) == ["c1", "c2"]
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("mysql://u@h/db", "mysql+pymysql://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_urls_as_people_copy_them(url, expected):
+    assert normalise_url(url) == expected
+
+
+@requires_postgres
+def test_a_plain_postgresql_url_works():
+    with fresh_postgres_db() as url:
+        assert url.startswith("postgresql://")
+        calls = SqlCallSource("acme", config(), _seed(url)).fetch_calls(WINDOW)
+    assert sorted(c["call_id"] for c in calls) == ["c1", "c2", "c4"]
+
+
+def test_a_plain_mysql_url_works_against_mariadb():
+    admin = sa.create_engine("mysql+pymysql://root@127.0.0.1:3306/test")
+    try:
+        with admin.begin() as con:
+            con.execute(sa.text("DROP TABLE IF EXISTS cdr"))
+    except sa.exc.OperationalError:
+        pytest.skip("MariaDB is not running on 127.0.0.1:3306")
+    finally:
+        admin.dispose()
+    url = _seed("mysql://root@127.0.0.1:3306/test".replace("mysql://", "mysql+pymysql://"))
+    calls = SqlCallSource("acme", config(), "mysql://root@127.0.0.1:3306/test").fetch_calls(WINDOW)
+    assert sorted(c["call_id"] for c in calls) == ["c1", "c2", "c4"]
+    assert url
+
+
+def test_a_scheme_without_its_driver_names_the_package_in_one_line():
+    with pytest.raises(PermanentProviderError) as err:
+        SqlCallSource("acme", config(), "mssql+pyodbc://sa:secret@host/db")
+    message = str(err.value)
+    assert "pyodbc" in message and "\n" not in message and "secret" not in message
+
+
+def test_driver_messages_never_carry_values():
+    exc = ValueError(
+        "Could not decode to UTF-8 column 'transcript' with text 'Mr Sharma said 9812'"
+    )
+    message = driver_message(exc)
+    assert "Sharma" not in message and "'transcript'" in message

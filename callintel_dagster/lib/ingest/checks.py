@@ -8,6 +8,9 @@ from datetime import datetime
 from numbers import Real
 
 CALL_STATUSES = {"completed", "no_answer", "busy", "failed", "voicemail"}
+# A source that cannot map one of its rows returns it with this key (the reason) instead of
+# failing the whole fetch; the sync quarantines it.
+QUARANTINE_KEY = "quarantine_reason"
 
 
 def _id_problem(record: dict, key: str) -> str | None:
@@ -20,6 +23,8 @@ def _id_problem(record: dict, key: str) -> str | None:
 
 
 def call_problem(call: dict) -> str | None:
+    if call.get(QUARANTINE_KEY):
+        return call[QUARANTINE_KEY]
     if problem := _id_problem(call, "call_id"):
         return problem
     started = call.get("started_at_utc")
@@ -40,6 +45,8 @@ def call_problem(call: dict) -> str | None:
 
 
 def lead_problem(lead: dict) -> str | None:
+    if lead.get(QUARANTINE_KEY):
+        return lead[QUARANTINE_KEY]
     if problem := _id_problem(lead, "lead_id"):
         return problem
     for key in ("created_at_utc", "modified_at_utc"):
