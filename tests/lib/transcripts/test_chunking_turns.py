@@ -1,6 +1,3 @@
-import pytest
-
-from callintel_dagster.lib.process_once import needs_work, next_attempt
 from callintel_dagster.lib.transcripts.chunking import chunk_turns
 from callintel_dagster.lib.transcripts.turns import turns_from_text
 
@@ -35,29 +32,3 @@ def test_turns_from_text_maps_provider_labels():
         ("customer", "haan ji bolo"),
         ("customer", "price?"),
     ]
-
-
-PREV = {"agent_version": "v1", "input_hash": "h", "analysis_status": "ok", "attempts": 1}
-
-
-@pytest.mark.parametrize(
-    "previous,version,digest,expected",
-    [
-        (None, "v1", "h", True),
-        (PREV, "v1", "h", False),
-        (PREV, "v2", "h", True),
-        (PREV, "v1", "other", True),
-        ({**PREV, "analysis_status": "failed", "attempts": 1}, "v1", "h", True),
-        ({**PREV, "analysis_status": "failed", "attempts": 3}, "v1", "h", False),
-        ({**PREV, "analysis_status": "skipped", "attempts": 0}, "v1", "h", False),
-    ],
-)
-def test_each_call_processed_once_per_version(previous, version, digest, expected):
-    assert needs_work(previous, version, digest) is expected
-
-
-def test_failed_attempts_accumulate():
-    failed = {**PREV, "analysis_status": "failed", "attempts": 2}
-    assert next_attempt(failed, "v1", "h") == 3
-    assert next_attempt(failed, "v2", "h") == 1
-    assert next_attempt(None, "v1", "h") == 1
