@@ -24,6 +24,7 @@ from callintel_dagster.lib.tables import (
     LLM_CACHE,
     TRANSCRIPT_TURNS,
 )
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.analyzers import CallWork, Outcome
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
@@ -70,7 +71,7 @@ class TenantAnalysis:
 
 def analyse_tenant(
     warehouse: Warehouse,
-    tenant,
+    tenant: Tenant,
     days: list[date],
     analyzer,
     now: datetime,

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from callintel_dagster.lib.tables import TRANSCRIPT_TURNS
+from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.chunking import chunk_turns
+from callintel_dagster.providers.base import Embedder
 from callintel_dagster.resources.warehouse import Warehouse
 
 
@@ -20,7 +22,7 @@ class TenantEmbeddings:
 
 
 def embed_tenant(
-    warehouse: Warehouse, tenant, days: list[date], embedder, vector_store
+    warehouse: Warehouse, tenant: Tenant, days: list[date], embedder: Embedder, vector_store
 ) -> TenantEmbeddings:
     """`embedder`: the tenant's embedding model; `vector_store`: the per-tenant LanceDB store."""
     out = TenantEmbeddings()

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from callintel_dagster.lib.tables import CALL_RECORDINGS, CALL_RECORDS
-from callintel_dagster.providers.audio_store import AudioUnavailable
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.providers.audio_store import AudioStore, AudioUnavailable
 from callintel_dagster.providers.base import RetryableProviderError
 from callintel_dagster.resources.warehouse import Warehouse
 
@@ -20,7 +21,7 @@ class TenantRecordings:
 
 
 def archive_tenant(
-    warehouse: Warehouse, tenant, days: list[date], store, now: datetime
+    warehouse: Warehouse, tenant: Tenant, days: list[date], store: AudioStore, now: datetime
 ) -> TenantRecordings:
     """`store`: the audio store (providers/audio_store.py) that fetches and archives audio."""
     slices, out = [(tenant.id, d) for d in days], TenantRecordings()
@@ -45,7 +46,7 @@ def archive_tenant(
     return out
 
 
-def _archive(store, call: dict, now: datetime) -> dict:
+def _archive(store: AudioStore, call: dict, now: datetime) -> dict:
     row = {
         "tenant_id": call["tenant_id"],
         "partition_date": call["partition_date"],

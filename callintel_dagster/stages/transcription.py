@@ -20,7 +20,13 @@ from callintel_dagster.lib.tables import (
     CALL_TRANSCRIPTS,
     TRANSCRIPT_TURNS,
 )
-from callintel_dagster.resources.stt import AudioWork, PassthroughTranscriber, Transcript
+from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.resources.stt import (
+    AudioTranscriber,
+    AudioWork,
+    PassthroughTranscriber,
+    Transcript,
+)
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
 
@@ -51,7 +57,11 @@ class TenantTranscripts:
 
 
 def transcribe_tenant(
-    warehouse: Warehouse, tenant, days: list[date], audio_tx, retranscribe: bool = False
+    warehouse: Warehouse,
+    tenant: Tenant,
+    days: list[date],
+    audio_tx: AudioTranscriber | None,
+    retranscribe: bool = False,
 ) -> TenantTranscripts:
     """`audio_tx`: the tenant's audio transcriber, or None when it keeps source transcripts."""
     slices = [(tenant.id, d) for d in days]
@@ -94,7 +104,7 @@ def transcribe_tenant(
     return out
 
 
-def _needs_work(prior: dict | None, audio_tx, sha: str, tenant) -> bool:
+def _needs_work(prior: dict | None, audio_tx: AudioTranscriber, sha: str, tenant: Tenant) -> bool:
     processor = (audio_tx.provider, audio_tx.model)
     return needs_work(prior, processor, sha, tenant.stt.max_attempts, recorded=TRANSCRIPTION)
 
