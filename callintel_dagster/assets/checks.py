@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.phones import is_e164
-from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_RECORDS, CRM_LEADS
+from callintel_dagster.lib.tables import CALL_ANALYSES, CALL_RECORDS, CRM_LEADS, QUARANTINED_RECORDS
 from callintel_dagster.resources.analyzers import agent_version
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
@@ -21,6 +21,41 @@ def call_ids_unique_per_tenant(warehouse: Warehouse) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=dupes.empty,
         metadata={"duplicates": dg.MetadataValue.json(dupes.astype(str).to_dict("records"))},
+    )
+
+
+OPEN_QUARANTINE_BY_DAY_SQL = (
+    "SELECT tenant_id, partition_date, source, reason, count(*) AS records "
+    f"FROM {QUARANTINED_RECORDS.qualified} WHERE status = 'open' "
+    "GROUP BY tenant_id, partition_date, source, reason ORDER BY 1, 2, 3, 4 LIMIT 50"
+)
+
+
+@dg.asset_check(asset="call_records")
+def no_open_quarantine(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """No source record waits in raw.quarantined_records. A WARN, never a block: the records'
+    neighbours landed. Fix the source (or upgrade callintel), then re-drive by re-materializing
+    the listed tenant-days (a full refetch); the records that land are marked resolved."""
+    open_rows = warehouse.query(OPEN_QUARANTINE_BY_DAY_SQL)
+    partitions = sorted(
+        {
+            f"{d}|{t}"
+            for t, d in zip(
+                open_rows.tenant_id, open_rows.partition_date.astype(str).str[:10], strict=True
+            )
+        }
+    )
+    return dg.AssetCheckResult(
+        passed=open_rows.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "open_records": int(open_rows["records"].sum()) if len(open_rows) else 0,
+            "by_day_and_reason": dg.MetadataValue.json(open_rows.astype(str).to_dict("records")),
+            "redrive": dg.MetadataValue.md(
+                "Re-materialize these partitions of `call_records` / `crm_leads` "
+                "(a full refetch): " + (", ".join(f"`{p}`" for p in partitions) or "none")
+            ),
+        },
     )
 
 

@@ -70,9 +70,14 @@ def _sync(
 
 
 def _metadata(rows: pd.DataFrame, stats: dict, spec: SyncSpec, incremental: bool) -> dict:
+    reasons = {
+        k.split(": ", 1)[1]: int(v) for k, v in stats.items() if k.startswith("quarantined: ")
+    }
     metadata = {
         "dagster/row_count": len(rows),
-        **{k: int(v) for k, v in sorted(stats.items())},
+        **{k: int(v) for k, v in sorted(stats.items()) if not k.startswith("quarantined: ")},
+        "quarantine_reasons": dg.MetadataValue.json(reasons),
+        "repaired_rows": int(rows["repairs"].notna().sum()) if len(rows) else 0,
         "mode": "incremental" if incremental else "full",
         "invalid_phones": int((~rows["phone_valid"].astype(bool)).sum()) if len(rows) else 0,
         "phone_issues": counts(rows, "phone_issue"),

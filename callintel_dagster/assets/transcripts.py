@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from callintel_dagster.assets.common import PARTITIONED
+from callintel_dagster.assets.common import PARTITIONED, utcnow
 from callintel_dagster.assets.metadata import counts, preview
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_SIGNALS
@@ -38,6 +38,7 @@ def call_transcripts(
     were separated, or why there is none (core.call_transcripts); one row per speaker turn with
     its role, times and confidence (core.transcript_turns)."""
     run, store, total = TenantRun(context, registry), audio_archive.store(), TenantTranscripts()
+    now = utcnow()
 
     def transcribe(tenant, days):
         audio_tx = transcribers.audio_for_tenant(
@@ -45,7 +46,7 @@ def call_transcripts(
             lambda uri, t=tenant.id: store.read_archived(t, uri),
             run.pool_slots("stt", tenant, tenant.stt.provider),
         )
-        return transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe)
+        return transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe, now)
 
     for _, done in run.each("transcription", transcribe):
         total.merge(done)

@@ -48,12 +48,14 @@ CRM_LEADS = Table(
         ("lead_source", "VARCHAR"),
         ("lead_status", "VARCHAR"),
         ("created_at_utc", "TIMESTAMP"),
+        ("created_date", "DATE"),  # the tenant-local day it was created (the funnel's "new")
         ("modified_at_utc", "TIMESTAMP"),
         ("extra_json", "TEXT"),
         (
             "record_hash",
             "VARCHAR NOT NULL",
         ),  # content hash: a re-fetch tells updated from unchanged
+        ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
@@ -79,6 +81,7 @@ CALL_RECORDS = Table(
         ("extra_json", "TEXT"),
         ("is_final", "BOOLEAN NOT NULL"),  # false while the provider may still change it (re-read)
         ("record_hash", "VARCHAR NOT NULL"),
+        ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
@@ -124,9 +127,11 @@ CRM_DEALS = Table(
         ("owner_name", "VARCHAR"),
         ("closing_date", "DATE"),
         ("created_at_utc", "TIMESTAMP"),
+        ("created_date", "DATE"),  # the tenant-local day it was created (the funnel's "new")
         ("modified_at_utc", "TIMESTAMP"),
         ("extra_json", "TEXT"),
         ("record_hash", "VARCHAR NOT NULL"),
+        ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
 )
@@ -365,6 +370,66 @@ CALL_RECORDINGS = Table(
     ),
 )
 
+# One row per source record that could not become a row (quarantined on its own, its neighbours
+# landed): the reason names the field, never the value. A later sync in which the record lands
+# marks it resolved; re-drive by re-materializing its tenant-day (a full refetch).
+QUARANTINED_RECORDS = Table(
+    "raw",
+    "quarantined_records",
+    KEY
+    + (  # partition_date: the local day of the sync window that fetched it
+        ("source", "VARCHAR NOT NULL"),  # call_records | crm_leads | deals
+        ("provider", "VARCHAR NOT NULL"),
+        ("quarantine_id", "VARCHAR NOT NULL"),  # the record id, or a hash of the record
+        ("record_id", "VARCHAR"),
+        ("reason", "VARCHAR NOT NULL"),
+        ("payload_json", "TEXT"),  # the record, sanitised, for whoever fixes the source
+        ("status", "VARCHAR NOT NULL"),  # open | resolved
+        ("quarantined_at_utc", "TIMESTAMP NOT NULL"),
+        ("resolved_at_utc", "TIMESTAMP"),
+    ),
+)
+
+# One row per paid piece of AI work: every LLM request batch (a call's analysis attempt with its
+# retries and repair, a daily summary) and every recording sent to a speech-to-text provider.
+# Appended, never replaced: a re-analysed call keeps what its earlier attempts cost.
+AI_USAGE = Table(
+    "core",
+    "ai_usage",
+    KEY
+    + (  # partition_date: the tenant-day the work was for
+        ("usage_id", "VARCHAR NOT NULL"),
+        ("kind", "VARCHAR NOT NULL"),  # llm | stt
+        ("purpose", "VARCHAR NOT NULL"),  # analysis | daily_summary | transcription
+        ("call_id", "VARCHAR"),
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR"),
+        ("requests", "BIGINT NOT NULL"),
+        ("retries", "BIGINT NOT NULL"),
+        ("prompt_tokens", "BIGINT NOT NULL"),
+        ("completion_tokens", "BIGINT NOT NULL"),
+        ("audio_seconds", "DOUBLE PRECISION"),
+        ("cost_usd", "DOUBLE PRECISION NOT NULL"),
+        ("priced", "BOOLEAN NOT NULL"),  # false: the tenant's price table has no price for it
+        ("recorded_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+# Calls the CRM-phone filter (`only_crm_phones`) held back because their number was not a lead
+# yet: re-checked on every sync, so a call to a lead created in the same sync window (the CRM
+# sync may run after the calls' one) lands as soon as the lead does.
+HELD_CALLS = Table(
+    "raw",
+    "held_calls",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("phone_e164", "VARCHAR"),
+        ("row_json", "TEXT NOT NULL"),  # the raw.call_records row, as it would have landed
+        ("held_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
 ALL_TABLES = (
     CRM_LEADS,
     CALL_RECORDS,
@@ -383,6 +448,9 @@ ALL_TABLES = (
     DIGESTS,
     WHATSAPP_LEDGER,
     CRM_WRITEBACKS,
+    QUARANTINED_RECORDS,
+    AI_USAGE,
+    HELD_CALLS,
 )
 SCHEMAS = ("raw", "core", "marts", "delivery")
 

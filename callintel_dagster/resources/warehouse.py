@@ -174,13 +174,17 @@ class Warehouse(dg.ConfigurableResource):
         """Replace `slices` of `table` with `rows` in one transaction; returns rows written."""
         return self.write([SliceWrite(table, slices, rows, match or {})])[0]
 
-    def write(self, writes: Sequence["SliceWrite | RowUpsert"]) -> list[int]:
-        """Apply slice replacements and row upserts atomically (all or none)."""
+    def write(self, writes: Sequence["SliceWrite | RowUpsert | RowDelete"]) -> list[int]:
+        """Apply slice replacements, row upserts and deletions atomically (all or none)."""
         self.ensure_schema()
         written = []
         with self.connect() as con:
             cur = self.cursor(con)
             for w in writes:
+                if isinstance(w, RowDelete):
+                    self._delete_keys(con, w)
+                    written.append(0)
+                    continue
                 if isinstance(w, RowUpsert):
                     self._delete_keys(con, w)
                 else:
@@ -199,7 +203,7 @@ class Warehouse(dg.ConfigurableResource):
                 written.append(len(frame))
         return written
 
-    def _delete_keys(self, con: Any, upsert: "RowUpsert") -> None:
+    def _delete_keys(self, con: Any, upsert: "RowUpsert | RowDelete") -> None:
         """Delete the rows whose keys are being upserted (wherever they are: a record may move
         to another day when the provider changes its date)."""
         keys = upsert.rows[list(upsert.keys)].drop_duplicates()
@@ -296,6 +300,15 @@ class SliceWrite:
 @dataclass(frozen=True)
 class RowUpsert:
     """Replace rows by key (e.g. tenant_id + call_id); rows not in `rows` are never touched."""
+
+    table: Table
+    keys: tuple[str, ...]
+    rows: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RowDelete:
+    """Delete rows by key (e.g. tenant_id + call_id); `rows` holds at least the key columns."""
 
     table: Table
     keys: tuple[str, ...]

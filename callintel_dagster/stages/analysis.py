@@ -15,8 +15,10 @@ import pandas as pd
 
 from callintel_dagster.lib.analysis import run_guardrails
 from callintel_dagster.lib.analysis.rows import analysis_rows, rederive
+from callintel_dagster.lib.analysis.usage import usage_row
 from callintel_dagster.lib.process_once import ANALYSIS, input_hash, needs_work, next_attempt
 from callintel_dagster.lib.tables import (
+    AI_USAGE,
     CALL_ANALYSES,
     CALL_ANSWERS,
     CALL_OBJECTIONS,
@@ -43,6 +45,7 @@ class TenantAnalysis:
     answers: list[dict] = field(default_factory=list)
     objections: list[dict] = field(default_factory=list)
     cache_rows: list[dict] = field(default_factory=list)
+    usage_rows: list[dict] = field(default_factory=list)  # core.ai_usage: every attempt's cost
     counts: Counter = field(default_factory=Counter)  # analysed, cached, reused, skipped, ...
 
     def add(self, row: dict, answers: list[dict], objections: list[dict]) -> None:
@@ -51,7 +54,7 @@ class TenantAnalysis:
         self.objections += objections
 
     def merge(self, other: "TenantAnalysis") -> None:
-        for name in ("rows", "answers", "objections", "cache_rows"):
+        for name in ("rows", "answers", "objections", "cache_rows", "usage_rows"):
             getattr(self, name).extend(getattr(other, name))
         self.counts.update(other.counts)
 
@@ -66,6 +69,7 @@ class TenantAnalysis:
             SliceWrite(CALL_ANSWERS, slices, frame(self.answers, CALL_ANSWERS)),
             SliceWrite(CALL_OBJECTIONS, slices, frame(self.objections, CALL_OBJECTIONS)),
             RowUpsert(LLM_CACHE, ("tenant_id", "cache_key"), frame(self.cache_rows, LLM_CACHE)),
+            RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame(self.usage_rows, AI_USAGE)),
         ]
 
 
@@ -110,9 +114,31 @@ def analyse_tenant(
         if outcome.usage:
             result.counts["requests"] += outcome.usage.requests
             result.counts["retried"] += outcome.usage.retries
+            if outcome.usage.requests:
+                result.usage_rows.append(_usage_row(call, analyzer, outcome, now, config))
         if outcome.status == "ok" and not outcome.cache_hit and outcome.cache_key:
             result.cache_rows.append(_cache_row(tenant.id, analyzer, outcome, now))
     return result
+
+
+def _usage_row(call: dict, analyzer, outcome: Outcome, now: datetime, config) -> dict:
+    u = outcome.usage
+    return usage_row(
+        call["tenant_id"],
+        call["partition_date"],
+        kind="llm",
+        purpose="analysis",
+        provider=analyzer.provider,
+        model=analyzer.model,
+        now=now,
+        call_id=call["call_id"],
+        requests=u.requests,
+        retries=u.retries,
+        prompt_tokens=u.prompt_tokens,
+        completion_tokens=u.completion_tokens,
+        cost_usd=outcome.cost_usd,
+        priced=analyzer.model in config.prices,
+    )
 
 
 def _by_call(frame: pd.DataFrame) -> dict[str, dict]:

@@ -3,19 +3,23 @@ JSON) by the tenant's summarizer, its LLM or the rules fallback."""
 
 from datetime import date, datetime
 
+import pandas as pd
+
+from callintel_dagster.lib.analysis.usage import usage_row
 from callintel_dagster.lib.digest.kpis import kpis_for, notable_calls
-from callintel_dagster.lib.tables import FCT_CALLS, KPI_TENANT_DAILY
+from callintel_dagster.lib.tables import AI_USAGE, FCT_CALLS, KPI_TENANT_DAILY
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.summaries import Summarizer
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 
 
 def summarise_days(
     tenant: Tenant, days: list[date], summarizer: Summarizer, warehouse: Warehouse, now: datetime
 ) -> tuple[list[dict], list[str]]:
     """The tenant's delivery.daily_summaries rows for `days`, and why the LLM's summary of a day
-    was unusable, for each day the rules summary replaced it."""
-    rows, fallbacks = [], []
+    was unusable, for each day the rules summary replaced it. What each LLM summary cost goes to
+    core.ai_usage as it is made (re-made summaries keep their earlier cost there)."""
+    rows, fallbacks, usage = [], [], []
     for day in days:
         kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
         calls = warehouse.read_slices(FCT_CALLS, [(tenant.id, day)])
@@ -38,4 +42,25 @@ def summarise_days(
                 "cost_usd": result.cost_usd,
             }
         )
+        if u and u.requests:
+            usage.append(
+                usage_row(
+                    tenant.id,
+                    day,
+                    kind="llm",
+                    purpose="daily_summary",
+                    provider=result.provider,
+                    model=result.model,
+                    now=now,
+                    requests=u.requests,
+                    retries=u.retries,
+                    prompt_tokens=u.prompt_tokens,
+                    completion_tokens=u.completion_tokens,
+                    cost_usd=result.cost_usd,
+                    priced=result.model in getattr(tenant.llm, "prices", {}),
+                )
+            )
+    if usage:
+        frame = pd.DataFrame(usage, columns=AI_USAGE.column_names)
+        warehouse.write([RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame)])
     return rows, fallbacks

@@ -7,17 +7,19 @@
   never advances the cursor.
 """
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
 from callintel_dagster.lib.dayspan import day_window_utc, local_date_of, local_today
-from callintel_dagster.lib.ingest.rows import dedupe_by_id
+from callintel_dagster.lib.ingest.rows import dedupe_by_id, record_hash
+from callintel_dagster.lib.ingest.sanitise import sanitise
 from callintel_dagster.lib.ingest.window import SyncWindow
-from callintel_dagster.lib.tables import SYNC_CURSORS, SYNC_LOG, Table
+from callintel_dagster.lib.tables import QUARANTINED_RECORDS, SYNC_CURSORS, SYNC_LOG, Table
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import Source, SourceCapabilities, capabilities_of
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
@@ -35,6 +37,7 @@ COUNTERS = (
     "requests",
     "full_windows",
     "incremental_windows",
+    "quarantined",
 )
 CURSOR_SQL = f"SELECT cursor_utc FROM {SYNC_CURSORS.qualified} WHERE tenant_id = ? AND source = ?"
 # the stored content hashes of some records ({marks}: one ? per id)
@@ -42,6 +45,10 @@ KNOWN_HASHES_SQL = (
     "SELECT {id} AS id, record_hash FROM {table} WHERE tenant_id = ? AND {id} IN ({marks})"
 )
 HASH_LOOKUP_BATCH = 500
+OPEN_QUARANTINE_SQL = (
+    f"SELECT * FROM {QUARANTINED_RECORDS.qualified} "
+    "WHERE tenant_id = ? AND source = ? AND status = 'open'"
+)
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,13 @@ class SyncSpec:
     fetch: Callable[[object, SyncWindow], list[dict]]
     to_rows: Callable[..., pd.DataFrame]  # (tenant_id, day, region, provider, records, now)
     timestamp_of: Callable[[dict], datetime | None]  # what puts a record on a local day
+    # why a (sanitised) record cannot become a row, naming the field: it is quarantined alone
+    problem: Callable[[dict], str | None]
     preview_columns: list[str]
     status_column: str | None = None
-    # (warehouse, tenant, rows, counts, log) -> rows kept; e.g. the CRM phone filter of calls
-    keep: Callable[..., pd.DataFrame] | None = None
+    # (warehouse, tenant, rows, counts, log, now) -> (rows kept, more writes for the same
+    # transaction); e.g. the CRM phone filter of calls, which holds the others back
+    keep: Callable[..., tuple[pd.DataFrame, list]] | None = None
     # records the provider may still change (a Bolna call-disconnected before completed): re-read
     # by id on every sync until final, for sources that can (capabilities.rereads_by_id)
     pending_sql: str | None = None
@@ -88,26 +98,31 @@ def sync_tenant(
     counts: Counter = Counter()
     today, cursor = local_today(tenant.timezone), _cursor(warehouse, tenant.id, spec.name)
     windows = _windows(tenant, days, now, today, cursor if incremental else None)
-    records, logs = [], []
+    fetched, logs = [], []
     for window in windows:
-        fetched = spec.fetch(source, window)
-        records += fetched
-        logs.append(_log_row(window, spec.name, source.provider, len(fetched)))
+        got = spec.fetch(source, window)
+        fetched += [(window.day, record) for record in got]
+        logs.append(_log_row(window, spec.name, source.provider, len(got)))
         counts["incremental_windows" if window.incremental else "full_windows"] += 1
-    records += _reread_pending(warehouse, tenant, source, spec, counts)
+    fetched += [(None, r) for r in _reread_pending(warehouse, tenant, source, spec, counts)]
+    records, quarantined = screen(tenant, spec, source.provider, fetched, now)
     frame = _rows(tenant, spec, source.provider, records, now)
+    kept_ops = []
     if spec.keep:
-        frame = spec.keep(warehouse, tenant, frame, counts, log)
+        frame, kept_ops = spec.keep(warehouse, tenant, frame, counts, log, now)
     counts.update(_count_changes(warehouse, spec, tenant.id, frame))
     ops = [
+        *kept_ops,
         RowUpsert(spec.table, ("tenant_id", spec.id_column), frame),
         SliceWrite(
             SYNC_LOG, [(tenant.id, d) for d in days], pd.DataFrame(logs), {"source": spec.name}
         ),
+        *_quarantine_upserts(warehouse, tenant.id, spec, frame, quarantined, now, counts),
     ]
     if today in days:  # the cursor marks how far "today" has been read
-        ops.append(_cursor_upsert(tenant.id, spec.name, source.provider, now))
-    ops += _companion_upserts(tenant, source, spec, windows, now, counts)
+        cursor_at = _next_cursor(source, cursor, now)
+        ops.append(_cursor_upsert(tenant.id, spec.name, source.provider, cursor_at))
+    ops += _companion_upserts(warehouse, tenant, source, spec, windows, now, counts)
     warehouse.write(ops)
     if capabilities_of(source).commits_after_write:  # only now may a drop folder move its files
         source.commit()
@@ -142,16 +157,26 @@ def _reread_pending(
 
 
 def _companion_upserts(
-    tenant: Tenant, source, spec: SyncSpec, windows: list[SyncWindow], now: datetime, counts
+    warehouse: Warehouse,
+    tenant: Tenant,
+    source,
+    spec: SyncSpec,
+    windows: list[SyncWindow],
+    now: datetime,
+    counts: Counter,
 ) -> list[RowUpsert]:
     """The companion record type for the same windows, when the source offers it."""
     companion = spec.companion
     if companion is None or not companion.offered_by(capabilities_of(source)):
         return []
-    records = [r for w in windows for r in companion.fetch(source, w)]
+    fetched = [(w.day, r) for w in windows for r in companion.fetch(source, w)]
+    records, quarantined = screen(tenant, companion, source.provider, fetched, now)
     rows = _rows(tenant, companion, source.provider, records, now)
     counts[companion.name] += len(rows)
-    return [RowUpsert(companion.table, ("tenant_id", companion.id_column), rows)]
+    return [
+        RowUpsert(companion.table, ("tenant_id", companion.id_column), rows),
+        *_quarantine_upserts(warehouse, tenant.id, companion, rows, quarantined, now, counts),
+    ]
 
 
 def _rows(
@@ -170,7 +195,97 @@ def _rows(
         if frames
         else pd.DataFrame(columns=spec.table.column_names)
     )
+    if "created_date" in frame.columns:  # leads and deals: the local day they were created
+        frame["created_date"] = [
+            None
+            if pd.isna(ts)
+            else local_date_of(pd.Timestamp(ts).to_pydatetime(), tenant.timezone)
+            for ts in frame["created_at_utc"]
+        ]
     return dedupe_by_id(frame, spec.id_column)[0]
+
+
+def screen(
+    tenant: Tenant, spec: SyncSpec, provider: str, fetched: list[tuple], now: datetime
+) -> tuple[list[dict], list[dict]]:
+    """Every record through the one sanitiser, then its checks: good records (with what was
+    repaired) and quarantine rows for the ones that cannot become a row. `fetched`: (the window's
+    day or None, record) pairs."""
+    good, quarantined = [], []
+    for window_day, record in fetched:
+        clean, repairs = sanitise(record)
+        repairs = sorted(set(repairs) | set(clean.pop("repairs", None) or ()))
+        if problem := spec.problem(clean):
+            quarantined.append(
+                _quarantine_row(tenant, spec, provider, window_day, clean, problem, now)
+            )
+            continue
+        good.append({**clean, "repairs": repairs} if repairs else clean)
+    return good, quarantined
+
+
+def _quarantine_row(
+    tenant: Tenant, spec: SyncSpec, provider: str, day, record: dict, reason: str, now
+) -> dict:
+    record_id = record.get(spec.id_column)
+    record_id = None if record_id is None or not str(record_id).strip() else str(record_id)
+    if day is None:
+        try:
+            day = local_date_of(spec.timestamp_of(record), tenant.timezone)
+        except Exception:  # noqa: BLE001 - no usable timestamp: the tenant's today
+            day = local_today(tenant.timezone)
+    return {
+        "tenant_id": tenant.id,
+        "partition_date": day,
+        "source": spec.name,
+        "provider": provider,
+        "quarantine_id": record_id or f"hash:{record_hash(record)}",
+        "record_id": record_id,
+        "reason": reason,
+        "payload_json": json.dumps(record, default=str, ensure_ascii=False),
+        "status": "open",
+        "quarantined_at_utc": now,
+        "resolved_at_utc": None,
+    }
+
+
+def _quarantine_upserts(
+    warehouse: Warehouse,
+    tenant_id: str,
+    spec: SyncSpec,
+    landed: pd.DataFrame,
+    quarantined: list[dict],
+    now: datetime,
+    counts: Counter,
+) -> list[RowUpsert]:
+    """This sync's quarantined records, and the open ones whose record has now landed, resolved."""
+    if quarantined:
+        counts["quarantined"] += len(quarantined)
+        for row in quarantined:
+            counts[f"quarantined: {row['reason']}"] += 1
+    open_rows = warehouse.query(OPEN_QUARANTINE_SQL, [tenant_id, spec.name])
+    landed_ids = set(landed[spec.id_column]) if len(landed) else set()
+    resolved = open_rows[open_rows["record_id"].isin(landed_ids)].copy()
+    if len(resolved):
+        resolved["status"], resolved["resolved_at_utc"] = "resolved", now
+        counts["quarantine_resolved"] += len(resolved)
+    rows = pd.concat(
+        [pd.DataFrame(quarantined, columns=QUARANTINED_RECORDS.column_names), resolved],
+        ignore_index=True,
+    )
+    if rows.empty:
+        return []
+    rows = rows.drop_duplicates(subset=["quarantine_id"], keep="first")
+    return [RowUpsert(QUARANTINED_RECORDS, ("tenant_id", "source", "quarantine_id"), rows)]
+
+
+def _next_cursor(source, previous: datetime | None, now: datetime) -> datetime:
+    """The pipeline's clock, or the source's own watermark for sources that keep one: the
+    highest it gave, and the previous cursor when it gave no row."""
+    if not capabilities_of(source).own_watermark:
+        return now
+    marks = [m for m in (source.next_cursor, previous) if m is not None]
+    return max(marks) if marks else now
 
 
 def _cursor(warehouse: Warehouse, tenant_id: str, source: str) -> datetime | None:
@@ -178,13 +293,13 @@ def _cursor(warehouse: Warehouse, tenant_id: str, source: str) -> datetime | Non
     return None if found.empty else pd.Timestamp(found["cursor_utc"].iloc[0]).to_pydatetime()
 
 
-def _cursor_upsert(tenant_id: str, source: str, provider: str, now: datetime) -> RowUpsert:
+def _cursor_upsert(tenant_id: str, source: str, provider: str, at: datetime) -> RowUpsert:
     row = {
         "tenant_id": tenant_id,
         "source": source,
         "provider": provider,
-        "cursor_utc": now,
-        "updated_at_utc": now,
+        "cursor_utc": at,
+        "updated_at_utc": datetime.now(UTC).replace(tzinfo=None),
     }
     return RowUpsert(SYNC_CURSORS, ("tenant_id", "source"), pd.DataFrame([row]))
 

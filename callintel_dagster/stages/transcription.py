@@ -9,39 +9,44 @@ whose recording is not archived says why.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
+from callintel_dagster.lib.analysis.usage import stt_cost, usage_row
 from callintel_dagster.lib.process_once import TRANSCRIPTION, needs_work, next_attempt
 from callintel_dagster.lib.tables import (
+    AI_USAGE,
     CALL_RECORDINGS,
     CALL_RECORDS,
     CALL_TRANSCRIPTS,
     TRANSCRIPT_TURNS,
 )
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.transcripts.language import detect_language
 from callintel_dagster.resources.stt import (
     AudioTranscriber,
     AudioWork,
     PassthroughTranscriber,
     Transcript,
 )
-from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
+from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
 
 @dataclass
 class TenantTranscripts:
     rows: list[dict] = field(default_factory=list)
     turns: list[dict] = field(default_factory=list)
+    usage: list[dict] = field(default_factory=list)  # core.ai_usage: each recording sent to STT
     counts: Counter = field(default_factory=Counter)  # from_source, reused, transcribed, ...
 
     def merge(self, other: "TenantTranscripts") -> None:
         self.rows += other.rows
         self.turns += other.turns
+        self.usage += other.usage
         self.counts.update(other.counts)
 
-    def writes(self, slices: list) -> list[SliceWrite]:
+    def writes(self, slices: list) -> list[SliceWrite | RowUpsert]:
         """One transaction: the slices' transcripts and their speaker turns."""
         return [
             SliceWrite(CALL_TRANSCRIPTS, slices, self.frame()),
@@ -49,6 +54,11 @@ class TenantTranscripts:
                 TRANSCRIPT_TURNS,
                 slices,
                 pd.DataFrame(self.turns, columns=TRANSCRIPT_TURNS.column_names),
+            ),
+            RowUpsert(
+                AI_USAGE,
+                ("tenant_id", "usage_id"),
+                pd.DataFrame(self.usage, columns=AI_USAGE.column_names),
             ),
         ]
 
@@ -62,9 +72,11 @@ def transcribe_tenant(
     days: list[date],
     audio_tx: AudioTranscriber | None,
     retranscribe: bool = False,
+    now: datetime | None = None,
 ) -> TenantTranscripts:
     """`audio_tx`: the tenant's audio transcriber, or None when it keeps source transcripts."""
     slices = [(tenant.id, d) for d in days]
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     out, source = TenantTranscripts(), PassthroughTranscriber()
     previous = _by_call(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices))
     recordings = _by_call(warehouse.read_slices(CALL_RECORDINGS.qualified, slices))
@@ -98,10 +110,35 @@ def transcribe_tenant(
         attempts = next_attempt(prior, processor, rec["sha256"], TRANSCRIPTION)
         _add(out, call, result, attempts, rec["sha256"])
         out.counts["transcribed" if result.status == "ok" else result.status] += 1
+        if result.status in BILLED:
+            out.usage.append(_usage(call, result, tenant, now))
     if reused:  # a reused transcript keeps its recorded turns
         turns = warehouse.read_slices(TRANSCRIPT_TURNS.qualified, slices)
         out.turns += [t for t in turns.to_dict("records") if t["call_id"] in reused]
     return out
+
+
+# outcomes for which a provider processed the audio (and bills its minutes)
+BILLED = ("ok", "empty")
+
+
+def _usage(call: dict, result: Transcript, tenant: Tenant, now: datetime) -> dict:
+    seconds = result.duration_s or call["duration_seconds"] or 0.0
+    cost, priced = stt_cost(getattr(tenant.stt, "price_per_minute_usd", None), seconds)
+    return usage_row(
+        call["tenant_id"],
+        call["partition_date"],
+        kind="stt",
+        purpose="transcription",
+        provider=result.provider,
+        model=result.model,
+        now=now,
+        call_id=call["call_id"],
+        requests=1,
+        audio_seconds=seconds,
+        cost_usd=cost,
+        priced=priced,
+    )
 
 
 def _needs_work(prior: dict | None, audio_tx: AudioTranscriber, sha: str, tenant: Tenant) -> bool:
@@ -125,7 +162,9 @@ def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=N
             "transcript_status": t.status,
             "reason": t.reason,
             "text": t.text,
-            "language": t.language,
+            # detected from the text itself (the local model always says "en"; text sources
+            # say nothing); the provider's own word only when the text gives no signal
+            "language": detect_language(t.text) or t.language,
             "duration_seconds": call["duration_seconds"] or t.duration_s,
             "provider": t.provider,
             "model": t.model,

@@ -160,6 +160,13 @@ def test_faults_are_retried_repaired_or_recorded(
     assert sum(emulator.requests.values()) - before == 1
     third = analyse(defs, instance, tenant)  # nothing left to do: no request at all
     assert third["reused"] == CALLS and sum(emulator.requests.values()) - before == 1
+    # money adds up: the ledger keeps every request, the failed attempt's and the retries' too,
+    # while each call's analysis row keeps only its latest attempt
+    sql = "SELECT sum(requests) AS r, sum(prompt_tokens) AS pt FROM {}"
+    spent = rows(defs, sql.format("core.ai_usage WHERE purpose = 'analysis'")).iloc[0]
+    kept = rows(defs, sql.format("core.call_analyses")).iloc[0]
+    assert spent["r"] == first["requests"] + second["requests"]
+    assert spent["r"] > kept["r"] and spent["pt"] > kept["pt"]
 
 
 def test_run_cap_leaves_the_rest_pending_for_the_next_run(

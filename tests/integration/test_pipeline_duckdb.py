@@ -146,3 +146,28 @@ def test_partition_day_is_the_tenants_local_day(defs, instance):
         assert calls["n"] > 0
         assert start <= calls["earliest"].to_pydatetime() and calls["latest"].to_pydatetime() < end
     assert day_window_utc(DAY, "Asia/Kolkata")[0] != day_window_utc(DAY, "America/Los_Angeles")[0]
+
+
+def test_lead_funnel_languages_and_new_leads(defs, instance, callintel_env):
+    run_job(defs, instance)
+    warehouse = resolved_resource(defs, "warehouse")
+    leads = warehouse.query("SELECT created_date FROM raw.crm_leads WHERE tenant_id = 'acme'")
+    created_today = int((leads["created_date"].astype(str).str[:10] == DAY.isoformat()).sum())
+    kpi = warehouse.query(
+        "SELECT new_leads, leads_modified FROM marts.kpi_tenant_daily WHERE tenant_id = 'acme'"
+    ).iloc[0]
+    assert kpi["new_leads"] == created_today and kpi["leads_modified"] == len(leads)
+    funnel = warehouse.query("SELECT * FROM marts.lead_funnel_daily WHERE tenant_id = 'acme'")
+    assert len(funnel) == 1
+    f = funnel.iloc[0]
+    assert f["new_leads"] == created_today
+    assert f["contacted_leads"] > 0, "synthetic callers include the CRM's leads"
+    assert f["contacted_leads"] >= f["connected_leads"] >= f["qualified_leads"]
+    assert f["contacted_leads"] >= f["booked_leads"]
+    languages = warehouse.query(
+        "SELECT language, calls FROM marts.language_daily WHERE tenant_id = 'acme'"
+    )
+    assert languages["calls"].sum() == 30
+    assert "en" in set(languages["language"])
+    fct = warehouse.query("SELECT language FROM marts.fct_calls WHERE tenant_id = 'acme'")
+    assert fct["language"].notna().sum() > 0

@@ -4,16 +4,26 @@ was. `ScriptedSource` stands in for an outside provider (what it returns is scri
 
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from callintel_dagster.lib.dayspan import local_today
-from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS, SYNC_CURSORS, SYNC_LOG
+from callintel_dagster.lib.tables import (
+    CALL_RECORDS,
+    CRM_DEALS,
+    CRM_LEADS,
+    HELD_CALLS,
+    QUARANTINED_RECORDS,
+    SYNC_CURSORS,
+    SYNC_LOG,
+)
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import NO_CAPABILITIES, SourceCapabilities
 from callintel_dagster.providers.synthetic import SyntheticSource
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.sync import CURSOR_OVERLAP, sync_tenant
 from callintel_dagster.stages.sync_specs import CALLS, LEADS
+from conftest import fresh_postgres_db, requires_postgres
 
 DAY = date(2026, 11, 18)  # a past day: complete in every timezone
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -143,7 +153,7 @@ def test_an_incremental_sync_reads_today_since_the_cursor(warehouse):
 def test_calls_not_final_are_read_again_by_id_until_final(warehouse):
     source = ScriptedSource(
         SourceCapabilities(rereads_by_id=True),
-        calls=[call("c1", "in_progress", final=False), call("c2")],
+        calls=[call("c1", "no_answer", final=False), call("c2")],
         final=[call("c1")],
     )
     first = sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
@@ -162,7 +172,7 @@ def test_calls_not_final_are_read_again_by_id_until_final(warehouse):
 
 
 def test_a_source_that_does_not_declare_rereads_is_not_asked(warehouse):
-    source = ScriptedSource(calls=[call("c1", "in_progress", final=False)], final=[call("c1")])
+    source = ScriptedSource(calls=[call("c1", "no_answer", final=False)], final=[call("c1")])
     sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
     done = sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
     assert source.reread == [] and "reread_pending" not in done.counts
@@ -220,3 +230,127 @@ def test_a_failing_source_writes_nothing_and_keeps_the_cursor(warehouse):
         cursor(warehouse, "crm_leads"),
     )
     assert after == before and before[2] == now
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=requires_postgres)])
+def any_warehouse(request, tmp_path):
+    if request.param == "duckdb":
+        yield Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
+    else:
+        with fresh_postgres_db() as url:
+            yield Warehouse(url=url)
+
+
+def test_nul_and_control_characters_land_repaired_and_noted(any_warehouse):
+    dirty = {
+        **call("c1"),
+        "agent_name": "Ri\x00ya",
+        "transcript_text": "agent: hello\x00\x1b there",
+        "turns": [{"role": "agent", "text": "hello\x00"}],
+    }
+    source = ScriptedSource(calls=[dirty, call("c2")])
+    done = sync_tenant(any_warehouse, TENANT, [DAY], source, CALLS, NOW)
+    assert done.counts["inserted"] == 2 and "quarantined" not in done.counts
+    rows = any_warehouse.query(
+        f"SELECT call_id, agent_name, transcript_text, transcript_turns_json, repairs "
+        f"FROM {CALL_RECORDS.qualified} ORDER BY call_id"
+    ).to_dict("records")
+    assert rows[0]["agent_name"] == "Riya" and "\x00" not in rows[0]["transcript_turns_json"]
+    assert rows[0]["transcript_text"] == "agent: hello there"
+    assert (
+        rows[0]["repairs"]
+        == "agent_name:control_chars, transcript_text:control_chars, turns:control_chars"
+    )
+    assert rows[1]["repairs"] is None
+
+
+def test_a_bad_record_is_quarantined_alone_and_resolved_when_it_lands(warehouse):
+    broken = {**call("c2"), "started_at_utc": None}
+    source = ScriptedSource(calls=[call("c1"), broken, call("c3")])
+    done = sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
+    assert done.counts["inserted"] == 2 and done.counts["quarantined"] == 1
+    assert done.counts["quarantined: started_at_utc: missing"] == 1
+    landed = warehouse.query(f"SELECT call_id FROM {CALL_RECORDS.qualified} ORDER BY 1")
+    assert landed["call_id"].tolist() == ["c1", "c3"]
+    held = warehouse.query(f"SELECT * FROM {QUARANTINED_RECORDS.qualified}").to_dict("records")
+    assert len(held) == 1 and held[0]["record_id"] == "c2" and held[0]["status"] == "open"
+    assert held[0]["reason"] == "started_at_utc: missing"
+    assert str(held[0]["partition_date"])[:10] == str(DAY)  # the window that fetched it
+
+    source.calls = [call("c1"), call("c2"), call("c3")]  # the source fixed it: re-drive the day
+    again = sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
+    assert again.counts["quarantine_resolved"] == 1
+    held = warehouse.query(f"SELECT status, resolved_at_utc FROM {QUARANTINED_RECORDS.qualified}")
+    assert held["status"].tolist() == ["resolved"] and held["resolved_at_utc"].notna().all()
+
+
+def test_a_recordless_id_is_quarantined_under_a_hash(warehouse):
+    source = ScriptedSource(calls=[{**call("x"), "call_id": None}, {**call("y"), "call_id": " "}])
+    done = sync_tenant(warehouse, TENANT, [DAY], source, CALLS, NOW)
+    held = warehouse.query(f"SELECT quarantine_id, reason FROM {QUARANTINED_RECORDS.qualified}")
+    assert done.counts["quarantined"] == 2 and set(held["reason"]) == {"call_id: missing"}
+    assert held["quarantine_id"].str.startswith("hash:").all() and held["quarantine_id"].is_unique
+
+
+class WatermarkSource(ScriptedSource):
+    capabilities = SourceCapabilities(own_watermark=True)
+
+    def __init__(self, marks, **kw):
+        super().__init__(SourceCapabilities(own_watermark=True), **kw)
+        self.marks = list(marks)
+
+    def fetch_calls(self, window):
+        self.next_cursor = self.marks.pop(0)
+        return super().fetch_calls(window)
+
+
+def test_a_source_with_its_own_watermark_keeps_it_as_the_cursor(warehouse):
+    today = local_today(TENANT.timezone)
+    mark = datetime(2020, 1, 1, 8, 0)  # the database's clock, far from ours
+    source = WatermarkSource([mark, None], calls=[call("c1")])
+    sync_tenant(warehouse, TENANT, [today], source, CALLS, NOW, incremental=True)
+    stored = warehouse.query(f"SELECT cursor_utc FROM {SYNC_CURSORS.qualified}")
+    assert stored["cursor_utc"].tolist() == [pd.Timestamp(mark)]
+    source.calls = []  # nothing new: the cursor stays where the source left it
+    sync_tenant(warehouse, TENANT, [today], source, CALLS, NOW, incremental=True)
+    assert source.windows[-1].since_utc == mark - CURSOR_OVERLAP
+    stored = warehouse.query(f"SELECT cursor_utc FROM {SYNC_CURSORS.qualified}")
+    assert stored["cursor_utc"].tolist() == [pd.Timestamp(mark)]
+
+
+SQL_TENANT = Tenant.model_validate(
+    {
+        "id": "acme",
+        "name": "Acme",
+        "timezone": "Asia/Kolkata",
+        "calls": {
+            "provider": "sql",
+            "url_env": "X",
+            "table": "cdr",
+            "watermark_column": "t",
+            "only_crm_phones": True,
+            "columns": {"call_id": "id", "phone": "p", "started_at": "t"},
+        },
+    }
+)
+
+
+def test_a_call_to_a_lead_that_lands_later_is_held_then_released(warehouse):
+    crm = ScriptedSource(leads=[lead("L1")])  # +91 98123 45678
+    sync_tenant(warehouse, SQL_TENANT, [DAY], crm, LEADS, NOW)
+    stranger = {**call("c2"), "phone_raw": "+91 98123 45679"}
+    calls = ScriptedSource(calls=[call("c1"), stranger])
+    first = sync_tenant(warehouse, SQL_TENANT, [DAY], calls, CALLS, NOW)
+    assert first.counts["crm_filter_held"] == 1 and list(first.rows["call_id"]) == ["c1"]
+    held = warehouse.query(f"SELECT call_id FROM {HELD_CALLS.qualified}")
+    assert held["call_id"].tolist() == ["c2"]
+
+    # the CRM sync (which ran after the calls') brings c2's caller as a new lead
+    crm.leads = [lead("L1"), {**lead("L2"), "phone_raw": "9812345679"}]
+    sync_tenant(warehouse, SQL_TENANT, [DAY], crm, LEADS, NOW)
+    calls.calls = []  # the next call sync sees nothing new from the source
+    second = sync_tenant(warehouse, SQL_TENANT, [DAY], calls, CALLS, NOW)
+    assert second.counts["crm_filter_released"] == 1 and second.counts["inserted"] == 1
+    landed = warehouse.query(f"SELECT call_id, started_at_utc FROM {CALL_RECORDS.qualified}")
+    assert sorted(landed["call_id"]) == ["c1", "c2"]
+    assert warehouse.query(f"SELECT * FROM {HELD_CALLS.qualified}").empty

@@ -37,6 +37,7 @@ def lead_rows(
                 "modified_at_utc": lead.get("modified_at_utc"),
                 "extra_json": json.dumps(lead.get("extra") or {}, default=str, ensure_ascii=False),
                 "record_hash": record_hash(lead),
+                "repairs": repairs_text(lead),
                 "ingested_at_utc": ingested_at,
             }
         )
@@ -78,6 +79,7 @@ def call_rows(
                 ),
                 "is_final": bool(call.get("is_final", True)),
                 "record_hash": record_hash(call),
+                "repairs": repairs_text(call),
                 "ingested_at_utc": ingested_at,
             }
         )
@@ -103,11 +105,17 @@ def deal_rows(
                 {k: v for k, v in deal.items() if k not in known}, default=str, ensure_ascii=False
             ),
             "record_hash": record_hash(deal),
+            "repairs": repairs_text(deal),
             "ingested_at_utc": ingested_at,
         }
         for deal in deals
     ]
     return _frame(rows, CRM_DEALS.column_names)
+
+
+def repairs_text(record: dict) -> str | None:
+    """The sanitiser's notes (`column:reason`, comma-separated), None when nothing was repaired."""
+    return ", ".join(record.get("repairs") or ()) or None
 
 
 def record_hash(record: dict) -> str:

@@ -29,6 +29,7 @@ class LocalStt(_SttCommon):
     """faster-whisper on this machine; the packaged Whisper tiny.en model unless `model_path`."""
 
     provider: Literal["local"]
+    price_per_minute_usd: float | None = Field(0.0, ge=0)  # this machine's CPU: no bill
     model_path: str | None = None  # a CTranslate2 Whisper folder; None: the packaged model
     cpu_threads: int = Field(0, ge=0)  # 0: all cores given to the process
     # recordings transcribed at once; 2 workers of 1 thread beat 1 worker of 2 threads here
@@ -42,6 +43,9 @@ class DeepgramStt(_SttCommon):
     """Deepgram pre-recorded `/v1/listen` with diarize and utterances, by URL or by bytes."""
 
     provider: Literal["deepgram"]
+    # the list price of pre-recorded audio (USD per minute); set your contract's, or None
+    # to record minutes as unpriced
+    price_per_minute_usd: float | None = Field(0.0043, ge=0)
     api_key_env: SecretName
     base_url: str = "https://api.deepgram.com"
     model: str = "nova-2"
@@ -55,6 +59,8 @@ class SarvamStt(_SttCommon):
     30 seconds or less."""
 
     provider: Literal["sarvam"]
+    # the list price (INR 30 an hour of audio, about USD 0.006 a minute); set your own, or None
+    price_per_minute_usd: float | None = Field(0.006, ge=0)
     api_key_env: SecretName
     base_url: str = "https://api.sarvam.ai"
     model: str = "saarika:v2.5"

@@ -4,7 +4,7 @@
   agent row of the selected tenant-days is recomputed; see macros/partitions.sql.
 -#}
 {#- the pre-hook also clears a selected tenant-day whose recomputation returns no rows -#}
-{{ config(pre_hook="{{ delete_selected_partitions() }}") }}
+{{ config(pre_hook="{{ delete_selected_partitions() }}", on_schema_change="append_new_columns") }}
 
 with
 

@@ -30,6 +30,7 @@ transcripts as (
         partition_date,
         call_id,
         transcript_status,
+        language,
         row_number() over (
             partition by tenant_id, partition_date, call_id
             order by turn_count desc
@@ -111,6 +112,7 @@ final as (
 
         -- transcript
         transcripts.transcript_status,
+        transcripts.language,
 
         -- signals
         signals.talk_ratio,

@@ -58,6 +58,16 @@ leads as (
 
 ),
 
+-- leads by the tenant-local day they were created (a lead's row sits on the day it last changed)
+created_leads as (
+
+    select tenant_id, created_date as partition_date, lead_id
+    from {{ ref('stg_crm_leads') }}
+    where created_date is not null
+      and {{ partition_filter('tenant_id', 'created_date') }}
+
+),
+
 call_kpis as (
 
     select
@@ -115,8 +125,19 @@ lead_kpis as (
     select
         tenant_id,
         partition_date,
-        count(distinct lead_id) as new_leads
+        count(distinct lead_id) as leads_modified
     from leads
+    group by tenant_id, partition_date
+
+),
+
+new_lead_kpis as (
+
+    select
+        tenant_id,
+        partition_date,
+        count(distinct lead_id) as new_leads
+    from created_leads
     group by tenant_id, partition_date
 
 ),
@@ -151,7 +172,8 @@ final as (
         cast(call_kpis.avg_lead_score as double precision) as avg_lead_score,
 
         -- pipeline
-        cast(coalesce(lead_kpis.new_leads, 0) as bigint) as new_leads,
+        cast(coalesce(new_lead_kpis.new_leads, 0) as bigint) as new_leads,
+        cast(coalesce(lead_kpis.leads_modified, 0) as bigint) as leads_modified,
         cast(coalesce(call_kpis.qualified_leads, 0) as bigint) as qualified_leads,
         cast(coalesce(call_kpis.booked, 0) as bigint) as booked,
         cast(coalesce(call_kpis.bant_qualified_calls, 0) as bigint) as bant_qualified_calls,
@@ -193,6 +215,9 @@ final as (
     left join lead_kpis
         on  lead_kpis.tenant_id = spine.tenant_id
         and lead_kpis.partition_date = spine.partition_date
+    left join new_lead_kpis
+        on  new_lead_kpis.tenant_id = spine.tenant_id
+        and new_lead_kpis.partition_date = spine.partition_date
 
     left join objection_kpis
         on  objection_kpis.tenant_id = spine.tenant_id

@@ -30,6 +30,12 @@ renamed as (
         -- payload
         extra_json,
 
+        -- repairs the sanitiser made at ingest (column:reason, ...)
+        repairs,
+
+        -- the tenant-local day the lead was created (partition_date is the day it last changed)
+        cast(created_date as date) as created_date,
+
         -- timestamps (naive UTC)
         cast(created_at_utc as timestamp) as created_at_utc,
         cast(modified_at_utc as timestamp) as modified_at_utc,
