@@ -5,7 +5,13 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
-from callintel_dagster.assets.metadata import counts, preview
+from callintel_dagster.assets.metadata import (
+    by_partition,
+    counts,
+    preview,
+    reason_counts,
+    run_totals,
+)
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.agents import prompts_version
 from callintel_dagster.lib.analysis import OFFLINE_AGENT_VERSION
@@ -51,19 +57,21 @@ def call_analyses(
     warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()
     frame = pd.DataFrame(total.rows, columns=CALL_ANALYSES.column_names)
-    return dg.MaterializeResult(metadata=_metadata(frame, total, models))
+    by_partition(context, frame, _metadata)
+    totals = {k: total.counts.get(k, 0) for k in COUNT_KEYS}
+    return dg.MaterializeResult(
+        metadata={"models": "; ".join(sorted(models)), **run_totals(context, totals)}
+    )
 
 
-def _metadata(frame: pd.DataFrame, total: TenantAnalysis, models: set[str]) -> dict:
+def _metadata(frame: pd.DataFrame) -> dict:
     tokens = frame["prompt_tokens"].fillna(0).sum() + frame["completion_tokens"].fillna(0).sum()
     return {
         "dagster/row_count": len(frame),
-        **{k: total.counts.get(k, 0) for k in COUNT_KEYS},
         "by_status": counts(frame, "analysis_status"),
-        "reasons": counts(frame, "reason"),
+        "reasons": reason_counts(frame),
         "tokens": int(tokens),
         "cost_usd": float(frame["cost_usd"].fillna(0).sum()),
-        "models": "; ".join(sorted(models)),
         "preview": preview(
             frame,
             ["call_id", "analysis_status", "sentiment_label", "quality_score", "contact_tag"],

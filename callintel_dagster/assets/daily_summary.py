@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
-from callintel_dagster.assets.metadata import preview
+from callintel_dagster.assets.metadata import by_partition, preview, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DAILY_SUMMARIES
 from callintel_dagster.resources.registry import TenantRegistry
@@ -33,10 +33,14 @@ def daily_ai_summary(
         fallbacks += tenant_fallbacks
     frame = pd.DataFrame(rows, columns=DAILY_SUMMARIES.column_names)
     warehouse.replace_slices(DAILY_SUMMARIES, run.done_slices(), frame)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            "fallbacks": fallbacks,  # days where the LLM's summary was unusable
-            "preview": preview(frame, ["tenant_id", "partition_date", "provider", "headline"]),
-        }
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "fallback": own["fallback_reason"].dropna().tolist()[:1] if len(own) else [],
+            "preview": preview(own, ["tenant_id", "partition_date", "provider", "headline"]),
+        },
     )
+    # days where the LLM's summary was unusable
+    return dg.MaterializeResult(metadata=run_totals(context, {"fallbacks": fallbacks}))

@@ -8,6 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.metadata import by_partition, counts, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DIGESTS, WHATSAPP_LEDGER
 from callintel_dagster.resources.digests import DigestSenders
@@ -55,13 +56,19 @@ def whatsapp_digest(
     run.raise_failures()
     if outcomes["pending"]:  # transient trouble outlasted the retries: a re-run finishes the job
         raise dg.Failure(f"{outcomes['pending']} recipient(s) not confirmed sent: run it again")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            **{key: outcomes[key] for key in ("sent", "already_sent", "failed")},
-            "tenants_without_recipients": no_recipients,
-            "preview": dg.MetadataValue.md(f"```\n{frame['body'].iloc[-1]}\n```")
-            if len(frame)
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "by_status": counts(own, "delivery_status"),
+            # this tenant-day's own digest, as its recipients read it
+            "preview": dg.MetadataValue.md(f"```\n{own['body'].iloc[-1]}\n```")
+            if len(own)
             else dg.MetadataValue.md("_nothing sent_"),
-        }
+        },
+    )
+    totals = {key: outcomes[key] for key in ("sent", "already_sent", "failed")}
+    return dg.MaterializeResult(
+        metadata={"tenants_without_recipients": no_recipients, **run_totals(context, totals)}
     )

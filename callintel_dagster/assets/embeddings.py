@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
-from callintel_dagster.assets.metadata import preview
+from callintel_dagster.assets.metadata import by_partition, preview, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.resources.embeddings import Embedders, VectorStore
 from callintel_dagster.resources.registry import TenantRegistry
@@ -23,22 +23,31 @@ def transcript_embeddings(
     """One row per transcript chunk (consecutive turns up to a word budget, with speakers and
     times) and its 384-d vector, in the LanceDB table `chunks_<tenant>`."""
     run = TenantRun(context, registry)
-    chunks_written, calls_embedded, reused, model, sample = 0, 0, 0, "", []
-    for tenant, days in run.tenants():
+    days, model = [], ""
+    for tenant, tenant_days in run.tenants():
         embedder = embedders.for_tenant(tenant)
         model = embedder.model
-        done = embed_tenant(warehouse, tenant, days, embedder, vector_store)
-        chunks_written += done.chunks
-        calls_embedded += done.calls
-        reused += done.reused
-        sample = sample or done.sample
+        days += embed_tenant(warehouse, tenant, tenant_days, embedder, vector_store).days
+    frame = pd.DataFrame(
+        days, columns=["tenant_id", "partition_date", "chunks", "calls", "reused", "sample"]
+    )
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": int(own["chunks"].sum()),
+            "calls": int(own["calls"].sum()),
+            "vectors_reused": int(own["reused"].sum()),
+            "preview": preview(
+                pd.DataFrame([r for rows in own["sample"] for r in rows]),
+                ["chunk_id", "roles", "text"],
+            ),
+        },
+    )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": chunks_written,
-            "calls": calls_embedded,
-            "vectors_reused": reused,
             "model": model,
             "lancedb_path": dg.MetadataValue.path(vector_store.path),
-            "preview": preview(pd.DataFrame(sample), ["chunk_id", "roles", "text"]),
+            **run_totals(context, {"chunks": int(frame["chunks"].sum())}),
         }
     )

@@ -11,8 +11,9 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
-from callintel_dagster.assets.metadata import counts, preview
+from callintel_dagster.assets.metadata import by_partition, counts, preview, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
+from callintel_dagster.lib.tables import QUARANTINED_RECORDS
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.sources import CallSources, LeadSources
 from callintel_dagster.resources.warehouse import Warehouse
@@ -53,7 +54,7 @@ def _sync(
 ) -> dg.MaterializeResult:
     run, now = TenantRun(context, registry), utcnow()
     incremental = context.run.tags.get(SYNC_MODE_TAG) == "incremental"
-    frames, stats = [], dict.fromkeys(COUNTERS, 0)
+    frames, held, stats = [], [], dict.fromkeys(COUNTERS, 0)
 
     def sync(tenant, days):
         source = source_for(tenant)
@@ -61,28 +62,36 @@ def _sync(
 
     for _, done in run.each(f"{spec.name} sync", sync):
         frames.append(done.rows)
+        held += done.quarantined
         for key, value in done.counts.items():
             stats[key] = stats.get(key, 0) + value
     run.raise_failures()
     empty = pd.DataFrame(columns=spec.table.column_names)
     rows = pd.concat(frames, ignore_index=True) if frames else empty
-    return dg.MaterializeResult(metadata=_metadata(rows, stats, spec, incremental))
+    quarantined = pd.DataFrame(held, columns=QUARANTINED_RECORDS.column_names)
+    by_partition(context, rows, lambda own: _metadata(own, spec))
+    by_partition(context, quarantined, _quarantine_metadata)
+    totals = {k: int(v) for k, v in sorted(stats.items()) if not k.startswith("quarantined: ")}
+    return dg.MaterializeResult(
+        metadata={"mode": "incremental" if incremental else "full", **run_totals(context, totals)}
+    )
 
 
-def _metadata(rows: pd.DataFrame, stats: dict, spec: SyncSpec, incremental: bool) -> dict:
-    reasons = {
-        k.split(": ", 1)[1]: int(v) for k, v in stats.items() if k.startswith("quarantined: ")
-    }
+def _metadata(rows: pd.DataFrame, spec: SyncSpec) -> dict:
     metadata = {
         "dagster/row_count": len(rows),
-        **{k: int(v) for k, v in sorted(stats.items()) if not k.startswith("quarantined: ")},
-        "quarantine_reasons": dg.MetadataValue.json(reasons),
-        "repaired_rows": int(rows["repairs"].notna().sum()) if len(rows) else 0,
-        "mode": "incremental" if incremental else "full",
         "invalid_phones": int((~rows["phone_valid"].astype(bool)).sum()) if len(rows) else 0,
         "phone_issues": counts(rows, "phone_issue"),
+        "repaired_rows": int(rows["repairs"].notna().sum()) if len(rows) else 0,
         "preview": preview(rows, spec.preview_columns),
     }
     if spec.status_column:
         metadata["by_status"] = counts(rows, spec.status_column)
     return metadata
+
+
+def _quarantine_metadata(quarantined: pd.DataFrame) -> dict:
+    return {
+        "quarantined": len(quarantined),
+        "quarantine_reasons": counts(quarantined, "reason"),
+    }

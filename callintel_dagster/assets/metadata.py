@@ -1,17 +1,67 @@
-"""Materialization metadata in one shape for every asset: counts, reasons, a preview."""
+"""Materialization metadata in one shape for every asset: counts, reasons, a preview, per partition.
+
+One run may materialize many tenant-days (a backfill, the 5-minute sync). Dagster gives every
+partition of such a run the metadata the asset returns, so each partition would show the whole
+run's figures and preview. `by_partition` records each partition's own figures from its own rows;
+what only the whole run knows goes under `run_*` keys.
+"""
+
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
 
 
 def preview(frame: pd.DataFrame, columns: list[str], rows: int = 5) -> dg.MetadataValue:
+    """The most informative rows first (fewest empty cells), empty cells shown as a dash."""
     if frame.empty:
         return dg.MetadataValue.md("_no rows_")
-    shown = frame[columns].head(rows).astype(str).map(lambda v: v if len(v) <= 60 else v[:57] + "…")
-    return dg.MetadataValue.md(shown.to_markdown(index=False))
+    shown = frame[columns]
+    filled = shown.notna().sum(axis=1)
+    shown = shown.loc[filled.sort_values(ascending=False, kind="stable").index].head(rows)
+    text = shown.astype(object).where(shown.notna(), "—").astype(str)
+    text = text.map(lambda v: v if len(v) <= 60 else v[:57] + "…")
+    return dg.MetadataValue.md(text.to_markdown(index=False))
+
+
+def reason_code(reason: object) -> str | None:
+    """`no_transcript: recording not archived yet` → `no_transcript`: counted, reasons group."""
+    if reason is None or (isinstance(reason, float) and pd.isna(reason)):
+        return None
+    return str(reason).split(":", 1)[0].strip() or None
 
 
 def counts(frame: pd.DataFrame, column: str) -> dg.MetadataValue:
     if frame.empty:
         return dg.MetadataValue.json({})
     return dg.MetadataValue.json({str(k): int(v) for k, v in frame[column].value_counts().items()})
+
+
+def reason_counts(frame: pd.DataFrame, column: str = "reason") -> dg.MetadataValue:
+    """How many rows per reason code (not one entry per call)."""
+    if frame.empty:
+        return dg.MetadataValue.json({})
+    codes = frame[column].map(reason_code).dropna()
+    return dg.MetadataValue.json({str(k): int(v) for k, v in codes.value_counts().items()})
+
+
+def by_partition(
+    context: dg.AssetExecutionContext,
+    frame: pd.DataFrame,
+    describe: Callable[[pd.DataFrame], dict],
+) -> None:
+    """Each partition of the run gets `describe` of its own rows (tenant_id, partition_date)."""
+    for key in context.partition_keys:
+        day, tenant_id = str(key).split("|")  # dimensions are ordered by name: date|tenant
+        own = frame
+        if len(frame):
+            days = frame["partition_date"].astype(str).str[:10]
+            own = frame[(frame["tenant_id"] == tenant_id) & (days == day)]
+        context.add_asset_metadata(describe(own), partition_key=key)
+
+
+def run_totals(context: dg.AssetExecutionContext, totals: dict) -> dict:
+    """The whole run's figures, named as such."""
+    return {"run_partitions": len(context.partition_keys)} | {
+        f"run_{key}": value for key, value in totals.items()
+    }

@@ -17,6 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from callintel_dagster.assets.common import OWNERS
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.partitions import partition_slices, tenant_day_partitions
 from callintel_dagster.resources.warehouse import Warehouse
@@ -38,6 +39,9 @@ class MetricsTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "metrics"
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS
+
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
@@ -56,7 +60,50 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     os.environ.update(dbt_env(warehouse))
     args = ["build", "--vars", json.dumps({"partitions": partitions})]
     with warehouse.exclusive():  # dbt-duckdb would fail at once if another process held the file
-        yield from dbt.cli(args, context=context).stream()
+        events = list(dbt.cli(args, context=context).stream())
+    # the lock is free again: count each built model's rows per partition of the run, so every
+    # tenant-day shows its own row count (not the whole run's)
+    slices, tables = partition_slices(context), partitioned_tables(warehouse)
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            if key.path[-1] in tables:
+                found = rows_per_partition(warehouse, tables[key.path[-1]], slices)
+                for partition_key, rows in found.items():
+                    context.add_asset_metadata(
+                        {"dagster/row_count": rows}, asset_key=key, partition_key=partition_key
+                    )
+        yield event
+
+
+PARTITIONED_TABLES_SQL = (
+    "SELECT table_schema, table_name FROM information_schema.columns "
+    "WHERE column_name = 'partition_date' AND table_schema IN ('marts', 'staging')"
+)
+
+
+def partitioned_tables(warehouse: Warehouse) -> dict[str, str]:
+    """dbt models with a partition_date column: model name -> schema.name."""
+    found = warehouse.query(PARTITIONED_TABLES_SQL)
+    return {n: f"{s}.{n}" for s, n in zip(found["table_schema"], found["table_name"], strict=True)}
+
+
+def rows_per_partition(warehouse: Warehouse, table: str, slices: list) -> dict[str, int]:
+    """Rows of `table` in each (tenant, day) of the run, keyed by partition key (date|tenant)."""
+    tenants, days = sorted({t for t, _ in slices}), [d for _, d in slices]
+    counted = warehouse.query(  # one range query, whatever the number of slices
+        f"SELECT tenant_id, partition_date, count(*) AS n_rows FROM {table} "
+        f"WHERE tenant_id IN ({', '.join('?' * len(tenants))}) "
+        "AND partition_date BETWEEN ? AND ? GROUP BY tenant_id, partition_date",
+        [*tenants, min(days), max(days)],
+    )
+    got = {
+        (t, str(d)[:10]): int(n)
+        for t, d, n in zip(
+            counted["tenant_id"], counted["partition_date"], counted["n_rows"], strict=True
+        )
+    }
+    return {f"{d.isoformat()}|{t}": got.get((t, d.isoformat()), 0) for t, d in slices}
 
 
 def dbt_env(warehouse: Warehouse) -> dict[str, str]:

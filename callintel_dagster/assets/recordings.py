@@ -4,7 +4,13 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
-from callintel_dagster.assets.metadata import counts, preview
+from callintel_dagster.assets.metadata import (
+    by_partition,
+    counts,
+    preview,
+    reason_counts,
+    run_totals,
+)
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_RECORDINGS
 from callintel_dagster.resources.audio import AudioArchive
@@ -30,13 +36,17 @@ def call_recordings(
         fetched += done.fetched
     frame = pd.DataFrame(rows, columns=CALL_RECORDINGS.column_names)
     warehouse.replace_slices(CALL_RECORDINGS, run.done_slices(), frame)
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "by_status": counts(own, "recording_status"),
+            "reasons": reason_counts(own),
+            "bytes": int(own["bytes"].fillna(0).sum()) if len(own) else 0,
+            "preview": preview(own, ["call_id", "recording_status", "archive_uri", "reason"]),
+        },
+    )
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            "fetched_now": fetched,
-            "by_status": counts(frame, "recording_status"),
-            "reasons": counts(frame, "reason"),
-            "bytes": int(frame["bytes"].fillna(0).sum()) if len(frame) else 0,
-            "preview": preview(frame, ["call_id", "recording_status", "archive_uri", "reason"]),
-        }
+        metadata={"fetched_now": fetched, **run_totals(context, {"rows": len(frame)})}
     )

@@ -3,7 +3,13 @@
 import dagster as dg
 
 from callintel_dagster.assets.common import PARTITIONED, utcnow
-from callintel_dagster.assets.metadata import counts, preview
+from callintel_dagster.assets.metadata import (
+    by_partition,
+    counts,
+    preview,
+    reason_counts,
+    run_totals,
+)
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CALL_SIGNALS
 from callintel_dagster.resources.audio import AudioArchive
@@ -53,16 +59,22 @@ def call_transcripts(
     warehouse.write(total.writes(run.done_slices()))
     run.raise_failures()
     frame = total.frame()
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "by_status": counts(own, "transcript_status"),
+            "reasons": reason_counts(own),
+            "languages": counts(own, "language"),
+            "speaker_separation": counts(own, "speaker_separation"),
+            "preview": preview(
+                own, ["call_id", "transcript_status", "language", "provider", "text"]
+            ),
+        },
+    )
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            "turns": len(total.turns),
-            **dict(total.counts),
-            "by_status": counts(frame, "transcript_status"),
-            "reasons": counts(frame, "reason"),
-            "speaker_separation": counts(frame, "speaker_separation"),
-            "preview": preview(frame, ["call_id", "transcript_status", "provider", "text"]),
-        }
+        metadata=run_totals(context, {"turns": len(total.turns), **dict(total.counts)})
     )
 
 
@@ -76,12 +88,18 @@ def call_signals(
     slices = [(t.id, d) for t, days in run.tenants() for d in days]
     found = call_signals_of(warehouse, slices)
     warehouse.replace_slices(CALL_SIGNALS, slices, found.rows)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(found.rows),
-            "calls_without_turns": found.calls - len(found.rows),
+    by_partition(
+        context,
+        found.rows,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "timed_calls": int(own["talk_ratio"].notna().sum()) if len(own) else 0,
             "preview": preview(
-                found.rows, ["call_id", "talk_ratio", "interruptions", "words_per_minute"]
+                own,
+                ["call_id", "talk_ratio", "agent_word_share", "interruptions", "words_per_minute"],
             ),
-        }
+        },
+    )
+    return dg.MaterializeResult(
+        metadata=run_totals(context, {"calls_without_turns": found.calls - len(found.rows)})
     )

@@ -7,7 +7,8 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PARTITIONED
-from callintel_dagster.assets.metadata import preview
+from callintel_dagster.assets.metadata import by_partition, preview, run_totals
+from callintel_dagster.assets.metadata import counts as by_status
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CRM_WRITEBACKS
 from callintel_dagster.resources.crm_writeback import CrmWriters, writeback_enabled
@@ -52,12 +53,14 @@ def crm_writeback(
         context.log.info(f"crm write-back is off for {', '.join(off)} (crm.writeback: false)")
     frame = pd.DataFrame(rows, columns=CRM_WRITEBACKS.column_names)
     run.raise_failures()
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(frame),
-            **{name: counts.get(name, 0) for name in COUNTS},
-            "requests": requests,
-            "writeback_off": off,
-            "preview": preview(frame, ["tenant_id", "call_id", "status", "lead_id", "remote_id"]),
-        }
+    by_partition(
+        context,
+        frame,
+        lambda own: {
+            "dagster/row_count": len(own),
+            "by_status": by_status(own, "status"),
+            "preview": preview(own, ["tenant_id", "call_id", "status", "lead_id", "remote_id"]),
+        },
     )
+    totals = {**{name: counts.get(name, 0) for name in COUNTS}, "requests": requests}
+    return dg.MaterializeResult(metadata={"writeback_off": off, **run_totals(context, totals)})

@@ -19,6 +19,7 @@ class TenantEmbeddings:
     calls: int = 0  # calls with turns
     reused: int = 0  # vectors kept from an earlier run
     sample: list[dict] = field(default_factory=list)  # the first rows written, for a preview
+    days: list[dict] = field(default_factory=list)  # per day: tenant_id, partition_date, counts
 
 
 def embed_tenant(
@@ -60,6 +61,18 @@ def embed_tenant(
             for c in chunks
         ]
         out.sample = out.sample or rows[:3]
-        out.chunks += vector_store.replace_day(tenant.id, day.isoformat(), rows)
-        out.calls += turns["call_id"].nunique() if len(turns) else 0
+        written = vector_store.replace_day(tenant.id, day.isoformat(), rows)
+        calls = turns["call_id"].nunique() if len(turns) else 0
+        out.chunks += written
+        out.calls += calls
+        out.days.append(
+            {
+                "tenant_id": tenant.id,
+                "partition_date": day.isoformat(),
+                "chunks": written,
+                "calls": calls,
+                "reused": len(chunks) - len(todo),
+                "sample": rows[:3],
+            }
+        )
     return out

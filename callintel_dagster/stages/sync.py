@@ -81,6 +81,7 @@ class TenantSync:
 
     rows: pd.DataFrame
     counts: Counter = field(default_factory=Counter)
+    quarantined: list[dict] = field(default_factory=list)  # raw.quarantined_records rows
 
 
 def sync_tenant(
@@ -128,7 +129,7 @@ def sync_tenant(
         source.commit()
     counts["fetched"] += len(records)
     counts["requests"] += source.requests
-    return TenantSync(frame, counts)
+    return TenantSync(frame, counts, quarantined)
 
 
 def _windows(

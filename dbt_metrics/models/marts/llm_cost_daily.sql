@@ -27,7 +27,10 @@ summaries as (
         row_number() over (
             partition by tenant_id, partition_date order by created_at_utc desc
         ) as row_rank
-    from {{ source('delivery', 'daily_summaries') }}
+    -- written by the daily_ai_summary asset, which itself reads kpi_tenant_daily: declared as a
+    -- dbt source it would be a cycle (or a stray external asset in the lineage), so the view names
+    -- the table and reads it at query time
+    from delivery.daily_summaries
 
 ),
 
