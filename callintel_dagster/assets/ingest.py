@@ -67,6 +67,7 @@ def _sync(
             stats[key] = stats.get(key, 0) + value
     run.raise_failures()
     empty = pd.DataFrame(columns=spec.table.column_names)
+    frames = [f for f in frames if len(f)]  # concat of empty frames would guess dtypes
     rows = pd.concat(frames, ignore_index=True) if frames else empty
     quarantined = pd.DataFrame(held, columns=QUARANTINED_RECORDS.column_names)
     by_partition(context, rows, lambda own: _metadata(own, spec))
