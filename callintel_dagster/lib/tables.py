@@ -459,3 +459,34 @@ FCT_CALLS = "marts.fct_calls"
 DIM_CONTACTS = "marts.dim_contacts"
 KPI_TENANT_DAILY = "marts.kpi_tenant_daily"
 ANALYSIS_FAILURES = "marts.analysis_failures"
+
+# One row per question a digest recipient asked by replying on WhatsApp (inbound/), keyed by
+# tenant and Twilio's inbound MessageSid: a webhook Twilio retries finds the row and sends nothing
+# again. The question's text is not kept (its hash is); the answer's parts are at Twilio by sid.
+WHATSAPP_QUESTIONS = Table(
+    "delivery",
+    "whatsapp_questions",
+    KEY  # partition_date: the tenant-local day the question arrived
+    + (
+        ("message_sid", "VARCHAR NOT NULL"),  # Twilio's inbound SM... id: the idempotency key
+        ("recipient", "VARCHAR NOT NULL"),  # who asked: a number on the tenant's digest list
+        ("from_masked", "VARCHAR NOT NULL"),  # the number as logs show it (+91******5678)
+        ("question_sha256", "VARCHAR NOT NULL"),
+        ("asked_at_utc", "TIMESTAMP NOT NULL"),
+        ("status", "VARCHAR NOT NULL"),  # received | answering | answered | failed
+        ("answer_mode", "VARCHAR"),  # ask's mode (llm | extractive | ...)
+        ("not_found", "BOOLEAN"),  # the calls did not contain the answer
+        ("parts", "BIGINT"),  # reply parts planned
+        ("answer_sids", "VARCHAR"),  # the reply parts' Twilio sids, comma-separated, in order
+        ("citations", "BIGINT"),
+        ("dropped_citations", "BIGINT"),
+        ("prompt_tokens", "BIGINT"),
+        ("completion_tokens", "BIGINT"),
+        ("cost_usd", "DOUBLE PRECISION"),
+        ("error_code", "BIGINT"),  # Twilio's code when a part failed
+        ("error_reason", "VARCHAR"),  # why it failed, as a code and ids, never message text
+        ("answered_at_utc", "TIMESTAMP"),
+        ("updated_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+ALL_TABLES = (*ALL_TABLES, WHATSAPP_QUESTIONS)
