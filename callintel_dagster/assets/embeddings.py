@@ -1,4 +1,5 @@
-"""Search: transcript chunks embedded into the tenant's own LanceDB table, replaced per day."""
+"""Search: transcript chunks embedded, with the call's facets, into the tenant's own LanceDB
+table, replaced per day; BM25 and ANN indices refreshed (search/index.py)."""
 
 import dagster as dg
 import pandas as pd
@@ -12,7 +13,14 @@ from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.embeddings import embed_tenant
 
 
-@dg.asset(group_name="search", deps=["call_transcripts"], kinds={"lancedb"}, **PARTITIONED)
+# After the analyses and fct_calls: each chunk carries its call's facets (sentiment, tag, ...),
+# so a re-analysis followed by this asset updates them (vectors of unchanged text are reused).
+@dg.asset(
+    group_name="search",
+    deps=["call_transcripts", "call_analyses", "fct_calls"],
+    kinds={"lancedb"},
+    **PARTITIONED,
+)
 def transcript_embeddings(
     context: dg.AssetExecutionContext,
     registry: TenantRegistry,
@@ -21,13 +29,16 @@ def transcript_embeddings(
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
     """One row per transcript chunk (consecutive turns up to a word budget, with speakers and
-    times) and its 384-d vector, in the LanceDB table `chunks_<tenant>`."""
+    times), its vector and its call's facets (agent, sentiment, contact tag, quality score,
+    objections, language), in the LanceDB table `chunks_<tenant>` with a BM25 index on the text."""
     run = TenantRun(context, registry)
-    days, model = [], ""
+    days, model, indices = [], "", {}
     for tenant, tenant_days in run.tenants():
         embedder = embedders.for_tenant(tenant)
         model = embedder.model
-        days += embed_tenant(warehouse, tenant, tenant_days, embedder, vector_store).days
+        done = embed_tenant(warehouse, tenant, tenant_days, embedder, vector_store)
+        days += done.days
+        indices[tenant.id] = done.index
     frame = pd.DataFrame(
         days, columns=["tenant_id", "partition_date", "chunks", "calls", "reused", "sample"]
     )
@@ -48,6 +59,7 @@ def transcript_embeddings(
         metadata={
             "model": model,
             "lancedb_path": dg.MetadataValue.path(vector_store.path),
+            "index": dg.MetadataValue.json(indices),
             **run_totals(context, {"chunks": int(frame["chunks"].sum())}),
         }
     )

@@ -1,16 +1,30 @@
-"""One tenant's search index for a run: transcript chunks embedded, each day's table replaced.
+"""One tenant's search index for a run: transcript chunks embedded with the call's facets, each
+day's chunks replaced, then the tenant's BM25 (and, once large enough, ANN) index refreshed.
 
-A chunk whose text was embedded before with the same model keeps its vector (no new request).
+A chunk whose text was embedded before with the same model keeps its vector (no new request), so
+re-running after a re-analysis only rewrites the facets.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from callintel_dagster.lib.tables import TRANSCRIPT_TURNS
+import pandas as pd
+
+from callintel_dagster.lib.tables import CALL_OBJECTIONS, FCT_CALLS, TRANSCRIPT_TURNS
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.chunking import chunk_turns
 from callintel_dagster.providers.base import Embedder
 from callintel_dagster.resources.warehouse import Warehouse
+
+FACETS_SQL_COLUMNS = "call_id, agent_name, sentiment_label, contact_tag, quality_score, language"
+NO_FACETS = {
+    "agent": None,
+    "sentiment": None,
+    "contact_tag": None,
+    "quality_score": None,
+    "objections": [],
+    "language": None,
+}
 
 
 @dataclass
@@ -20,6 +34,7 @@ class TenantEmbeddings:
     reused: int = 0  # vectors kept from an earlier run
     sample: list[dict] = field(default_factory=list)  # the first rows written, for a preview
     days: list[dict] = field(default_factory=list)  # per day: tenant_id, partition_date, counts
+    index: dict = field(default_factory=dict)  # rows, fts, ann after the refresh
 
 
 def embed_tenant(
@@ -45,13 +60,17 @@ def embed_tenant(
                 )
             ]
         )
+        facets = call_facets(warehouse, tenant.id, day) if chunks else {}
         known = vector_store.vectors_of_day(tenant.id, day.isoformat(), embedder.model)
-        todo = [c["text"] for c in chunks if c["text"] not in known]
-        known.update(zip(todo, embedder.embed(todo).tolist(), strict=True))
-        out.reused += len(chunks) - len(todo)
+        todo = list(dict.fromkeys(c["text"] for c in chunks if c["text"] not in known))
+        if todo:
+            known.update(zip(todo, embedder.embed(todo).tolist(), strict=True))
+        reused = sum(1 for c in chunks if c["text"] not in todo)
+        out.reused += reused
         rows = [
             {
                 **c,
+                **facets.get(c["call_id"], NO_FACETS),
                 "chunk_id": f"{c['call_id']}:{c['chunk_index']}",
                 "tenant_id": tenant.id,
                 "partition_date": day.isoformat(),
@@ -61,7 +80,7 @@ def embed_tenant(
             for c in chunks
         ]
         out.sample = out.sample or rows[:3]
-        written = vector_store.replace_day(tenant.id, day.isoformat(), rows)
+        written = vector_store.replace_day(tenant.id, day.isoformat(), rows, embedder.dim)
         calls = turns["call_id"].nunique() if len(turns) else 0
         out.chunks += written
         out.calls += calls
@@ -71,8 +90,40 @@ def embed_tenant(
                 "partition_date": day.isoformat(),
                 "chunks": written,
                 "calls": calls,
-                "reused": len(chunks) - len(todo),
+                "reused": reused,
                 "sample": rows[:3],
             }
         )
+    out.index = vector_store.refresh(tenant.id)
     return out
+
+
+def call_facets(warehouse: Warehouse, tenant_id: str, day: date) -> dict[str, dict]:
+    """Per call id of the tenant-day: agent, sentiment, contact tag, quality score, objection
+    types and language, from marts.fct_calls and core.call_objections (empty before dbt ran)."""
+    if not warehouse.table_exists(FCT_CALLS):
+        return {}
+    calls = warehouse.read_slices(FCT_CALLS, [(tenant_id, day)], FACETS_SQL_COLUMNS)
+    objections = warehouse.read_slices(
+        CALL_OBJECTIONS.qualified, [(tenant_id, day)], "call_id, objection", order_by="objection"
+    )
+    by_call = (
+        objections.groupby("call_id")["objection"].apply(lambda s: sorted(set(s))).to_dict()
+        if len(objections)
+        else {}
+    )
+    return {
+        r["call_id"]: {
+            "agent": _text(r["agent_name"]),
+            "sentiment": _text(r["sentiment_label"]),
+            "contact_tag": _text(r["contact_tag"]),
+            "quality_score": None if pd.isna(r["quality_score"]) else float(r["quality_score"]),
+            "objections": by_call.get(r["call_id"], []),
+            "language": _text(r["language"]),
+        }
+        for r in calls.to_dict("records")
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)

@@ -36,6 +36,7 @@ def _chunk(call_id: str, index: int, parts: list[tuple[dict, str]]) -> dict:
         "chunk_index": index,
         "start_s": min(starts) if starts else None,
         "end_s": max(ends) if ends else None,
+        "speaker": parts[0][0]["role"],  # who speaks first: a hit's "who said it"
         "roles": ",".join(sorted({t["role"] for t, _ in parts})),
         "text": "\n".join(f"{t['role'].capitalize()}: {piece}" for t, piece in parts),
     }

@@ -1,0 +1,155 @@
+"""The per-tenant search index: one LanceDB table per tenant (`chunks_<tenant>`), never shared.
+
+Each row is a transcript chunk with its vector and the call's facets as filterable columns. Beside
+the vectors sits LanceDB's native full-text (BM25) index on `text`, brought up to date after every
+write, and an ANN index (IVF-PQ) once the table is large enough that it pays: below
+`ANN_MIN_ROWS` an exact scan is as fast and exact (bench/search_latency.py measures where).
+"""
+
+from datetime import timedelta
+
+import pyarrow as pa
+
+# Where an IVF-PQ index starts to pay for one tenant's table: bench/search_latency.py (2 cores,
+# 64-d and 384-d vectors) measured exact vector search at ~8 ms p95 for 10k chunks and ~60 ms at
+# 100k, against ~5 ms with the index at both sizes; building it takes seconds. docs/search.md.
+ANN_MIN_ROWS = 50_000
+# Probing more IVF partitions and re-ranking PQ candidates with exact distances keeps recall high.
+ANN_NPROBES = 20
+ANN_REFINE_FACTOR = 5
+METRIC = "cosine"  # the embedders return L2-normalised vectors
+
+FACET_COLUMNS = ("agent", "sentiment", "contact_tag", "quality_score", "objections", "language")
+
+
+def chunk_schema(dim: int) -> pa.Schema:
+    """One row per transcript chunk; `dim` is the tenant's embedding model's dimension."""
+    return pa.schema(
+        [
+            ("chunk_id", pa.string()),  # <call_id>:<chunk_index>
+            ("tenant_id", pa.string()),
+            ("partition_date", pa.string()),  # the call's local day, ISO (compares as a date)
+            ("call_id", pa.string()),
+            ("chunk_index", pa.int32()),
+            ("speaker", pa.string()),  # the role of the chunk's first turn
+            ("roles", pa.string()),  # every role in the chunk, comma-separated
+            ("start_s", pa.float64()),
+            ("end_s", pa.float64()),
+            ("text", pa.string()),
+            # the call's facets (marts.fct_calls, core.call_objections) at embedding time
+            ("agent", pa.string()),
+            ("sentiment", pa.string()),
+            ("contact_tag", pa.string()),
+            ("quality_score", pa.float64()),
+            ("objections", pa.list_(pa.string())),  # objection types; filter with array_has
+            ("language", pa.string()),
+            ("model", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+class SearchError(Exception):
+    """The search index's errors: the message carries ids and the reason, never transcript text."""
+
+
+class EmptyIndex(SearchError):
+    """The tenant has no chunks indexed (no table yet, or an empty one)."""
+
+
+class ModelMismatch(SearchError):
+    """The query's embedder is not the model the tenant's index was built with."""
+
+
+class ChunkIndex:
+    """The tenants' chunk tables under one LanceDB directory."""
+
+    def __init__(self, path: str, ann_min_rows: int = ANN_MIN_ROWS):
+        self.path = str(path)
+        self.ann_min_rows = ann_min_rows
+
+    @staticmethod
+    def table_name(tenant_id: str) -> str:
+        return f"chunks_{tenant_id}"  # tenant ids are validated identifiers: safe in a name
+
+    def open(self, tenant_id: str):
+        """The tenant's LanceDB table, or None when it has none yet."""
+        import lancedb
+
+        try:
+            return lancedb.connect(self.path).open_table(self.table_name(tenant_id))
+        except ValueError:  # LanceDB: "Table '...' was not found"
+            return None
+
+    def replace_day(self, tenant_id: str, day: str, rows: list[dict], dim: int) -> int:
+        """Replace the tenant's chunks of `day` with `rows` (idempotent). A table built with an
+        older schema or another model's dimension is rebuilt: its other days return when they
+        are embedded again."""
+        import lancedb
+
+        schema = chunk_schema(dim)
+        data = pa.Table.from_pylist(rows, schema=schema)
+        table = self.open(tenant_id)
+        if table is not None and table.schema != schema:
+            lancedb.connect(self.path).drop_table(self.table_name(tenant_id))
+            table = None
+        if table is None:
+            lancedb.connect(self.path).create_table(self.table_name(tenant_id), data, schema=schema)
+            return len(rows)
+        table.delete(f"partition_date = {quote(day)}")
+        if rows:
+            table.add(data)
+        return len(rows)
+
+    def refresh(self, tenant_id: str) -> dict:
+        """Bring the tenant's indices up to date after writes: the BM25 index over `text` (created
+        on first use), the ANN index once the table has `ann_min_rows` rows. Returns what it did."""
+        table = self.open(tenant_id)
+        if table is None:
+            return {"rows": 0, "fts": False, "ann": False}
+        from lancedb.index import FTS, IvfPq
+
+        rows = table.count_rows()
+        names = {i.name: i for i in table.list_indices()}
+        if "text_idx" not in names:
+            table.create_index("text", config=FTS(with_position=False), name="text_idx")
+        ann = "vector_idx" in names
+        if not ann and rows >= self.ann_min_rows:
+            table.create_index("vector", config=IvfPq(distance_type=METRIC), name="vector_idx")
+            ann = True
+        # Adds rows written since to both indices and compacts the files of replaced days.
+        table.optimize(cleanup_older_than=timedelta(hours=1))
+        return {"rows": rows, "fts": True, "ann": ann}
+
+    def vectors_of_day(self, tenant_id: str, day: str, model: str) -> dict[str, list[float]]:
+        """{chunk text: vector} stored for the day by `model`: unchanged chunks keep their vector
+        instead of being embedded again."""
+        table = self.open(tenant_id)
+        if table is None:
+            return {}
+        rows = (
+            table.search()
+            .where(f"partition_date = {quote(day)} AND model = {quote(model)}", prefilter=True)
+            .select(["text", "vector"])
+            .limit(None)
+            .to_list()
+        )
+        return {r["text"]: r["vector"] for r in rows}
+
+    def count(self, tenant_id: str, day: str | None = None) -> int:
+        table = self.open(tenant_id)
+        if table is None:
+            return 0
+        return table.count_rows(f"partition_date = {quote(day)}" if day else None)
+
+    def has_ann(self, tenant_id: str) -> bool:
+        table = self.open(tenant_id)
+        return table is not None and any(i.name == "vector_idx" for i in table.list_indices())
+
+
+def quote(value: str) -> str:
+    """A SQL string literal for LanceDB filters: quotes doubled, control characters refused."""
+    text = str(value)
+    if any(ord(c) < 32 for c in text):
+        raise ValueError("filter values cannot contain control characters")
+    return "'" + text.replace("'", "''") + "'"
