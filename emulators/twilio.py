@@ -16,6 +16,14 @@
   DateSent, DateSent> and DateSent< filters in Twilio's paging envelope. A DateSent filter leaves
   out messages not sent yet (no date_sent) (UNCONFIRMED for the real API: clients must not rely
   on it either way).
+- Inbound (a user writes to the business): `send_inbound(url, from_, to, body)` POSTs a signed
+  message webhook to `url` as Twilio does (form fields MessageSid, AccountSid, From, To, Body,
+  WaId, ProfileName, ...; X-Twilio-Signature with the account's auth token) and opens the
+  sender's 24-hour session, so free-form replies to them deliver. `message_sid=` repeats one (a
+  webhook Twilio retries); `signature=` sends a given (e.g. wrong) one, `signed=False` none.
+  `POST /_emulator/inbound` does the same over HTTP (JSON `{url, from, to, body}`).
+  `inbound` keeps every webhook sent with its answer; `replies_to(number)` lists the free-form
+  messages the API accepted for a number.
 - Faults: base `inject` (status faults get Twilio's body: 429 → 20429, 5xx → 20500/20503).
   `lose_responses = n` accepts the next n messages but answers after `lose_response_s`, like a
   response lost after Twilio queued the message. `messages` and `callbacks` keep everything.
@@ -31,6 +39,7 @@ import re
 import secrets
 import threading
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -72,6 +81,7 @@ class TwilioEmulator(Emulator):
         self.fates: dict[str, tuple[str, int, str]] = {}  # number → (status, code, message)
         self.messages: list[dict] = []  # every accepted message; "_" keys are not served
         self.callbacks: list[dict] = []  # {url, params, signature, status}
+        self.inbound: list[dict] = []  # {url, params, signature, status, body}
         self.lose_responses, self.lose_response_s = 0, 2.0
         self._by_sid: dict[str, dict] = {}
         self._state = threading.RLock()
@@ -80,6 +90,7 @@ class TwilioEmulator(Emulator):
         self.route("POST", MESSAGES, self._create)
         self.route("GET", MESSAGES, self._list)
         self.route("GET", MESSAGE, self._fetch)
+        self.route("POST", "/_emulator/inbound", self._post_inbound)
 
     # ---- configuration -----------------------------------------------------------------------
 
@@ -105,6 +116,76 @@ class TwilioEmulator(Emulator):
     def stop(self) -> None:
         self._stopped = True
         super().stop()
+
+    # ---- inbound -----------------------------------------------------------------------------
+
+    def send_inbound(
+        self,
+        url: str,
+        from_: str,
+        to: str,
+        body: str,
+        *,
+        message_sid: str | None = None,
+        account_sid: str = ACCOUNT_SID,
+        signature: str | None = None,
+        signed: bool = True,
+        timeout_s: float = 15.0,
+    ) -> dict:
+        """A user's WhatsApp message to the business number `to`, POSTed to the webhook `url` as
+        Twilio does; returns the record kept in `inbound` (its `status` and `body` are the
+        webhook's answer). Twilio waits 15 s for a webhook before giving up."""
+        number = from_.removeprefix("whatsapp:")
+        sid = message_sid or "SM" + secrets.token_hex(16)
+        params = {
+            "AccountSid": account_sid,
+            "ApiVersion": "2010-04-01",
+            "Body": body,
+            "From": f"whatsapp:{number}",
+            "MessageSid": sid,
+            "MessageType": "text",
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "ProfileName": "Emulated user",
+            "ReferralNumMedia": "0",
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": f"whatsapp:{to.removeprefix('whatsapp:')}",
+            "WaId": number.lstrip("+"),
+        }
+        if signature is None and signed:
+            signature = RequestValidator(self.accounts[account_sid]).compute_signature(url, params)
+        self.open_session(number)  # the user wrote: free text reaches them for 24 hours
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers |= {"X-Twilio-Signature": signature} if signature is not None else {}
+        entry = {"url": url, "params": params, "signature": signature, "status": None}
+        entry["body"] = None
+        with self._state:
+            self.inbound.append(entry)
+        request = urllib.request.Request(url, data=urlencode(params).encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as answer:
+                entry.update(status=answer.status, body=answer.read().decode())
+        except urllib.error.HTTPError as exc:
+            entry.update(status=exc.code, body=exc.read().decode(errors="replace"))
+        except Exception as exc:  # noqa: BLE001 - Twilio logs a failed webhook (error 11200)
+            entry["status"] = f"{type(exc).__name__}: {exc}"
+        return entry
+
+    def replies_to(self, number: str) -> list[dict]:
+        """The free-form (non-template) messages the API accepted for `number`, oldest first."""
+        to = f"whatsapp:{number.removeprefix('whatsapp:')}"
+        with self._state:
+            return [_public(m) for m in self.messages if m["to"] == to and not m["_content_sid"]]
+
+    def _post_inbound(self, request: Request) -> Response:
+        doc = request.json()
+        entry = self.send_inbound(
+            doc["url"], doc["from"], doc["to"], doc["body"], message_sid=doc.get("message_sid")
+        )
+        answer = {k: entry[k] for k in ("status", "body")}
+        return Response(200, answer | {"message_sid": entry["params"]["MessageSid"]})
 
     # ---- progression -------------------------------------------------------------------------
 
