@@ -135,25 +135,9 @@ class TwilioEmulator(Emulator):
         """A user's WhatsApp message to the business number `to`, POSTed to the webhook `url` as
         Twilio does; returns the record kept in `inbound` (its `status` and `body` are the
         webhook's answer). Twilio waits 15 s for a webhook before giving up."""
-        number = from_.removeprefix("whatsapp:")
         sid = message_sid or "SM" + secrets.token_hex(16)
-        params = {
-            "AccountSid": account_sid,
-            "ApiVersion": "2010-04-01",
-            "Body": body,
-            "From": f"whatsapp:{number}",
-            "MessageSid": sid,
-            "MessageType": "text",
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "ProfileName": "Emulated user",
-            "ReferralNumMedia": "0",
-            "SmsMessageSid": sid,
-            "SmsSid": sid,
-            "SmsStatus": "received",
-            "To": f"whatsapp:{to.removeprefix('whatsapp:')}",
-            "WaId": number.lstrip("+"),
-        }
+        params = inbound_params(from_, to, body, sid, account_sid)
+        number = params["From"].removeprefix("whatsapp:")
         if signature is None and signed:
             signature = RequestValidator(self.accounts[account_sid]).compute_signature(url, params)
         self.open_session(number)  # the user wrote: free text reaches them for 24 hours
@@ -369,6 +353,28 @@ class TwilioEmulator(Emulator):
                 "uri": uri(page, start),
             },
         )
+
+
+def inbound_params(from_: str, to: str, body: str, message_sid: str, account_sid: str) -> dict:
+    """The form fields Twilio posts to a WhatsApp sender's webhook for an incoming text."""
+    number = from_.removeprefix("whatsapp:")
+    return {
+        "AccountSid": account_sid,
+        "ApiVersion": "2010-04-01",
+        "Body": body,
+        "From": f"whatsapp:{number}",
+        "MessageSid": message_sid,
+        "MessageType": "text",
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ProfileName": "Emulated user",
+        "ReferralNumMedia": "0",
+        "SmsMessageSid": message_sid,
+        "SmsSid": message_sid,
+        "SmsStatus": "received",
+        "To": f"whatsapp:{to.removeprefix('whatsapp:')}",
+        "WaId": number.lstrip("+"),
+    }
 
 
 def _rfc2822(when: datetime | None = None) -> str:
