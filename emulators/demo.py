@@ -112,9 +112,39 @@ def start_llms(stack: ExitStack) -> None:
     stack.enter_context(LlmEmulator(port=18713))
 
 
-def start_twilio(stack: ExitStack) -> None:
+def start_twilio(stack: ExitStack) -> twilio.TwilioEmulator:
     """Twilio's Messages API (:18705) with the demo's approved template (HXaaa…)."""
-    stack.enter_context(twilio.TwilioEmulator(port=18705))
+    return stack.enter_context(twilio.TwilioEmulator(port=18705))
+
+
+QUESTION = "why was quality low yesterday?"
+WEBHOOK_PORT = 18720
+
+
+def reply_to_digest(emulator: twilio.TwilioEmulator) -> None:
+    """A digest recipient of the Twilio tenant replies with a question: Twilio (the emulator)
+    posts it, signed, to the inbound webhook (callintel_dagster/inbound/), which answers from the
+    tenant's calls through the Messages API; the reply is printed as the emulator received it."""
+    from callintel_dagster.env import current_env
+    from callintel_dagster.inbound import serve
+    from callintel_dagster.inbound.replies import mask_phone
+
+    settings = serve.settings_from_env(current_env())
+    if not settings.tenants:
+        return
+    tenant = settings.tenants[0]
+    recipient, business = tenant.digest.recipients[0], tenant.digest.from_number
+    with serve.serving(settings, port=WEBHOOK_PORT) as url:
+        entry = emulator.send_inbound(
+            f"{url}/twilio/inbound", f"whatsapp:{recipient}", f"whatsapp:{business}", QUESTION
+        )
+    replies = emulator.replies_to(recipient)
+    print(
+        f"\nWhatsApp: {mask_phone(recipient)} replied to {tenant.id}'s digest: {QUESTION!r} "
+        f"(webhook answered Twilio {entry['status']}); the reply, {len(replies)} part(s):"
+    )
+    for message in replies:
+        print("  " + message["body"].replace("\n", "\n  "))
 
 
 RECORDINGS_BUCKET = "callcentre-recordings"
@@ -241,7 +271,7 @@ def main() -> int:
         start_zoho(stack)
         start_leadsquared(stack)
         start_llms(stack)
-        start_twilio(stack)
+        emulator = start_twilio(stack)
         print(
             "emulators up: bolna :18701, zoho :18702, leadsquared :18703, S3 (moto) :18704, "
             "twilio :18705, groq :18711, bedrock :18712, openai-compatible :18713; "
@@ -249,7 +279,10 @@ def main() -> int:
         )
         from callintel_dagster.cli import demo
 
-        return demo.main()
+        status = demo.main()
+        if status == 0:
+            reply_to_digest(emulator)
+        return status
 
 
 if __name__ == "__main__":
