@@ -5,6 +5,8 @@ line below.
 """
 
 from callintel_dagster.cli.commands.base import Command
+from callintel_dagster.cli.commands.search import COMMAND as SEARCH
 from callintel_dagster.cli.commands.tenants import COMMAND as TENANTS
+from callintel_dagster.cli.commands.whatsapp_webhook import COMMAND as WHATSAPP_WEBHOOK
 
-COMMANDS: list[Command] = [TENANTS]
+COMMANDS: list[Command] = [TENANTS, SEARCH, WHATSAPP_WEBHOOK]
