@@ -22,6 +22,12 @@ Follows ../shared/docs/provider-contracts.md (Groq chat completions, OpenAI-comp
   `{"reply": "text", "text": "..."}` (that exact content).
 - `obeys_injection=True`: a user message containing "ignore your instructions" gets the prose
   HACKED instead of JSON, like a gullible model.
+- Grounded quotes: when the user message carries a data block tagged `<passages>` or `<call>`
+  (a JSON list of turns with `text`, and `call_id` / `at` where known, as callintel's ask and
+  evaluate prompts send), every `quote` in the answer is a verbatim run of a turn's words with
+  that turn's `call_id` and `at` (`emulators.schema_reply.Grounding`). `fabricate_every=N` (or
+  the content fault `{"reply": "fabricated_quotes", "every": N}`, default 1) makes every Nth
+  quote words that no passage contains; `fabricated` lists the made-up quotes served.
 - Counters: `requests` (base, per route) and `tokens_served` (prompt + completion tokens of every
   200 answer).
 
@@ -40,11 +46,12 @@ from collections import deque
 from collections.abc import Iterable
 
 from emulators.base import Emulator, Request, Response
-from emulators.schema_reply import instance_for, resolve, words_of
+from emulators.schema_reply import Grounding, instance_for, resolve, words_of
 
 GROQ_PATH = "/openai/v1/chat/completions"
 OPENAI_PATH = "/v1/chat/completions"
 SCHEMA_BLOCK = re.compile(r"<json_schema>\s*(.*?)\s*</json_schema>", re.DOTALL)
+GROUNDING_BLOCK = re.compile(r"<(passages|call)>\s*(.*?)\s*</\1>", re.DOTALL)
 INJECTION = "ignore your instructions"
 HACKED = "Sure! Ignoring my instructions: HACKED"
 _ERROR_TYPES = {
@@ -80,6 +87,19 @@ def schema_in(*texts: str) -> dict | None:
     return None
 
 
+def passages_in(user: str) -> list[dict]:
+    """The turns of the `<passages>` / `<call>` data blocks of a prompt (dicts with `text`)."""
+    out: list[dict] = []
+    for _, block in GROUNDING_BLOCK.findall(user or ""):
+        try:
+            items = json.loads(block)
+        except ValueError:
+            continue
+        if isinstance(items, list):
+            out += [i for i in items if isinstance(i, dict) and str(i.get("text", "")).split()]
+    return out
+
+
 def reply_for(
     schema: dict | None,
     system: str,
@@ -87,10 +107,16 @@ def reply_for(
     fault: dict | None,
     obeys_injection: bool,
     want_json: bool = True,
+    fabricate_every: int = 0,
+    fabricated: list[str] | None = None,
 ) -> str:
-    """The assistant's content: JSON valid against `schema`, unless a content fault says else."""
+    """The assistant's content: JSON valid against `schema`, unless a content fault says else.
+    Quotes are grounded in the prompt's passages, if it has any; made-up ones are appended to
+    `fabricated`."""
     fault = fault or {}
     kind = fault.get("reply")
+    if kind == "fabricated_quotes":
+        fabricate_every = int(fault.get("every", 1))
     words = words_of(user) or words_of(system)
     seed = hashlib.sha256(user.encode()).hexdigest()
     if kind == "text":
@@ -104,7 +130,10 @@ def reply_for(
         if not want_json:
             return "Here is my answer: " + (" ".join(words[:12]) or "nothing to add") + "."
         return json.dumps({"answer": " ".join(words[:6]) or "ok"})
-    value = instance_for(schema, seed, words)
+    grounding = Grounding(passages_in(user), fabricate_every)
+    value = instance_for(schema, seed, words, grounding)
+    if fabricated is not None:
+        fabricated.extend(grounding.fabricated)
     if kind == "missing_fields" and isinstance(value, dict):
         required = resolve(schema, schema).get("required", ())
         value = {k: v for k, v in value.items() if k not in required}
@@ -173,8 +202,11 @@ class LlmEmulator(Emulator):
         requests_per_minute: int | None = None,
         obeys_injection: bool = False,
         rate_window_s: float = 60.0,
+        fabricate_every: int = 0,
     ):
         super().__init__(port=port, latency_s=latency_s)
+        self.fabricate_every = fabricate_every
+        self.fabricated: list[str] = []  # made-up quotes served (see "Grounded quotes")
         self.api_key = api_key
         self.models = set(models) if models is not None else None
         self.obeys_injection = obeys_injection
@@ -250,6 +282,8 @@ class LlmEmulator(Emulator):
             request.fault,
             self.obeys_injection,
             want_json=fmt.get("type") in ("json_object", "json_schema"),
+            fabricate_every=self.fabricate_every,
+            fabricated=self.fabricated,
         )
         finish = "stop"
         limit = doc.get("max_completion_tokens") or doc.get("max_tokens")

@@ -8,6 +8,13 @@ lists. Deterministic: the same schema and seed give the same instance. Strings a
 (from `words`, e.g. the user message, else a small vocabulary) cut to the length limits; arrays
 get 0–2 items (more when minItems asks). A `pattern` is honoured only when one of a few
 candidates happens to match it (there is no general regex generator here).
+
+Grounded answers (`Grounding`, used for prompts that carry passages as data, e.g. callintel's
+`ask` and `evaluate`): every object with a `quote` key quotes a verbatim run of 3-10 words from
+one passage, and takes that passage's `call_id` and `at` when it has those keys too; arrays get
+at least one item and a boolean `found` is true, like a model that answers from its data. With
+`fabricate_every=N` every Nth quote is instead words no passage contains (a hallucinated
+quote), so a citation checker can be exercised both ways.
 """
 
 import hashlib
@@ -15,6 +22,7 @@ import math
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_WORDS = (
@@ -32,7 +40,20 @@ _FORMATS = {
     "ipv4": "127.0.0.1",
     "duration": "P1D",
 }
-_PATTERN_CANDIDATES = ("a", "abc", "a_b", "x1", "0", "1", "yes", "no", "A", "ABC", "2026-11-18")
+_PATTERN_CANDIDATES = (
+    "a",
+    "abc",
+    "a_b",
+    "x1",
+    "0",
+    "1",
+    "yes",
+    "no",
+    "A",
+    "ABC",
+    "2026-11-18",
+    "01:05",
+)
 
 
 def words_of(text: str, limit: int = 200) -> list[str]:
@@ -40,10 +61,59 @@ def words_of(text: str, limit: int = 200) -> list[str]:
     return re.findall(r"[A-Za-z][A-Za-z']{1,20}", text)[:limit]
 
 
-def instance_for(schema: dict, seed: str, words: Sequence[str] | None = None) -> object:
-    """A JSON value valid against `schema` (a JSON schema with `$defs` at its root)."""
+FABRICATED_QUOTES = (
+    "we guarantee a full refund within ninety days no questions asked",
+    "the board already approved the purchase of two hundred licences",
+    "our lawyer will sign the contract tomorrow morning",
+)
+
+
+@dataclass
+class Grounding:
+    """Passages (dicts with `text`, optionally `call_id` and `at`) that quotes are taken from."""
+
+    passages: list[dict]
+    fabricate_every: int = 0  # every Nth quote is made up (0: never)
+    quotes: int = 0  # quotes written so far
+    fabricated: list[str] = field(default_factory=list)  # the made-up ones, for tests
+
+    def quote_into(self, out: dict, rng: random.Random, schema: dict) -> None:
+        passage = self.passages[rng.randrange(len(self.passages))]
+        self.quotes += 1
+        if self.fabricate_every and self.quotes % self.fabricate_every == 0:
+            quote = self._fabricated(rng)
+            self.fabricated.append(quote)
+        else:
+            words = str(passage.get("text", "")).split()
+            size = min(len(words), rng.randint(3, 10))
+            start = rng.randrange(max(1, len(words) - size + 1))
+            quote = " ".join(words[start : start + size])
+        limit = schema.get("maxLength")
+        while limit is not None and len(quote) > int(limit) and " " in quote:
+            quote = quote.rsplit(" ", 1)[0]
+        out["quote"] = quote
+        for key in ("call_id", "at"):
+            if key in out and passage.get(key) is not None:
+                out[key] = passage[key]
+
+    def _fabricated(self, rng: random.Random) -> str:
+        known = " ".join(str(p.get("text", "")) for p in self.passages).casefold()
+        options = [q for q in FABRICATED_QUOTES if q not in known] or ["zq" * 8]
+        return rng.choice(options)
+
+
+def instance_for(
+    schema: dict,
+    seed: str,
+    words: Sequence[str] | None = None,
+    grounding: Grounding | None = None,
+) -> object:
+    """A JSON value valid against `schema` (a JSON schema with `$defs` at its root); quotes
+    grounded in `grounding`'s passages when it has any."""
     digest = hashlib.sha256(seed.encode()).digest()
-    gen = _Generator(schema, random.Random(int.from_bytes(digest[:8], "big")), words)
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    usable = grounding if grounding is not None and grounding.passages else None
+    gen = _Generator(schema, rng, words, usable)
     return gen.value(schema, 0)
 
 
@@ -62,8 +132,14 @@ def resolve(schema: dict, root: dict) -> dict:
 
 
 class _Generator:
-    def __init__(self, root: dict, rng: random.Random, words: Sequence[str] | None):
-        self.root, self.rng = root, rng
+    def __init__(
+        self,
+        root: dict,
+        rng: random.Random,
+        words: Sequence[str] | None,
+        grounding: Grounding | None = None,
+    ):
+        self.root, self.rng, self.grounding = root, rng, grounding
         self.words = [w for w in (words or ()) if w] or list(DEFAULT_WORDS)
 
     def value(self, schema: Any, depth: int) -> object:
@@ -114,6 +190,12 @@ class _Generator:
             for i in range(count):
                 key = f"{self.rng.choice(self.words).lower()}_{i + 1}"
                 out[key] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
+        if self.grounding is not None:
+            if isinstance(out.get("found"), bool):
+                out["found"] = True
+            if "quote" in out and isinstance(out["quote"], str):
+                quote_schema = resolve(props.get("quote", {}), self.root)
+                self.grounding.quote_into(out, self.rng, quote_schema)
         return out
 
     def _array(self, schema: dict, depth: int) -> list:
@@ -122,6 +204,8 @@ class _Generator:
         hi = schema.get("maxItems")
         hi = int(hi) if hi is not None else max(lo, 2, len(prefix))
         top = max(lo, min(hi, 2 if depth < _MAX_DEPTH else lo))
+        if self.grounding is not None and hi >= 1:
+            lo = max(lo, 1)  # a grounded answer has something to say
         count = self.rng.randint(lo, max(lo, top))
         items: list = [self.value(s, depth + 1) for s in prefix[:count]]
         item_schema = schema.get("items", {})

@@ -490,3 +490,35 @@ WHATSAPP_QUESTIONS = Table(
     ),
 )
 ALL_TABLES = (*ALL_TABLES, WHATSAPP_QUESTIONS)
+
+# ---- search: ask and evaluate (callintel_dagster/search) -----------------------------------
+
+# One row per tenant, call and evaluation question (`callintel evaluate`): the answer with the
+# quote that supports it, checked verbatim against the transcript. A re-run on the same calls
+# reuses a row whose input hash, provider, model and agent version still match: no request.
+EVALUATIONS = Table(
+    "core",
+    "evaluations",
+    KEY
+    + (
+        ("call_id", "VARCHAR NOT NULL"),
+        ("question_id", "VARCHAR NOT NULL"),  # sha256 of the normalised question, 16 hex digits
+        ("question", "TEXT NOT NULL"),  # as the user asked it
+        ("answer", "VARCHAR NOT NULL"),  # yes | no | unknown
+        ("quote", "TEXT"),  # verified words of the call ("" when unknown)
+        ("start_s", "DOUBLE PRECISION"),  # where the quote starts
+        ("reason", "VARCHAR"),  # why unknown (no_match, unverified_quote:..., llm_failed:...)
+        ("status", "VARCHAR NOT NULL"),  # ok | failed (a failed row is asked again next run)
+        ("provider", "VARCHAR NOT NULL"),
+        ("model", "VARCHAR NOT NULL"),
+        ("agent_version", "VARCHAR NOT NULL"),  # the prompt's (or rules') version and the model
+        ("input_hash", "VARCHAR NOT NULL"),  # hash of the call's turns as evaluated
+        ("requests", "BIGINT"),
+        ("prompt_tokens", "BIGINT"),
+        ("completion_tokens", "BIGINT"),
+        ("cost_usd", "DOUBLE PRECISION"),
+        ("evaluated_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+
+ALL_TABLES = (*ALL_TABLES, EVALUATIONS)
