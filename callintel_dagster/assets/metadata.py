@@ -61,7 +61,9 @@ def by_partition(
 
 
 def run_totals(context: dg.AssetExecutionContext, totals: dict) -> dict:
-    """The whole run's figures, named as such."""
-    return {"run_partitions": len(context.partition_keys)} | {
-        f"run_{key}": value for key, value in totals.items()
-    }
+    """The whole run's figures: a one-partition run's are that partition's own; over many
+    partitions they are named as the run's (`run_*`), so no partition claims them."""
+    partitions = len(context.partition_keys)
+    if partitions == 1:
+        return {"run_partitions": 1, **totals}
+    return {"run_partitions": partitions} | {f"run_{key}": value for key, value in totals.items()}
