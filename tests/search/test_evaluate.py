@@ -109,9 +109,7 @@ def test_the_llm_answers_with_verified_quotes_and_a_rerun_costs_nothing(warehous
     again = evaluate(warehouse, t, QUESTION, DAY, DAY)
     assert sum(emulator.requests.values()) == n  # not one more request
     assert again.reused == n and again.cost_usd == 0 and again.counts == out.counts
-    assert [c.to_json() | {"reused": True} for c in out.calls] == [
-        c.to_json() for c in again.calls
-    ]
+    assert [c.to_json() | {"reused": True} for c in out.calls] == [c.to_json() for c in again.calls]
     # another model is another answer: asked again
     evaluate(warehouse, llm_tenant(emulator.base_url, "llama3.1:70b"), QUESTION, DAY, DAY)
     assert sum(emulator.requests.values()) == 2 * n
@@ -128,9 +126,7 @@ def test_a_made_up_quote_turns_the_answer_unknown(warehouse):
     assert {c.reason for c in answered} == {"unverified_quote: quote_not_in_call"}
 
 
-def test_a_failed_request_is_unknown_with_the_reason_and_asked_again_next_time(
-    warehouse, emulator
-):
+def test_a_failed_request_is_unknown_with_the_reason_and_asked_again_next_time(warehouse, emulator):
     emulator.inject(OPENAI_PATH, *[{"reply": "not_json"}] * 2)  # the answer and its repair
     t = llm_tenant(emulator.base_url, max_concurrency=1)
     out = evaluate(warehouse, t, QUESTION, DAY, DAY)
