@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # LanceDB logs deprecation notes of its own hybrid query on stderr; the command's stderr is
     # for the user's errors only (set before lancedb is first imported).
-    os.environ.setdefault("LANCE_LOG", "error")
+    os.environ.setdefault("LANCEDB_LOG", "error")
     from callintel_dagster.resources.embeddings import Embedders
     from callintel_dagster.search import SearchError, search
     from callintel_dagster.search.index import ChunkIndex
