@@ -13,7 +13,8 @@ is the thin ASGI layer around this).
    or sent, `answering` before each reply part goes to Twilio (the part's sid saved after it),
    then `answered` or `failed`. A MessageSid that already has a row, whatever its status, is never
    answered again: a webhook Twilio retries sends nothing twice.
-4. **The answer.** `ask` over the tenant's calls of the last `RECENT_DAYS` local days, citations
+4. **The answer.** `ask` over the tenant's calls of the last `RECENT_DAYS` local days (only
+   yesterday's or today's when the question says so), citations
    shortened to call references like `[c-1a2b @ 03:12]`, split into parts of at most 1,600
    characters (lib/digest/parts.py), sent as free-form text: the question opened the recipient's
    24-hour WhatsApp session, so no template is needed.
@@ -43,6 +44,7 @@ from callintel_dagster.providers.base import MessageSender, ProviderError
 from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.whatsapp.twilio_sender import SendResult
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.search.index import EmptyIndex
 from callintel_dagster.stages.ledger import Ledger, Step, utcnow
 
 log = logging.getLogger("callintel.inbound")
@@ -54,6 +56,7 @@ MAX_BODY_CHARS = 1600  # Twilio refuses a longer Body
 MAX_PARTS = 3  # a longer answer is shortened: a question should not flood the chat
 MAX_QUESTION_CHARS = 500  # what is kept of a question for `ask`
 MAX_SOURCES = 5  # call references listed when the answer text cites none itself
+NOTHING_INDEXED = "None of {name}'s calls can be searched yet: ask again after the next daily run."
 APOLOGY = "Sorry, I could not answer that just now. Please try again in a few minutes."
 _CITED = re.compile(r"\[\s*(?P<call>[^\]@\n]+?)\s*@\s*(?P<at>\d{1,3}:[0-5]\d)\s*\]")
 
@@ -69,8 +72,8 @@ class AnswerLike(Protocol):
     not_found: bool
 
 
-# (tenant, question, first local day) -> the answer; one per process (see whatsapp_webhook.py)
-Answerer = Callable[[Tenant, str, date], AnswerLike]
+# (tenant, question, first and last local day) -> the answer (see serve.py's ask_answerer)
+Answerer = Callable[[Tenant, str, date, date], AnswerLike]
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,18 @@ def claim_question(
 # ---- the reply --------------------------------------------------------------------------------
 
 
-def reply_text(answer: AnswerLike, tenant: Tenant, day_from: date, today: date) -> str:
+def days_asked_about(question: str, today: date) -> tuple[date, date]:
+    """The local days a question is about: "yesterday" or "today" when it says so, else the
+    last `RECENT_DAYS` days and today."""
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    if "yesterday" in words:
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if "today" in words:
+        return today, today
+    return today - timedelta(days=RECENT_DAYS), today
+
+
+def reply_text(answer: AnswerLike, tenant: Tenant, day_from: date, day_to: date) -> str:
     """The answer for a chat: call ids shortened to references, a "Sources" line when the text
     cites no call itself, and which calls it is about."""
     text = (answer.answer or "").strip()
@@ -224,7 +238,9 @@ def reply_text(answer: AnswerLike, tenant: Tenant, day_from: date, today: date) 
     if answer.citations and not _CITED.search(text):
         refs = [f"[{short_ref(c.call_id)} @ {mm_ss(c.start_s)}]" for c in answer.citations]
         text += "\n\nSources: " + ", ".join(dict.fromkeys(refs[:MAX_SOURCES]))
-    span = f"{day_from:%d %b} – {today:%d %b %Y}"
+    span = f"{day_to:%d %b %Y}"
+    if day_from != day_to:
+        span = f"{day_from:%d %b} – {span}"
     return f"{text}\n\n({tenant.name}, calls of {span})"
 
 
@@ -266,11 +282,15 @@ def answer_question(
     each step on the ledger row."""
     ledger = questions_ledger(warehouse)
     now = now or utcnow()
-    today = local_today(tenant.timezone, now.replace(tzinfo=UTC))
-    day_from = today - timedelta(days=RECENT_DAYS)
-    reason = None
+    question = clip_question(inbound.body)
+    day_from, day_to = days_asked_about(
+        question, local_today(tenant.timezone, now.replace(tzinfo=UTC))
+    )
+    reason, note = None, None
     try:
-        answer = answerer(tenant, clip_question(inbound.body), day_from)
+        answer = answerer(tenant, question, day_from, day_to)
+    except EmptyIndex:  # nothing embedded yet: say so rather than apologise
+        answer, note = None, NOTHING_INDEXED.format(name=tenant.name)
     except Exception as exc:  # noqa: BLE001 - the asker still hears back; the row says why
         answer, reason = None, f"ask_failed:{type(exc).__name__}"
         log.warning(
@@ -279,11 +299,14 @@ def answer_question(
             inbound.message_sid,
             _reason(exc),
         )
-    if answer is None:
+    if answer is None and note:
+        parts = reply_parts(note)
+        facts: dict = {"answer_mode": "none", "not_found": True, "error_reason": "empty_index"}
+    elif answer is None:
         parts = reply_parts(APOLOGY)
-        facts: dict = {"error_reason": reason}
+        facts = {"error_reason": reason}
     else:
-        parts = reply_parts(reply_text(answer, tenant, day_from, today))
+        parts = reply_parts(reply_text(answer, tenant, day_from, day_to))
         facts = {
             "answer_mode": answer.mode,
             "not_found": bool(answer.not_found),

@@ -41,16 +41,17 @@ def sender_factory(attempts: int = SEND_ATTEMPTS) -> Callable[[Tenant], MessageS
 
 
 def ask_answerer(env: Env, warehouse: Warehouse) -> Answerer:
-    """`search.ask` over the tenant's own index and transcripts, calls from `day_from` on."""
+    """`search.ask` over the tenant's own index and transcripts, calls of the given local days."""
     from callintel_dagster.search.ask import ask
     from callintel_dagster.search.filters import Filters
     from callintel_dagster.search.index import ChunkIndex
 
     store, embedders = ChunkIndex(str(env.lancedb_path)), Embedders()
 
-    def answer(tenant: Tenant, question: str, day_from: date):
+    def answer(tenant: Tenant, question: str, day_from: date, day_to: date):
         embedder = embedders.for_tenant(tenant)
-        return ask(warehouse, store, embedder, tenant, question, Filters(day_from=day_from))
+        days = Filters(day_from=day_from, day_to=day_to)
+        return ask(warehouse, store, embedder, tenant, question, days)
 
     return answer
 
