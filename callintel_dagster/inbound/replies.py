@@ -57,6 +57,7 @@ MAX_PARTS = 3  # a longer answer is shortened: a question should not flood the c
 MAX_QUESTION_CHARS = 500  # what is kept of a question for `ask`
 MAX_SOURCES = 5  # call references listed when the answer text cites none itself
 NOTHING_INDEXED = "None of {name}'s calls can be searched yet: ask again after the next daily run."
+TEXT_ONLY = "Please send your question about the calls as a text message."
 APOLOGY = "Sorry, I could not answer that just now. Please try again in a few minutes."
 _CITED = re.compile(r"\[\s*(?P<call>[^\]@\n]+?)\s*@\s*(?P<at>\d{1,3}:[0-5]\d)\s*\]")
 
@@ -286,22 +287,25 @@ def answer_question(
     day_from, day_to = days_asked_about(
         question, local_today(tenant.timezone, now.replace(tzinfo=UTC))
     )
-    reason, note = None, None
+    reason, note, answer = None, None, None
     try:
-        answer = answerer(tenant, question, day_from, day_to)
+        if not question:  # a photo, a voice note, a sticker: nothing to search for
+            note = ("empty_question", TEXT_ONLY)
+        else:
+            answer = answerer(tenant, question, day_from, day_to)
     except EmptyIndex:  # nothing embedded yet: say so rather than apologise
-        answer, note = None, NOTHING_INDEXED.format(name=tenant.name)
+        note = ("empty_index", NOTHING_INDEXED.format(name=tenant.name))
     except Exception as exc:  # noqa: BLE001 - the asker still hears back; the row says why
-        answer, reason = None, f"ask_failed:{type(exc).__name__}"
+        reason = f"ask_failed:{type(exc).__name__}"
         log.warning(
             "inbound tenant=%s sid=%s ask failed: %s",
             tenant.id,
             inbound.message_sid,
             _reason(exc),
         )
-    if answer is None and note:
-        parts = reply_parts(note)
-        facts: dict = {"answer_mode": "none", "not_found": True, "error_reason": "empty_index"}
+    if note:
+        parts = reply_parts(note[1])
+        facts: dict = {"answer_mode": "none", "not_found": True, "error_reason": note[0]}
     elif answer is None:
         parts = reply_parts(APOLOGY)
         facts = {"error_reason": reason}

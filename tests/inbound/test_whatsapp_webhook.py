@@ -270,3 +270,11 @@ def test_reply_text_shortens_call_ids_and_names_the_days():
 )
 def test_the_days_a_question_is_about(question, days):
     assert days_asked_about(question, date(2026, 11, 26)) == days
+
+
+def test_a_message_without_text_is_asked_for_text(emulator, webhook, settings):
+    ask(emulator, f"{webhook}/twilio/inbound", body="   ")  # e.g. a photo: Body is empty
+    [reply] = emulator.replies_to(R1)
+    assert "as a text message" in reply["body"]
+    [row] = questions(settings)
+    assert row["status"] == "answered" and row["error_reason"] == "empty_question"
