@@ -117,7 +117,8 @@ def defs_for_tenants(tmp_path, monkeypatch, tenants_yaml: str, home=None):
 # Tiers, by folder (tests mirror the package): `make test-fast` runs unit and stage tests;
 # `make test` runs everything. A test that materializes through Dagster or runs dbt belongs in
 # tests/integration (or carries @pytest.mark.integration where it sits beside its unit tests).
-TIER_BY_FOLDER = {"integration": "integration", "stages": "stage"}
+# sensors/ evaluate schedules and sensors against a real instance and execute jobs: integration
+TIER_BY_FOLDER = {"integration": "integration", "sensors": "integration", "stages": "stage"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -87,6 +87,7 @@ def _writer(url, tenant, rounds):
         warehouse.replace_slices(SYNC_LOG, [(tenant, day)], log_rows(tenant, day, 5))
 
 
+@pytest.mark.integration  # real writer processes racing for the file: seconds each
 def test_concurrent_writer_processes_neither_fail_nor_duplicate(warehouse):
     warehouse.ensure_schema()
     ctx = multiprocessing.get_context("spawn")
@@ -99,6 +100,7 @@ def test_concurrent_writer_processes_neither_fail_nor_duplicate(warehouse):
     assert counts(warehouse) == [(t, f"2026-11-0{d}", 5) for t in "abc" for d in (1, 2, 3)]
 
 
+@pytest.mark.integration  # waits out a real lock timeout
 def test_file_lock_times_out_with_a_clear_message(tmp_path):
     path = str(tmp_path / "w.duckdb.lock")
     ctx = multiprocessing.get_context("spawn")
