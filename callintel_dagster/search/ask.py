@@ -37,9 +37,11 @@ from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 from callintel_dagster.search.citations import (
     Citation,
     content_words,
+    cut_quote,
     load_turns,
     mm_ss,
     normalise,
+    number,
     seconds_of,
     verify,
     words_in,
@@ -49,7 +51,6 @@ from callintel_dagster.search.query import Hit, search
 
 DEFAULT_LIMIT = 12  # chunks retrieved (the passages the model reads)
 NOT_FOUND = "Not found in these calls."
-QUOTE_CHARS = 300
 MAX_CALLS_SHOWN = 8  # extractive: calls listed
 QUOTES_PER_CALL = 2  # extractive: quotes per call
 
@@ -149,10 +150,10 @@ def _passages(hits: list[Hit], turns: dict[str, list[dict]]) -> list[dict]:
                 {
                     "call_id": hit.call_id,
                     "day": hit.day,
-                    "at": mm_ss(_float(turn.get("start_s"))),
+                    "at": mm_ss(number(turn.get("start_s"))),
                     "speaker": turn.get("role") or "unknown",
                     "text": turn.get("text") or "",
-                    "start_s": _float(turn.get("start_s")),
+                    "start_s": number(turn.get("start_s")),
                     "rank": rank,
                     "agent": hit.agent,
                 }
@@ -161,7 +162,7 @@ def _passages(hits: list[Hit], turns: dict[str, list[dict]]) -> list[dict]:
 
 
 def _in_chunk(turn: dict, hit: Hit) -> bool:
-    start, end = _float(turn.get("start_s")), _float(turn.get("end_s"))
+    start, end = number(turn.get("start_s")), number(turn.get("end_s"))
     if None not in (start, end, hit.start_s, hit.end_s):
         return start >= hit.start_s - 1e-6 and end <= hit.end_s + 1e-6
     # no timings: the turn's words are in the chunk (a long turn may be split across chunks)
@@ -262,7 +263,7 @@ def _extractive(
     for call_id, found in list(groups.items())[:MAX_CALLS_SHOWN]:
         good = []
         for p in found[:QUOTES_PER_CALL]:
-            citation = Citation(call_id, p["start_s"], _cut(p["text"]))
+            citation = Citation(call_id, p["start_s"], cut_quote(p["text"]))
             if not verify(citation, turns):
                 dropped += 1  # cannot happen unless the transcript changed since retrieval
             elif citation not in good:
@@ -312,19 +313,5 @@ def _record_usage(warehouse: Warehouse, tenant: Tenant, answer: Answer, now) -> 
     warehouse.write([RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), pd.DataFrame([row]))])
 
 
-def _cut(text: str) -> str:
-    """At most QUOTE_CHARS characters of a turn, cut at a word: still a verbatim run."""
-    text = " ".join(text.split())
-    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rsplit(" ", 1)[0]
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _float(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else number

@@ -126,16 +126,24 @@ def _matching_windows(quote: str, turns: list[dict]):
         for j in range(i, min(len(turns), i + MAX_SPAN_TURNS)):
             joined = f"{joined} {texts[j]}" if joined else texts[j]
             if quote in joined:
-                yield _number(turns[i].get("start_s")), _number(turns[j].get("end_s"))
+                yield number(turns[i].get("start_s")), number(turns[j].get("end_s"))
                 break
 
 
-def _number(value) -> float | None:
+def number(value) -> float | None:
+    """A float, or None for None, NaN (a DataFrame's missing value) and anything else."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
     return None if number != number else number  # NaN from a DataFrame: no timing
+
+
+def cut_quote(text: str, limit: int = 300) -> str:
+    """At most `limit` characters of a turn, whitespace normalised and cut at a word: still a
+    verbatim run of the turn."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
 
 
 def load_turns(warehouse, tenant_id: str, call_ids: Iterable[str]) -> dict[str, list[dict]]:
