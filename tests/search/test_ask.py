@@ -14,6 +14,7 @@ from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.search import ChunkIndex, EmptyIndex, Filters
 from callintel_dagster.search.ask import NOT_FOUND, ask
 from callintel_dagster.search.citations import load_turns, parse_citations, verify
+from callintel_dagster.search.evaluate import evaluate
 from callintel_dagster.stages.embeddings import embed_tenant
 from callintel_dagster.stages.sync import sync_tenant
 from callintel_dagster.stages.sync_specs import CALLS
@@ -178,3 +179,19 @@ def test_a_tenant_without_an_index_is_an_error(data):
         run(data, tenant("globex"))
     with pytest.raises(ValueError, match="empty"):
         run(data, tenant(), "   ")
+
+
+def test_evaluate_reads_only_the_tenants_own_calls(data):
+    warehouse, _ = data
+    twin_before = warehouse.query(
+        "SELECT count(*) AS n FROM core.evaluations WHERE tenant_id = 'twin'"
+    )
+    out = evaluate(warehouse, tenant(), "Did the agent offer a demo?", DAY, DAY)
+    acme_calls = warehouse.query(
+        "SELECT DISTINCT call_id FROM core.transcript_turns WHERE tenant_id = 'acme'"
+    )
+    assert {c.call_id for c in out.calls} == set(acme_calls["call_id"])
+    twin_after = warehouse.query(
+        "SELECT count(*) AS n FROM core.evaluations WHERE tenant_id = 'twin'"
+    )
+    assert twin_after["n"].iloc[0] == twin_before["n"].iloc[0]
