@@ -107,3 +107,61 @@ def test_each_tenant_answers_its_recipient_from_its_own_calls(
         assert "-C-" not in text, "call ids are shortened to references"
         assert float(row["cost_usd"]) >= 0
     assert len(replies) == int(rows["parts"].sum()), "the retried webhook sent nothing"
+
+
+GROQ_TENANT = """
+tenants:
+  - id: gamma
+    name: Gamma Realty
+    timezone: Asia/Kolkata
+    calls: {{provider: synthetic, calls_per_day: 10, seed: 3}}
+    crm: {{provider: synthetic, leads_per_day: 3}}
+    llm:
+      provider: groq
+      api_key_env: GROQ_KEY
+      base_url: "{groq}"
+      max_backoff_s: 0.2
+      requests_per_minute: 100000
+      prices:
+        llama-3.3-70b-versatile: {{input_per_mtok: 0.59, output_per_mtok: 0.79}}
+    digest: {{provider: twilio, mode: body, recipients: ["{r}"], account_sid_env: A_SID,
+              auth_token_env: A_TOKEN, from_number: "{a}", api_base_url: "{url}", timeout_s: 5}}
+"""
+
+
+def test_a_tenant_with_an_llm_replies_with_its_answer_and_cost(
+    tmp_path, monkeypatch, instance, emulator
+):
+    from emulators.llm import LlmEmulator
+
+    monkeypatch.setenv("GROQ_KEY", "gsk_test")
+    with LlmEmulator(latency_s=0.01, api_key="gsk_test") as groq:
+        yaml = GROQ_TENANT.format(
+            groq=groq.base_url, r=RECIPIENT, a=NUMBER_A, url=emulator.base_url
+        )
+        defs = defs_for_tenants(tmp_path, monkeypatch, yaml)
+        register_tenants(instance, ["gamma"])
+        day = local_today("Asia/Kolkata") - timedelta(days=1)
+        result = defs.resolve_job_def("daily_job").execute_in_process(
+            instance=instance, partition_key=f"{day}|gamma", raise_on_error=False
+        )
+        assert result.success
+        digests = len(emulator.messages)
+        settings = serve.settings_from_env(current_env())
+        before = sum(groq.requests.values())
+        with serve.serving(settings) as url:
+            entry = emulator.send_inbound(f"{url}/twilio/inbound", RECIPIENT, NUMBER_A, QUESTION)
+        assert entry["status"] == 200 and sum(groq.requests.values()) > before
+    [row] = settings.warehouse.query(f"SELECT * FROM {WHATSAPP_QUESTIONS.qualified}").to_dict(
+        "records"
+    )
+    assert row["status"] == "answered" and row["answer_mode"] == "llm"
+    assert row["prompt_tokens"] > 0 and row["cost_usd"] > 0
+    replies = emulator.messages[digests:]
+    assert row["answer_sids"].split(",") == [m["sid"] for m in replies]
+    text = "\n".join(m["body"] for m in replies)
+    calls = settings.warehouse.query(f"SELECT call_id FROM {CALL_RECORDS.qualified}")
+    cited = set(CITED.findall(text))
+    assert not row["not_found"] and row["citations"] >= 1 and row["dropped_citations"] == 0
+    assert cited and cited <= {short_ref(c) for c in calls["call_id"]}
+    assert "-C-" not in text
