@@ -41,6 +41,10 @@ def all_templates() -> list[PromptTemplate]:
     return [template(p.stem) for p in sorted(PROMPTS_DIR.glob("*.md"))]
 
 
+# prompts that are not part of a call's analysis: editing them must not mark analyses stale
+NOT_ANALYSIS = {"ask", "evaluate", "daily_summary"}
+
+
 def prompts_version() -> str:
-    """Every prompt's version in one string: the analysis assets' code version."""
-    return ",".join(t.tag for t in all_templates())
+    """The call-analysis prompts' versions in one string: the analysis asset's code version."""
+    return ",".join(t.tag for t in all_templates() if t.name not in NOT_ANALYSIS)
