@@ -26,8 +26,11 @@ daily_job = dg.define_asset_job(
 )
 redrive_analyses_job = dg.define_asset_job(
     "redrive_analyses_job",
-    selection=dg.AssetSelection.assets("call_analyses"),
+    # fct_calls and the search index follow, so a re-analysed call's facets (sentiment, tag,
+    # objections, ...) are searchable at once; unchanged chunks keep their vectors.
+    selection=dg.AssetSelection.assets("call_analyses", "fct_calls", "transcript_embeddings"),
     config={"ops": {"call_analyses": {"config": {"redrive_failed": True}}}},
     description="Analyse again the calls whose analysis failed, even past their attempt limit "
-    "(see marts.analysis_failures). Pick the tenant-days to re-drive as partitions.",
+    "(see marts.analysis_failures), then rebuild their fct_calls rows and search index. Pick "
+    "the tenant-days to re-drive as partitions.",
 )

@@ -93,10 +93,12 @@ def search(
     filters: Filters | None = None,
     limit: int = 10,
     mode: str = "hybrid",
+    exact: bool = False,
 ) -> list[Hit]:
     """The tenant's best `limit` chunks for `text`, best first. Raises EmptyIndex when the tenant
     has nothing indexed, ModelMismatch when `embedder` is not the index's model, ValueError for a
-    bad mode, limit or empty text."""
+    bad mode, limit or empty text. `exact`: scan every vector even when the tenant's table has an
+    ANN index (to measure the index's recall and speed against)."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r} (one of {', '.join(MODES)})")
     if limit < 1:
@@ -130,7 +132,9 @@ def search(
                 .distance_type(METRIC)
                 .rerank(RRFReranker(return_score="relevance"))
             )
-        if ann:
+        if ann and exact:
+            query = query.bypass_vector_index()
+        elif ann:
             query = query.nprobes(ANN_NPROBES).refine_factor(ANN_REFINE_FACTOR)
     # the score columns named too: LanceDB will stop adding them to a projection by itself
     scores = {"bm25": ["_score"], "vector": ["_distance"], "hybrid": []}

@@ -46,3 +46,17 @@ def test_search_the_calls_a_run_indexed(defs, instance, callintel_env, capsys):
     capsys.readouterr()
     assert main(["search", "--tenant", "globex", "price"]) == 2
     assert "tenant globex has no search index yet" in capsys.readouterr().err
+
+    # a re-analysis changes a call's sentiment: the re-drive job rebuilds fct_calls and the index
+    moved = negative[0]["call_id"] if negative else hits[0]["call_id"]
+    with warehouse.connect() as con:
+        con.execute(
+            "UPDATE core.call_analyses SET sentiment_label = 'positive' "
+            "WHERE tenant_id = 'acme' AND call_id = ?",
+            [moved],
+        )
+    run_job(defs, instance, job="redrive_analyses_job")
+    positive = search_json(capsys, "price", "--sentiment", "positive", "--limit", "500")
+    assert moved in {h["call_id"] for h in positive}
+    still_negative = search_json(capsys, "price", "--sentiment", "negative", "--limit", "500")
+    assert moved not in {h["call_id"] for h in still_negative}

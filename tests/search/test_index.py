@@ -200,7 +200,7 @@ def test_switching_to_the_static_model_rebuilds_the_table(warehouse, store):
 
 
 def test_ann_index_once_the_table_reaches_the_threshold(tmp_path):
-    """IVF-PQ is built from `ann_min_rows` on (synthetic 64-d vectors: the index, not the model,
+    """IVF_RQ is built from `ann_min_rows` on (synthetic 64-d vectors: the index, not the model,
     is under test); filtered searches still apply inside the query."""
     index = ChunkIndex(str(tmp_path / "lancedb"), ann_min_rows=1_000)
     rng = np.random.default_rng(7)
