@@ -57,6 +57,7 @@ MAX_PARTS = 3  # a longer answer is shortened: a question should not flood the c
 MAX_QUESTION_CHARS = 500  # what is kept of a question for `ask`
 MAX_SOURCES = 5  # call references listed when the answer text cites none itself
 NOTHING_INDEXED = "None of {name}'s calls can be searched yet: ask again after the next daily run."
+INTERRUPTED = "interrupted: the webhook stopped while answering"
 TEXT_ONLY = "Please send your question about the calls as a text message."
 APOLOGY = "Sorry, I could not answer that just now. Please try again in a few minutes."
 _CITED = re.compile(r"\[\s*(?P<call>[^\]@\n]+?)\s*@\s*(?P<at>\d{1,3}:[0-5]\d)\s*\]")
@@ -212,6 +213,18 @@ def claim_question(
             "status": RECEIVED,
         }
         return ledger.save(row)
+
+
+def close_interrupted(warehouse: Warehouse) -> int:
+    """Mark the questions a stopped webhook left `received` or `answering` as failed (reason
+    "interrupted"); returns how many. Called when the (single) webhook process starts, so none
+    of them is being answered. They are not answered again: their text is not kept, and part of
+    a reply may have gone out."""
+    ledger = questions_ledger(warehouse)
+    rows = ledger.rows("status IN (?, ?)", [RECEIVED, ANSWERING])
+    for row in rows:
+        ledger.save({**row, "status": FAILED, "error_reason": INTERRUPTED})
+    return len(rows)
 
 
 # ---- the reply --------------------------------------------------------------------------------

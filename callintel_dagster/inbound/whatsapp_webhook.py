@@ -19,7 +19,8 @@ the reply was sent; a slower LLM keeps answering after the 200, and the ledger r
 `received`/`answering`) makes a retry of the same MessageSid a no-op either way.
 
 **One process.** Run one server process per warehouse (`callintel whatsapp-webhook` does): the
-claim of a MessageSid is atomic across its threads, not across processes.
+claim of a MessageSid is atomic across its threads, not across processes. On start it marks
+questions a stopped process left `received`/`answering` as failed ("interrupted").
 
 **Signed URL.** Twilio signs the exact URL it called. Behind a proxy this server sees another
 host and scheme: set `public_url` (`--public-url` or CALLINTEL_PUBLIC_URL) to the scheme and host
@@ -46,6 +47,7 @@ from callintel_dagster.inbound.replies import (
     answer_question,
     candidate_tenants,
     claim_question,
+    close_interrupted,
     mask_phone,
     signed_by,
 )
@@ -202,6 +204,9 @@ def create_app(settings: WebhookSettings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette):
+        closed = await asyncio.to_thread(close_interrupted, settings.warehouse)
+        if closed:
+            log.warning("inbound: %d question(s) left unfinished by a stopped webhook", closed)
         yield
         # questions being answered finish before the process ends: a half-sent reply would
         # stay "answering" on the ledger

@@ -278,3 +278,18 @@ def test_a_message_without_text_is_asked_for_text(emulator, webhook, settings):
     assert "as a text message" in reply["body"]
     [row] = questions(settings)
     assert row["status"] == "answered" and row["error_reason"] == "empty_question"
+
+
+def test_a_restart_closes_what_a_stopped_webhook_left_unfinished(emulator, settings):
+    from callintel_dagster.inbound.replies import Inbound, claim_question
+
+    [alpha] = [t for t in settings.tenants if t.id == "alpha"]
+    params = inbound_params(R1, NUMBER_A, "why?", "SM" + "9" * 32, ACCOUNT_SID)
+    claim_question(settings.warehouse, alpha, Inbound.from_form(params))  # then the process died
+    with serve.serving(settings) as base_url:
+        [row] = questions(settings)
+        assert row["status"] == "failed" and row["error_reason"].startswith("interrupted")
+        again = ask(emulator, f"{base_url}/twilio/inbound", message_sid=params["MessageSid"])
+        assert (
+            again["status"] == 200 and emulator.replies_to(R1) == []
+        )  # still never answered twice
