@@ -2,6 +2,7 @@
 vector store (LanceDB; the index itself is search/index.py)."""
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import Embedder
@@ -22,10 +23,13 @@ class VectorStore(dg.ConfigurableResource):
 
     path: str
     ann_min_rows: int = ANN_MIN_ROWS
+    _index: ChunkIndex | None = PrivateAttr(default=None)
 
     @property
     def index(self) -> ChunkIndex:
-        return ChunkIndex(self.path, self.ann_min_rows)
+        if self._index is None:  # one connection for the resource's life: a warm index cache
+            self._index = ChunkIndex(self.path, self.ann_min_rows)
+        return self._index
 
     def open(self, tenant_id: str):
         """The tenant's LanceDB table or None (what search.search() reads)."""

@@ -1,8 +1,9 @@
 """Search filters: applied inside the LanceDB query (a prefilter `where`), never after it.
 
 Every value is escaped as a SQL string literal (search/index.py `quote`), so a filter value can
-never change the query's shape. Text facets compare case-insensitively (the stored labels are
-lower case; agent names are compared with `lower()`).
+never change the query's shape. Facets compare case-insensitively without a function on the
+column, so each filter reads its column's scalar index: labels are stored lower case, agents
+through `agent_key`, language codes in BCP 47 casing.
 """
 
 from dataclasses import dataclass, fields
@@ -39,7 +40,7 @@ def where_clause(tenant_id: str, filters: Filters | None) -> str:
     if f.day_to:
         parts.append(f"partition_date <= {quote(f.day_to.isoformat())}")
     if f.agent:
-        parts.append(f"lower(agent) = {quote(f.agent.strip().lower())}")
+        parts.append(f"agent_key = {quote(f.agent.strip().lower())}")
     if f.sentiment:
         parts.append(f"sentiment = {quote(f.sentiment.strip().lower())}")
     if f.tag:
@@ -47,5 +48,15 @@ def where_clause(tenant_id: str, filters: Filters | None) -> str:
     if f.objection:
         parts.append(f"array_has(objections, {quote(f.objection.strip().lower())})")
     if f.language:
-        parts.append(f"lower(language) = {quote(f.language.strip().lower())}")
+        parts.append(f"language = {quote(canonical_language(f.language))}")
     return " AND ".join(parts)
+
+
+def canonical_language(tag: str) -> str:
+    """BCP 47 casing, as the stored codes are written: "HI-latn" -> "hi-Latn", "en-us" -> "en-US"
+    (so the filter compares the column as stored, through its index)."""
+    parts = tag.strip().split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        out.append(part.title() if len(part) == 4 else part.upper() if len(part) == 2 else part)
+    return "-".join(out)

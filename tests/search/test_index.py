@@ -136,6 +136,9 @@ def test_chunks_carry_the_calls_facets_and_a_bm25_index(warehouse, store):
     assert list(first["objections"]) == ["budget", "price"] and first["quality_score"] == 4.5
     assert first["language"] == "en" and first["partition_date"] == DAY1.isoformat()
     assert list(table.iloc[2]["objections"]) == []
+    indices = {i.name for i in store.open("acme").list_indices()}
+    assert {"text_idx", "tenant_id_idx", "agent_key_idx", "objections_idx"} <= indices
+    assert {"partition_date_idx", "call_id_idx", "sentiment_idx", "language_idx"} <= indices
     stats = store.open("acme").index_stats("text_idx")
     assert stats.index_type == "FTS" and stats.num_unindexed_rows == 0
 
