@@ -37,12 +37,19 @@ def whatsapp_digest(
     (delivery.digests). Exactly once: a re-run never sends a recipient the same digest twice
     (delivery.whatsapp_ledger). The default `outbox` provider stores it and sends nothing."""
     run, now, rows, outcomes = TenantRun(context, registry), utcnow(), [], Counter()
-    no_recipients = []
+    no_recipients, per_day = [], {}  # per_day: each tenant-day's own sent / already_sent / failed
     for tenant, days in run.tenants():
         try:  # rows kept only when the whole tenant went through
             sender = digest_senders.for_tenant(tenant)
-            force = config.force_resend
-            rows += deliver_digests(tenant, days, sender, warehouse, outcomes, force=force, now=now)
+            for day in days:
+                own = per_day[f"{day.isoformat()}|{tenant.id}"] = Counter()
+                force = config.force_resend
+                try:
+                    rows += deliver_digests(
+                        tenant, [day], sender, warehouse, own, force=force, now=now
+                    )
+                finally:  # what was sent before a failure still counts
+                    outcomes.update(own)
         except Exception as exc:  # one tenant's failure must not stop the others' digests
             run.fail(tenant, "digest", exc)
             continue
@@ -68,7 +75,12 @@ def whatsapp_digest(
             else dg.MetadataValue.md("_nothing sent_"),
         },
     )
-    totals = {key: outcomes[key] for key in ("sent", "already_sent", "failed")}
+    for key, own in per_day.items():  # each tenant-day's own delivery counts
+        context.add_asset_metadata({k: own[k] for k in OUTCOMES}, partition_key=key)
+    totals = {key: outcomes[key] for key in OUTCOMES}
     return dg.MaterializeResult(
         metadata={"tenants_without_recipients": no_recipients, **run_totals(context, totals)}
     )
+
+
+OUTCOMES = ("sent", "already_sent", "failed")
