@@ -30,24 +30,30 @@ def crm_writeback(
     (delivery.crm_writebacks): the note or activity written on its lead (written), no lead
     matched (no_lead), a CRM without a write API (no_crm_api), or the failure and attempts."""
     run, rows, counts, off, requests = TenantRun(context, registry), [], Counter(), [], 0
+    per_day: dict[str, Counter] = {}
     for tenant, days in run.tenants():
         if not writeback_enabled(tenant):
             off.append(tenant.id)
             continue
+        tenant_rows, errors = [], []
         try:
             writer = crm_writers.for_tenant(tenant)
             try:
-                done = write_back(tenant, days, writer, warehouse)
+                for day in days:  # day by day, so each tenant-day records its own counts
+                    done = write_back(tenant, [day], writer, warehouse)
+                    per_day[f"{day.isoformat()}|{tenant.id}"] = done.counts
+                    tenant_rows += done.rows
+                    errors += done.errors
+                    counts.update(done.counts)
             finally:
                 requests += writer.requests
                 writer.close()
         except Exception as exc:  # a bad key or a missing mart fails this tenant, not the others
             run.fail(tenant, "crm write-back", exc)
             continue
-        rows += done.rows
-        counts.update(done.counts)
-        if done.errors:  # recorded in the ledger and retried later, but never a green run
-            n, first = len(done.errors), done.errors[0]
+        rows += tenant_rows
+        if errors:  # recorded in the ledger and retried later, but never a green run
+            n, first = len(errors), errors[0]
             run.fail(tenant, "crm write-back", RuntimeError(f"{n} write(s) failed: {first}"))
     if off:
         context.log.info(f"crm write-back is off for {', '.join(off)} (crm.writeback: false)")
@@ -62,5 +68,7 @@ def crm_writeback(
             "preview": preview(own, ["tenant_id", "call_id", "status", "lead_id", "remote_id"]),
         },
     )
+    for key, own in per_day.items():  # each tenant-day's own outcomes
+        context.add_asset_metadata({name: own.get(name, 0) for name in COUNTS}, partition_key=key)
     totals = {**{name: counts.get(name, 0) for name in COUNTS}, "requests": requests}
     return dg.MaterializeResult(metadata={"writeback_off": off, **run_totals(context, totals)})

@@ -10,6 +10,7 @@ import pytest
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib.synthetic import generate_day
 from callintel_dagster.providers.zoho.source import clear_token_cache
+from callintel_dagster.stages.writeback import COUNTS
 from conftest import DAY, defs_for_tenants, register_tenants
 from emulators.leadsquared import LeadSquaredEmulator
 from emulators.zoho import ZohoEmulator
@@ -86,13 +87,14 @@ def run_day(defs, instance) -> dict:
         },
     )
     assert result.success
-    # one event per tenant-day of the range, all with the run's metadata
-    event = next(
-        e
+    # one event per tenant-day of the range, each with its own counts: the run's are their sum
+    events = [
+        {k: v.value for k, v in e.materialization.metadata.items()}
         for e in result.get_asset_materialization_events()
         if e.asset_key == dg.AssetKey("crm_writeback")
-    )
-    return {k: v.value for k, v in event.materialization.metadata.items()}
+    ]
+    summed = (*COUNTS, "dagster/row_count")
+    return events[0] | {name: sum(e.get(name, 0) for e in events) for name in summed}
 
 
 def test_each_analysed_call_with_a_lead_gets_exactly_one_note(
