@@ -39,6 +39,7 @@ from callintel_dagster.lib.digest.daily_summary import clip_text
 from callintel_dagster.lib.digest.parts import Part, split_body
 from callintel_dagster.lib.phones import is_e164
 from callintel_dagster.lib.tables import WHATSAPP_QUESTIONS
+from callintel_dagster.lib.tenants.digest_config import TwilioDigest
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import MessageSender, ProviderError
 from callintel_dagster.providers.secrets import secret
@@ -135,7 +136,7 @@ def candidate_tenants(
     found = []
     for tenant in tenants:
         digest = tenant.digest
-        if not tenant.active or digest.provider != "twilio":
+        if not tenant.active or not isinstance(digest, TwilioDigest):
             continue
         if path_tenant_id is not None and tenant.id != path_tenant_id:
             continue
@@ -277,7 +278,7 @@ def clip_question(body: str) -> str:
 
 
 @dataclass
-class Outcome:
+class ReplyOutcome:
     status: str  # answered | failed
     sids: list[str]
     reason: str | None = None
@@ -291,7 +292,7 @@ def answer_question(
     answerer: Answerer,
     sender: MessageSender,
     now: datetime | None = None,
-) -> Outcome:
+) -> ReplyOutcome:
     """Answer a claimed question (`row` from `claim_question`) and send the reply, recording
     each step on the ledger row."""
     ledger = questions_ledger(warehouse)
@@ -344,13 +345,13 @@ def answer_question(
             code = result.error_code
             reason = reason or f"twilio_{result.status}:{code or '-'}:part {part.index + 1}"
             row = ledger.save({**row, "status": FAILED, "error_code": code, "error_reason": reason})
-            return Outcome(FAILED, sids, reason)
+            return ReplyOutcome(FAILED, sids, reason)
         sids.append(result.sid)
     status = FAILED if reason else ANSWERED
     row = ledger.save(
         {**row, "status": status, "answer_sids": ",".join(sids), "answered_at_utc": utcnow()}
     )
-    return Outcome(status, sids, reason)
+    return ReplyOutcome(status, sids, reason)
 
 
 def _reason(exc: Exception) -> str:

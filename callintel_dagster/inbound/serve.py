@@ -14,6 +14,7 @@ import uvicorn
 from callintel_dagster.env import Env
 from callintel_dagster.inbound.replies import Answerer
 from callintel_dagster.inbound.whatsapp_webhook import WAIT_S, WebhookSettings, create_app
+from callintel_dagster.lib.tenants.digest_config import TwilioDigest
 from callintel_dagster.lib.tenants.registry import Tenant, load_registry
 from callintel_dagster.providers.base import MessageSender
 from callintel_dagster.providers.whatsapp import SenderSettings
@@ -32,7 +33,7 @@ def twilio_tenants(env: Env) -> tuple[Tenant, ...]:
     """The registry's active tenants whose digest goes through Twilio: the only ones a WhatsApp
     message can be for."""
     tenants = load_registry(env.tenants_path).active
-    return tuple(t for t in tenants if t.digest.provider == "twilio")
+    return tuple(t for t in tenants if isinstance(t.digest, TwilioDigest))
 
 
 def sender_factory(attempts: int = SEND_ATTEMPTS) -> Callable[[Tenant], MessageSender]:
