@@ -56,13 +56,13 @@ QUOTES_PER_CALL = 2  # extractive: quotes per call
 
 
 @dataclass
-class Statement:
+class CitedStatement:
     text: str
     citations: list[Citation]
 
 
 @dataclass
-class Answer:
+class AskAnswer:
     answer: str  # the text to show: statements with their citations, or "Not found ..."
     citations: list[Citation]  # every kept (verified) citation, in order, no duplicates
     dropped_citations: int  # citations that failed the verbatim check: removed, never shown
@@ -72,7 +72,7 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     not_found: bool = False
-    statements: list[Statement] = field(default_factory=list)
+    statements: list[CitedStatement] = field(default_factory=list)
     passages: int = 0  # chunks retrieved
     requests: int = 0
     provider: str = "offline"
@@ -111,7 +111,7 @@ def ask(
     filters: Filters | None = None,
     limit: int = DEFAULT_LIMIT,
     now: datetime | None = None,
-) -> Answer:
+) -> AskAnswer:
     """Answer `question` from `tenant`'s calls. `store`/`embedder`: the tenant's search index and
     embedding model (as for `search`); raises search's EmptyIndex when the tenant has none, and
     ValueError for an empty question."""
@@ -124,7 +124,7 @@ def ask(
     offline = is_local("llm", tenant.id, tenant.llm.provider)
     if not passages:
         mode = "extractive" if offline else "llm"
-        return Answer(NOT_FOUND, [], 0, 0, mode, not_found=True, reason="no_passages")
+        return AskAnswer(NOT_FOUND, [], 0, 0, mode, not_found=True, reason="no_passages")
     if offline:
         return _extractive(question, hits, passages, turns)
     answer = _with_llm(tenant, question, passages, turns)
@@ -176,7 +176,7 @@ def _prompt_items(passages: list[dict]) -> list[dict]:
 # ---- with the tenant's LLM -------------------------------------------------------------------
 
 
-def _with_llm(tenant: Tenant, question: str, passages: list[dict], turns: dict) -> Answer:
+def _with_llm(tenant: Tenant, question: str, passages: list[dict], turns: dict) -> AskAnswer:
     from callintel_dagster.providers.llm import build_chat_client
     from callintel_dagster.providers.llm.json_asker import JsonAsker
 
@@ -220,14 +220,14 @@ def _with_llm(tenant: Tenant, question: str, passages: list[dict], turns: dict) 
             elif citation not in good:
                 good.append(citation)
         if good:
-            statements.append(Statement(" ".join(statement.text.split()), good))
+            statements.append(CitedStatement(" ".join(statement.text.split()), good))
             kept += [c for c in good if c not in kept]
     if not statements:
         reason = "model_not_found" if not output.found else "no_verified_citation"
         text = NOT_FOUND + (f" ({dropped} citations failed the check)" if dropped else "")
-        return Answer(text, [], dropped, 0, "llm", not_found=True, reason=reason, **spent)
+        return AskAnswer(text, [], dropped, 0, "llm", not_found=True, reason=reason, **spent)
     text = "\n".join(f"- {s.text} " + " ".join(str(c) for c in s.citations) for s in statements)
-    return Answer(text, kept, dropped, 0, "llm", statements=statements, **spent)
+    return AskAnswer(text, kept, dropped, 0, "llm", statements=statements, **spent)
 
 
 # ---- offline: extractive -----------------------------------------------------------------------
@@ -235,7 +235,7 @@ def _with_llm(tenant: Tenant, question: str, passages: list[dict], turns: dict) 
 
 def _extractive(
     question: str, hits: list[Hit], passages: list[dict], turns: dict, note: str | None = None
-) -> Answer:
+) -> AskAnswer:
     """The retrieved passages that share a content word with the question, grouped by call."""
     words = set(content_words(question))
     by_rank: dict[int, dict] = {}  # the best-matching turn of each retrieved chunk
@@ -252,7 +252,7 @@ def _extractive(
             f"{NOT_FOUND} Extractive search ({mode_note}): none of the {retrieved} closest "
             "passages shares a word with the question."
         )
-        return Answer(
+        return AskAnswer(
             text, [], 0, calls_considered, "extractive", not_found=True, passages=retrieved,
             reason=note or "no_matching_words",
         )  # fmt: skip
@@ -272,7 +272,7 @@ def _extractive(
             first = found[0]
             who = f", agent {first['agent']}" if first.get("agent") else ""
             label = f"{call_id} ({first['day']}{who}): {_count(len(found), 'passage')}"
-            statements.append(Statement(label, good))
+            statements.append(CitedStatement(label, good))
             kept += good
     matching = sum(len(v) for v in groups.values())
     head = (
@@ -284,7 +284,7 @@ def _extractive(
     for s in statements:
         lines.append(f"- {s.text}")
         lines += [f"    {c}" for c in s.citations]
-    return Answer(
+    return AskAnswer(
         "\n".join(lines), kept, dropped, calls_considered, "extractive", statements=statements,
         passages=retrieved, reason=note,
     )  # fmt: skip
@@ -293,7 +293,7 @@ def _extractive(
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def _record_usage(warehouse: Warehouse, tenant: Tenant, answer: Answer, now) -> None:
+def _record_usage(warehouse: Warehouse, tenant: Tenant, answer: AskAnswer, now) -> None:
     now = now or datetime.now(UTC).replace(tzinfo=None)
     day: date = now.replace(tzinfo=UTC).astimezone(ZoneInfo(tenant.timezone)).date()
     row = usage_row(

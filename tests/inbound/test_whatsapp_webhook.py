@@ -23,7 +23,7 @@ from callintel_dagster.inbound.replies import (
 )
 from callintel_dagster.lib.tables import WHATSAPP_QUESTIONS
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.search.ask import Answer
+from callintel_dagster.search.ask import AskAnswer
 from callintel_dagster.search.citations import Citation
 from emulators.twilio import (
     ACCOUNT_SID,
@@ -244,7 +244,7 @@ def test_twilio_gets_its_answer_in_time_when_the_work_is_slow(emulator, settings
 
 def test_reply_text_shortens_call_ids_and_names_the_days():
     cited = Citation("alpha-C-20261126-00003", 192.4, "my budget is around 60,000")
-    answer = Answer(
+    answer = AskAnswer(
         f"- Budgets came up. {cited}\n- alpha-C-20261126-00003 (2026-11-26): 1 passage",
         [cited],
         0,
@@ -256,7 +256,7 @@ def test_reply_text_shortens_call_ids_and_names_the_days():
     assert re.fullmatch(r"c-[0-9a-f]{4}", ref)
     assert f'[{ref} @ 03:12] "my budget is around 60,000"' in text
     assert "alpha-C-" not in text and "19 Nov – 26 Nov 2026" in text
-    bare = Answer("Prices came up twice.", [cited], 0, 1, "llm")
+    bare = AskAnswer("Prices came up twice.", [cited], 0, 1, "llm")
     assert f"Sources: [{ref} @ 03:12]" in reply_text(bare, TENANT, DAY, DAY)
 
 
