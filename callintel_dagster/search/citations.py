@@ -28,7 +28,7 @@ TOLERANCE_S = 30.0
 MAX_SPAN_TURNS = 3
 
 _CITATION = re.compile(
-    r"\[\s*(?P<call>[^\]@\n]+?)\s*@\s*(?P<mm>\d{1,3}):(?P<ss>[0-5]\d)\s*\]\s*"
+    r"\[\s*(?P<call>[^\]@\n]+?)\s*@\s*(?:(?P<mm>\d{1,3}):(?P<ss>[0-5]\d)|--:--)\s*\]\s*"
     r"[\"“](?P<quote>[^\"”\n]+)[\"”]"
 )
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
@@ -79,11 +79,12 @@ def seconds_of(moment: str | None) -> float | None:
 
 
 def parse_citations(text: str) -> list[Citation]:
-    """Every `[call id @ mm:ss] "quote"` in `text` (straight or curly double quotes)."""
+    """Every `[call id @ mm:ss] "quote"` in `text` (straight or curly double quotes); `--:--`
+    for an untimed call gives a citation without a moment."""
     return [
         Citation(
             m.group("call").strip(),
-            float(int(m.group("mm")) * 60 + int(m.group("ss"))),
+            None if m.group("mm") is None else float(int(m.group("mm")) * 60 + int(m.group("ss"))),
             m.group("quote"),
         )
         for m in _CITATION.finditer(text or "")

@@ -195,3 +195,22 @@ def test_evaluate_reads_only_the_tenants_own_calls(data):
         "SELECT count(*) AS n FROM core.evaluations WHERE tenant_id = 'twin'"
     )
     assert twin_after["n"].iloc[0] == twin_before["n"].iloc[0]
+
+
+def test_untimed_transcripts_are_cited_without_a_moment_and_still_verified(tmp_path):
+    """Text sources (Bolna, SQL, folders) give turns without timestamps: the model cites them
+    `@ --:--` and the quote is checked on its words alone."""
+    warehouse = Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
+    index = ChunkIndex(str(tmp_path / "lancedb"))
+    t = tenant()
+    sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
+    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+    with warehouse.connect() as con:
+        con.execute("UPDATE core.transcript_turns SET start_s = NULL, end_s = NULL")
+    embed_tenant(warehouse, t, [DAY], embedder_named("static"), index)
+    with LlmEmulator(latency_s=0.0) as emulator:
+        lt = llm_tenant(emulator.base_url)
+        out = ask(warehouse, index, embedder_named("static"), lt, QUESTION, now=NOW)
+    assert out.mode == "llm" and not out.not_found and out.dropped_citations == 0
+    assert "@ --:--]" in out.answer
+    assert_all_verify((warehouse, index), lt, out)
