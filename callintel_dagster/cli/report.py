@@ -6,9 +6,12 @@ from callintel_dagster.lib.tables import (
     CALL_RECORDS,
     CALL_TRANSCRIPTS,
     CRM_LEADS,
+    CRM_WRITEBACKS,
     DIGESTS,
     DIM_CONTACTS,
+    FCT_CALLS,
     KPI_TENANT_DAILY,
+    QUARANTINED_RECORDS,
 )
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.resources.warehouse import Warehouse
@@ -25,6 +28,17 @@ SELECT
   (SELECT count(*) FROM {CALL_ANALYSES.qualified} WHERE tenant_id = ? AND analysis_status = 'failed')
     AS failed
 """
+# what links and lands: calls matched to a CRM lead, notes written back, records held out
+FIDELITY_SQL = f"""
+SELECT
+  (SELECT count(*) FROM {FCT_CALLS} WHERE tenant_id = ? AND lead_id IS NOT NULL) AS linked,
+  (SELECT count(*) FROM {CRM_WRITEBACKS.qualified} WHERE tenant_id = ? AND status = 'written')
+    AS written_back,
+  (SELECT count(*) FROM {CALL_RECORDS.qualified} WHERE tenant_id = ? AND repairs IS NOT NULL)
+    AS repaired,
+  (SELECT count(*) FROM {QUARANTINED_RECORDS.qualified} WHERE tenant_id = ? AND status = 'open')
+    AS quarantined
+"""
 
 
 def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
@@ -34,6 +48,11 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
         print(
             f"   leads {c.leads} · calls {c.calls} · contacts {c.contacts} · analysed {c.analysed} · "
             f"skipped {c.skipped} · failed {c.failed}"
+        )
+        f = warehouse.query(FIDELITY_SQL, [tenant.id] * 4).iloc[0]
+        print(
+            f"   calls linked to a lead {f.linked} · notes written back {f.written_back} · "
+            f"repaired rows {f.repaired} · quarantined {f.quarantined}"
         )
         llm = warehouse.query(
             "SELECT provider, model, count(*) AS calls, sum(requests) AS requests, "

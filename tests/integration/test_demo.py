@@ -40,5 +40,7 @@ def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path)
         r"leads \d+ · calls \d+ · contacts \d+ · analysed \d+ · skipped \d+ · failed \d+"
     )
     assert counts.findall(first) == counts.findall(second) and len(counts.findall(first)) == 2
+    fidelity = re.compile(r"calls linked to a lead \d+ · notes written back \d+ · .*quarantined 0")
+    assert fidelity.findall(first) == fidelity.findall(second) and len(fidelity.findall(first)) == 2
     calls = [int(n) for n in re.findall(r"· calls (\d+) ·", first)]
     assert calls == [7 * 6, 7 * 4]
