@@ -407,3 +407,46 @@ def test_analysis_marts_exact_figures_and_incremental_rebuild(target, tmp_path):
     ]
     check(warehouse, "objection_trends_daily", TRENDS, trends)
     check(warehouse, "analysis_failures", FAILURES, failures[2:])
+
+
+def test_numberless_calls_and_leads_never_merge_into_one_contact(target, tmp_path):
+    """A call or a lead without any number is a contact of its own: an "empty" contact shared by
+    every numberless row would own a lead and all those calls."""
+    _, _, warehouse = target
+    numberless = {
+        "phone_raw": None,
+        "phone_e164": None,
+        "phone_valid": False,
+        "phone_issue": "empty",
+    }
+    calls = [call(A, D1, "n1", "Asha")[0] | numberless, call(A, D1, "n2", "Asha")[0] | numberless]
+    lead = {
+        "tenant_id": A,
+        "partition_date": D1,
+        "lead_id": "L-nophone",
+        "provider": "synthetic",
+        "full_name": "No Phone",
+        "phone_valid": False,
+        "phone_issue": "empty",
+        "created_at_utc": datetime(2026, 11, 18, 9),
+        "modified_at_utc": datetime(2026, 11, 18, 9),
+        "record_hash": "x",
+        "ingested_at_utc": datetime(2026, 11, 18, 9),
+    }
+    warehouse.write(
+        [
+            SliceWrite(t.CALL_RECORDS, [(A, D1)], frame(t.CALL_RECORDS, calls)),
+            SliceWrite(t.CRM_LEADS, [(A, D1)], frame(t.CRM_LEADS, [lead])),
+        ]
+    )
+    dbt_build(target, tmp_path)
+    contacts = warehouse.query(
+        "SELECT contact_key, lead_id, calls FROM marts.dim_contacts WHERE tenant_id = ? "
+        "ORDER BY contact_key",
+        [A],
+    ).to_dict("records")
+    assert len(contacts) == 3, contacts  # two calls, one lead: three contacts
+    owner = [c for c in contacts if c["lead_id"] == "L-nophone"]
+    assert len(owner) == 1 and owner[0]["calls"] == 0
+    fct = warehouse.query("SELECT call_id, contact_key, lead_id FROM marts.fct_calls ORDER BY 1")
+    assert fct["contact_key"].is_unique and fct["lead_id"].isna().all()
