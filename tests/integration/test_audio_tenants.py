@@ -116,6 +116,16 @@ def test_audio_only_calls_get_transcripts_turns_and_signals(
     assert by_id["junk"]["transcript_status"] == "failed"
     assert by_id["junk"]["reason"].startswith("unreadable_audio")
     assert first["transcribed"] == 1
+    # speech-to-text minutes and cost: the recordings Deepgram processed, at its list price
+    usage = warehouse.query(
+        "SELECT call_id, provider, audio_seconds, cost_usd, priced FROM core.ai_usage "
+        "WHERE kind = 'stt' ORDER BY call_id"
+    ).to_dict("records")
+    assert [u["call_id"] for u in usage] == ["quiet", "talk"]
+    assert all(u["provider"] == "deepgram" and u["priced"] for u in usage)
+    talk = usage[1]
+    assert talk["audio_seconds"] > 0
+    assert talk["cost_usd"] == pytest.approx(talk["audio_seconds"] / 60 * 0.0043, rel=1e-6)
     turns = warehouse.query(
         "SELECT role, text FROM core.transcript_turns WHERE call_id = 'talk' ORDER BY turn_index"
     )
