@@ -249,6 +249,8 @@ def test_ann_index_once_the_table_reaches_the_threshold(tmp_path):
 
     hits = search(index, Fixed(), "acme", "price", limit=5, mode="vector")
     assert hits[0].chunk_id == "2026-11-17-0:0" and hits[0].score == pytest.approx(1.0, abs=0.05)
+    exact = search(index, Fixed(), "acme", "price", limit=5, mode="vector", exact=True)
+    assert exact[0].chunk_id == hits[0].chunk_id and exact[0].score == pytest.approx(1.0)
     only = Filters(agent="ravi", objection="price", day_from=date(2026, 11, 18))
     for mode in ("vector", "hybrid", "bm25"):
         found = search(index, Fixed(), "acme", "price", only, limit=20, mode=mode)

@@ -17,6 +17,7 @@ from callintel_dagster.search import (
     chunks_of_calls,
     search,
 )
+from callintel_dagster.search.filters import canonical_language, where_clause
 from callintel_dagster.search.query import query_terms, snippet
 
 # call id -> (day, agent, sentiment, tag, objections, language, turns)
@@ -243,3 +244,24 @@ def test_snippet_is_a_window_around_the_first_match():
     out = snippet(text, query_terms("budget"), words=12)
     assert out.startswith("… ") and out.endswith(" …") and "«budget»" in out
     assert len(out.split()) <= 12 + 2
+
+
+@pytest.mark.parametrize(
+    "given, stored",
+    [
+        ("en", "en"),
+        ("EN", "en"),
+        ("hi-latn", "hi-Latn"),
+        ("HI-LATN", "hi-Latn"),
+        ("en-us", "en-US"),
+    ],
+)
+def test_language_filter_uses_the_stored_casing(given, stored):
+    assert canonical_language(given) == stored
+    assert f"language = '{stored}'" in where_clause("acme", Filters(language=given))
+
+
+def test_where_clause_always_names_the_tenant():
+    assert where_clause("acme", None) == "tenant_id = 'acme'"
+    clause = where_clause("acme", Filters(agent=" Ravi ", objection="Price"))
+    assert clause == "tenant_id = 'acme' AND agent_key = 'ravi' AND array_has(objections, 'price')"
