@@ -41,6 +41,7 @@ from callintel_dagster.lib.phones import is_e164
 from callintel_dagster.lib.tables import WHATSAPP_QUESTIONS
 from callintel_dagster.lib.tenants.digest_config import TwilioDigest
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.transcripts.moments import mm_ss
 from callintel_dagster.providers.base import MessageSender, ProviderError
 from callintel_dagster.providers.secrets import secret
 from callintel_dagster.providers.whatsapp.twilio_sender import SendResult
@@ -118,11 +119,6 @@ def short_ref(call_id: str) -> str:
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def mm_ss(seconds: float | None) -> str:
-    total = int(round(seconds or 0))
-    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 # ---- which tenant, which sender ---------------------------------------------------------------

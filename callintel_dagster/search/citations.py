@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from callintel_dagster.lib.tables import TRANSCRIPT_TURNS
+from callintel_dagster.lib.transcripts.moments import mm_ss
 
 TOLERANCE_S = 30.0
 MAX_SPAN_TURNS = 3
@@ -63,13 +64,6 @@ class Citation:
 def normalise(text: str) -> str:
     """Whitespace collapsed and case folded: the only liberties the verbatim check takes."""
     return " ".join((text or "").split()).casefold()
-
-
-def mm_ss(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    total = int(round(seconds))
-    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 def seconds_of(moment: str | None) -> float | None:

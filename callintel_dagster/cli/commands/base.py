@@ -9,6 +9,7 @@ from datetime import date
 
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.lib.tenants.registry import RegistryError, Tenant, load_registry
+from callintel_dagster.lib.transcripts.moments import mm_ss  # noqa: F401 - the commands' import
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,3 @@ def day_arg(value: str) -> date:
 def print_json(payload: dict) -> None:
     json.dump(payload, sys.stdout, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
-
-
-def mm_ss(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    total = int(round(seconds))
-    return f"{total // 60:02d}:{total % 60:02d}"
