@@ -7,7 +7,7 @@ from pydantic import PrivateAttr
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import Embedder
 from callintel_dagster.providers.registry import build
-from callintel_dagster.search.index import ANN_MIN_ROWS, ChunkIndex
+from callintel_dagster.search.index import ChunkIndex
 
 
 class Embedders(dg.ConfigurableResource):
@@ -22,7 +22,7 @@ class VectorStore(dg.ConfigurableResource):
     Chunks with the call's facets, a BM25 index on the text, an ANN index from `ann_min_rows`."""
 
     path: str
-    ann_min_rows: int = ANN_MIN_ROWS
+    ann_min_rows: int | None = None  # None: by the vector size (search/index.py)
     _index: ChunkIndex | None = PrivateAttr(default=None)
 
     @property

@@ -15,6 +15,16 @@ import pyarrow as pa
 # 24 ms (with filters the exact scan is faster), 30k 40 vs 12 ms, 100k 90 vs 15 ms, 1M 844 vs
 # 20 ms. The index builds in 0.4 s at 30k. docs/search.md.
 ANN_MIN_ROWS = 20_000
+# An exact scan costs rows x dimension, so the break-even moves with the model's vector size: the
+# static model's 64-d vectors scanned exactly took 25 ms p50 at 100k chunks vs 21 ms with the
+# index. The threshold is ANN_MIN_ROWS at 384-d, scaled by 384 / dim (64-d: 120,000 chunks).
+ANN_REFERENCE_DIM = 384
+
+
+def ann_min_rows_for(dim: int) -> int:
+    return ANN_MIN_ROWS * ANN_REFERENCE_DIM // dim
+
+
 # Probing 20 IVF partitions and re-ranking 100x the asked rows by exact distance: recall@10
 # against the exact scan at 1M chunks 0.997 (refine 20: 0.86, 50: 0.97; more probes did not
 # help), p95 33 ms; at 100k and below 1.0 either way.
@@ -79,7 +89,9 @@ class ModelMismatch(SearchError):
 class ChunkIndex:
     """The tenants' chunk tables under one LanceDB directory."""
 
-    def __init__(self, path: str, ann_min_rows: int = ANN_MIN_ROWS):
+    def __init__(self, path: str, ann_min_rows: int | None = None):
+        """`ann_min_rows`: rows from which the ANN index is built; None: by the vector size
+        (`ann_min_rows_for`)."""
         self.path = str(path)
         self.ann_min_rows = ann_min_rows
         self._db = None  # one connection: its cache keeps index partitions loaded across queries
@@ -123,7 +135,8 @@ class ChunkIndex:
 
     def refresh(self, tenant_id: str) -> dict:
         """Bring the tenant's indices up to date after writes: the BM25 index over `text` (created
-        on first use), the ANN index once the table has `ann_min_rows` rows. Returns what it did."""
+        on first use), the scalar indices of the filter columns, the ANN index once the table is
+        large enough that it pays. Returns what it did."""
         table = self.open(tenant_id)
         if table is None:
             return {"rows": 0, "fts": False, "ann": False}
@@ -138,7 +151,9 @@ class ChunkIndex:
             if f"{column}_idx" not in names:
                 table.create_index(column, config=kinds[kind](), name=f"{column}_idx")
         ann = "vector_idx" in names
-        if not ann and rows >= self.ann_min_rows:
+        dim = table.schema.field("vector").type.list_size
+        threshold = self.ann_min_rows or ann_min_rows_for(dim)
+        if not ann and rows >= threshold:
             build_ann(table)
             ann = True
         # Adds rows written since to both indices and compacts the files of replaced days.

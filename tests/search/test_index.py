@@ -256,3 +256,10 @@ def test_ann_index_once_the_table_reaches_the_threshold(tmp_path):
         found = search(index, Fixed(), "acme", "price", only, limit=20, mode=mode)
         assert found and all(h.agent == "Ravi" and h.day == "2026-11-18" for h in found)
         assert all(h.objections == ["price"] for h in found)
+
+
+@pytest.mark.parametrize("dim, rows", [(384, 20_000), (64, 120_000)])
+def test_the_ann_threshold_follows_the_vector_size(dim, rows):
+    from callintel_dagster.search.index import ann_min_rows_for
+
+    assert ann_min_rows_for(dim) == rows
