@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     # LanceDB logs deprecation notes of its own hybrid query on stderr; the command's stderr is
     # for the user's errors only (set before lancedb is first imported).
     os.environ.setdefault("LANCEDB_LOG", "error")
-    from callintel_dagster.resources.embeddings import Embedders
+    from callintel_dagster.providers.registry import build
     from callintel_dagster.search import SearchError, search
     from callintel_dagster.search.index import ChunkIndex
 
@@ -90,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
         raise user_error(
             f"tenant {tenant.id} has no search index yet: run the pipeline for its days first"
         )
-    embedder = None if args.mode == "bm25" else Embedders().for_tenant(tenant)
+    # the tenant's model, from the registry as the Embedders resource builds it (no Dagster import)
+    embedder = (
+        None
+        if args.mode == "bm25"
+        else build("embeddings", tenant.id, tenant.embeddings.provider, tenant)
+    )
     try:
         hits = search(store, embedder, tenant.id, args.text, filters, args.limit, args.mode)
     except SearchError as exc:
