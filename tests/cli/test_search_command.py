@@ -1,5 +1,5 @@
 """`callintel search`: hits as lines or one JSON object, filters, one-line errors with exit 2.
-The index is a real LanceDB directory under CALLINTEL_HOME, embedded with the real MiniLM."""
+The index is a real LanceDB directory under CALLINTEL_HOME, embedded with the real default (static) model."""
 
 import json
 
@@ -35,7 +35,7 @@ CALLS = {
 @pytest.fixture
 def indexed(callintel_env):
     """acme's calls in the index under CALLINTEL_HOME; globex has none."""
-    embedder = embedder_named("minilm")
+    embedder = embedder_named("static")  # the default embedder, as the registry builds it
     store = ChunkIndex(str(callintel_env.lancedb_path))
     for call_id, (day, sentiment, objections, turns) in CALLS.items():
         timed = [
