@@ -9,7 +9,7 @@ from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.dayspan import day_window_utc
 from callintel_dagster.lib.tenants.llm_config import OfflineLlm
 from callintel_dagster.resources.embeddings import VectorStore
-from conftest import DAY, run_job
+from conftest import DAY, register_tenants, run_job
 
 TABLES = [
     "raw.crm_leads",
@@ -45,6 +45,7 @@ def snapshot(warehouse, tenant="acme"):
 
 def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
     result = run_job(defs, instance)
+    lead_funnel_languages_and_new_leads(resolved_resource(defs, "warehouse"))
     warehouse = resolved_resource(defs, "warehouse")
     calls = warehouse.query("SELECT * FROM raw.call_records WHERE tenant_id = 'acme'")
     assert len(calls) == 30 and calls["call_id"].is_unique
@@ -112,9 +113,19 @@ def test_rematerializing_is_idempotent(defs, instance):
     assert analyses["attempts"].max() <= 1, "a re-run reuses outcomes: each call analysed once"
 
 
-def test_tenants_never_see_each_other(defs, instance):
-    run_job(defs, instance, tenant="acme")
-    run_job(defs, instance, tenant="globex")
+def test_tenants_never_see_each_other_and_each_partition_has_its_own_metadata(defs, instance):
+    """Both tenants' day in ONE run (a range, as backfills run): nothing crosses tenants, and each
+    partition shows its own figures and preview in the UI."""
+    register_tenants(instance)
+    result = defs.resolve_job_def("daily_job").execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": f"{DAY}|acme",
+            "dagster/asset_partition_range_end": f"{DAY}|globex",
+        },
+    )
+    assert result.success
+    assert_each_partition_has_its_own_metadata(result)
     warehouse = resolved_resource(defs, "warehouse")
     fct = warehouse.query(
         "SELECT f.tenant_id, l.tenant_id AS lead_tenant FROM marts.fct_calls f "
@@ -148,9 +159,31 @@ def test_partition_day_is_the_tenants_local_day(defs, instance):
     assert day_window_utc(DAY, "Asia/Kolkata")[0] != day_window_utc(DAY, "America/Los_Angeles")[0]
 
 
-def test_lead_funnel_languages_and_new_leads(defs, instance, callintel_env):
-    run_job(defs, instance)
-    warehouse = resolved_resource(defs, "warehouse")
+def assert_each_partition_has_its_own_metadata(result) -> None:
+    meta = {
+        (e.asset_key.to_user_string(), e.partition): {
+            k: v.value for k, v in e.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+    acme, globex = f"{DAY}|acme", f"{DAY}|globex"
+    # conftest's registry: acme has 30 calls a day, globex 20
+    assert meta[("call_records", acme)]["dagster/row_count"] == 30
+    assert meta[("call_records", globex)]["dagster/row_count"] == 20
+    assert meta[("call_records", acme)]["run_partitions"] == 2
+    assert meta[("call_analyses", acme)]["dagster/row_count"] == 30
+    assert meta[("fct_calls", globex)]["dagster/row_count"] == 20
+    assert meta[("kpi_tenant_daily", acme)]["dagster/row_count"] == 1
+    # each partition previews its own digest
+    assert "Acme Realty" in meta[("whatsapp_digest", acme)]["preview"]
+    assert "Globex" in meta[("whatsapp_digest", globex)]["preview"]
+    assert "Globex" not in meta[("whatsapp_digest", acme)]["preview"]
+    # reasons are counted by code, not listed call by call
+    reasons = meta[("call_analyses", acme)]["reasons"]
+    assert all(":" not in code for code in reasons) and sum(reasons.values()) <= 30
+
+
+def lead_funnel_languages_and_new_leads(warehouse) -> None:
     leads = warehouse.query("SELECT created_date FROM raw.crm_leads WHERE tenant_id = 'acme'")
     created_today = int((leads["created_date"].astype(str).str[:10] == DAY.isoformat()).sum())
     kpi = warehouse.query(
