@@ -21,6 +21,9 @@ from callintel_dagster.stages.sync_specs import CALLS
 from callintel_dagster.stages.transcription import transcribe_tenant
 from emulators.llm import LlmEmulator
 
+pytestmark = pytest.mark.integration  # builds a real index of synthetic calls first
+
+
 DAY = date(2026, 11, 18)
 NOW = datetime(2026, 11, 20, 12, 0)
 REGISTRY = """

@@ -279,6 +279,7 @@ def test_provider_rate_limit_is_retried():
         assert emulator.throttled >= 1 and src.requests == 4 + emulator.throttled
 
 
+@pytest.mark.integration  # waits out a real 5-second rate window
 def test_client_limiter_matching_the_account_is_never_throttled():
     with LeadSquaredEmulator(rate_limit=3, throttle="200") as emulator:
         emulator.add_account(KEY, SECRET)

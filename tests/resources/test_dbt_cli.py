@@ -1,7 +1,11 @@
 import subprocess
 
+import pytest
+
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.resources.dbt import DbtCoreCli
+
+pytestmark = pytest.mark.integration  # starts the dbt executable
 
 
 def test_version_from_metadata_matches_the_dbt_executable(defs):

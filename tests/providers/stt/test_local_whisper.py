@@ -24,6 +24,8 @@ from callintel_dagster.providers.stt.local_whisper import (
     _check_sha256,
 )
 
+pytestmark = pytest.mark.integration  # real Whisper inference: seconds per file
+
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "audio"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 WER_BOUNDS = {
