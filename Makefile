@@ -33,8 +33,9 @@ $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
 	cp deploy/dagster.yaml $@
 
+# make demo DAYS=3 for a shorter range (default: the last 7 complete local days)
 demo: install
-	@$(PY) -m callintel_dagster.cli.demo
+	@$(PY) -m callintel_dagster.cli.demo $(if $(DAYS),--days $(DAYS))
 
 # The same demo against local emulators of Bolna, Zoho CRM, LeadSquared and a call-centre DB.
 demo-emulated: install

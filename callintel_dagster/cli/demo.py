@@ -3,6 +3,7 @@
 Runs in-process against the same Dagster instance `make ui` shows ($DAGSTER_HOME).
 """
 
+import argparse
 import contextlib
 import io
 import shutil
@@ -34,7 +35,14 @@ def copy_audio_samples(home: Path) -> None:
         shutil.copyfile(REPO_ROOT / "tests" / "fixtures" / "audio" / name, samples / name)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--days", type=int, default=DAYS, help=f"complete local days to run (default {DAYS})"
+    )
+    days = parser.parse_args(argv).days
+    if days < 1:
+        parser.error("--days must be at least 1")
     env = current_env()
     try:
         defs = build_defs(env)
@@ -54,12 +62,12 @@ def main() -> int:
     # when the tenants' local dates differ (Kolkata is already on tomorrow while Los Angeles is
     # not), a wider range would give the tenant ahead one day more than the others
     last = min(local_today(t.timezone) for t in tenants) - timedelta(days=1)
-    first = last - timedelta(days=DAYS - 1)
+    first = last - timedelta(days=days - 1)
     ids = sorted(tenants, key=lambda t: known.index(t.id))
     start = tenant_day_key(ids[0].id, first.isoformat())
     end = tenant_day_key(ids[-1].id, last.isoformat())
     print(
-        f"callintel demo: {len(tenants)} tenants × {DAYS} days ({first} … {last}), "
+        f"callintel demo: {len(tenants)} tenants × {days} days ({first} … {last}), "
         f"warehouse {env.duckdb_path if not env.warehouse_url else 'postgres'}",
         flush=True,
     )

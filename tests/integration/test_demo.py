@@ -9,7 +9,7 @@ from conftest import TENANTS_YAML
 
 def run_demo() -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "callintel_dagster.cli.demo"],
+        [sys.executable, "-m", "callintel_dagster.cli.demo", "--days", "3"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -29,7 +29,7 @@ def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path)
     # as `make demo` runs it: its own process, its own Dagster instance under DAGSTER_HOME
     first, second = run_demo(), run_demo()
 
-    assert "2 tenants × 7 days" in first
+    assert "2 tenants × 3 days" in first
     assert re.search(r"ok\s+transcript_embeddings", first), "one progress line per step"
     for name in ("Acme Realty", "Globex Support"):
         assert f"== {name}" in first
@@ -43,4 +43,4 @@ def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path)
     fidelity = re.compile(r"calls linked to a lead \d+ · notes written back \d+ · .*quarantined 0")
     assert fidelity.findall(first) == fidelity.findall(second) and len(fidelity.findall(first)) == 2
     calls = [int(n) for n in re.findall(r"· calls (\d+) ·", first)]
-    assert calls == [7 * 6, 7 * 4]
+    assert calls == [3 * 6, 3 * 4]
