@@ -24,6 +24,11 @@ class Env:
         return self.home / "warehouse.duckdb"
 
     @property
+    def warehouse_location(self) -> str:
+        """The warehouse URL outside a Dagster run: PostgreSQL when set, else the DuckDB file."""
+        return self.warehouse_url or f"duckdb:///{self.duckdb_path}"
+
+    @property
     def lancedb_path(self) -> Path:
         return self.home / "lancedb"
 

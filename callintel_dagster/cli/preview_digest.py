@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if not env.warehouse_url and not env.duckdb_path.exists():
         print(f"error: no warehouse at {env.duckdb_path}: run `make demo` first", file=sys.stderr)
         return 2
-    warehouse = Warehouse(url=env.warehouse_url or f"duckdb:///{env.duckdb_path}")
+    warehouse = Warehouse(url=env.warehouse_location)
     digest = load_digest(warehouse, tenant, args.date)
     if digest is None:
         print(

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"environment variable {name} is not set")
         tokens.append(os.environ[name])
     env = current_env()
-    warehouse = Warehouse(url=env.warehouse_url or f"duckdb:///{env.duckdb_path}")
+    warehouse = Warehouse(url=env.warehouse_location)
     handler = make_handler(warehouse, tokens, args.public_url)
     server = ThreadingHTTPServer((args.host, args.port), handler)
     where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path

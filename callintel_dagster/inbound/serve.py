@@ -26,7 +26,7 @@ SEND_ATTEMPTS = 3  # tries per reply part on 429/5xx/timeouts (providers/http.py
 
 
 def warehouse_of(env: Env) -> Warehouse:
-    return Warehouse(url=env.warehouse_url or f"duckdb:///{env.duckdb_path}")
+    return Warehouse(url=env.warehouse_location)
 
 
 def twilio_tenants(env: Env) -> tuple[Tenant, ...]:

@@ -7,6 +7,7 @@ import os
 
 from callintel_dagster.cli.commands.base import (
     Command,
+    open_index,
     print_json,
     settings,
     tenant_of,
@@ -32,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from callintel_dagster.resources.warehouse import Warehouse
     from callintel_dagster.search import SearchError
     from callintel_dagster.search.ask import ask
-    from callintel_dagster.search.index import ChunkIndex
 
     env = settings()
     tenant = tenant_of(env, args.tenant)
@@ -41,12 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise user_error(f"--limit must be at least 1, not {args.limit}")
     if not args.question.strip():
         raise user_error("the question is empty")
-    store = ChunkIndex(str(env.lancedb_path))
-    if store.open(tenant.id) is None:  # before loading a model: fail fast
-        raise user_error(
-            f"tenant {tenant.id} has no search index yet: run the pipeline for its days first"
-        )
-    warehouse = Warehouse(url=env.warehouse_url or f"duckdb:///{env.duckdb_path}")
+    store = open_index(env, tenant)
+    warehouse = Warehouse(url=env.warehouse_location)
     try:
         embedder = Embedders().for_tenant(tenant)
         answer = ask(warehouse, store, embedder, tenant, args.question, filters, args.limit)

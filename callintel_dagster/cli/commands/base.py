@@ -54,3 +54,16 @@ def day_arg(value: str) -> date:
 def print_json(payload: dict) -> None:
     json.dump(payload, sys.stdout, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
+
+
+def open_index(env: Env, tenant: Tenant):
+    """The tenant's search index, checked before any model loads: a tenant without one is a
+    one-line error."""
+    from callintel_dagster.search.index import ChunkIndex
+
+    store = ChunkIndex(str(env.lancedb_path))
+    if store.open(tenant.id) is None:
+        raise user_error(
+            f"tenant {tenant.id} has no search index yet: run the pipeline for its days first"
+        )
+    return store

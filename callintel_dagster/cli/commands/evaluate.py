@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise user_error(f"--from {days[0]} is after --to {days[1]}")
     if not args.question.strip():
         raise user_error("the question is empty")
-    warehouse = Warehouse(url=env.warehouse_url or f"duckdb:///{env.duckdb_path}")
+    warehouse = Warehouse(url=env.warehouse_location)
     try:
         out = evaluate(warehouse, tenant, args.question, days[0], days[1], _progress())
     except NoTranscripts as exc:

@@ -8,6 +8,7 @@ from callintel_dagster.cli.commands.base import (
     Command,
     day_arg,
     mm_ss,
+    open_index,
     print_json,
     settings,
     tenant_of,
@@ -76,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("LANCEDB_LOG", "error")
     from callintel_dagster.providers.registry import build
     from callintel_dagster.search import SearchError, search
-    from callintel_dagster.search.index import ChunkIndex
 
     env = settings()
     tenant = tenant_of(env, args.tenant)
@@ -85,11 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise user_error(f"--limit must be at least 1, not {args.limit}")
     if not args.text.strip():
         raise user_error("the search text is empty")
-    store = ChunkIndex(str(env.lancedb_path))
-    if store.open(tenant.id) is None:  # before loading a model: fail fast
-        raise user_error(
-            f"tenant {tenant.id} has no search index yet: run the pipeline for its days first"
-        )
+    store = open_index(env, tenant)
     # the tenant's model, from the registry as the Embedders resource builds it (no Dagster import)
     embedder = (
         None
