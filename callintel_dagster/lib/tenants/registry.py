@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
+from callintel_dagster.lib.tenants.explorer_config import ExplorerConfig
 from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
 from callintel_dagster.lib.tenants.source_configs import (
     CallsConfig,
@@ -57,6 +58,7 @@ class Tenant(StrictConfig):
     llm: LlmConfig = OfflineLlm(provider="offline")
     embeddings: EmbeddingsConfig = LocalEmbeddings(provider="local")
     digest: DigestConfig = OutboxDigest(provider="outbox")
+    explorer: ExplorerConfig = ExplorerConfig()
 
     @field_validator("timezone")
     @classmethod
