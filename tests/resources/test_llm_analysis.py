@@ -126,3 +126,33 @@ def test_a_pool_of_one_serialises_workers_across_the_step(emulator):
         info = instance.event_log_storage.get_concurrency_info("llm_openai_compatible")
         assert info.active_slot_count == 0 and info.pending_step_count == 0
     assert seen["ok"] == 4 and seen["elapsed"] >= 0.4  # 4 requests x 0.1 s, one at a time
+
+
+def test_a_step_waiting_for_a_pool_logs_who_holds_it_and_gives_up(emulator, monkeypatch):
+    """A pool of 1 held by another (dead) run: the step logs that it waits and for whom, then
+    fails with a clear message instead of waiting for ever."""
+    monkeypatch.setenv("CALLINTEL_POOL_WAIT_S", "1.5")
+
+    @dg.asset
+    def analyse(context: dg.AssetExecutionContext) -> None:
+        slots = PoolSlots(context, "llm_openai_compatible")
+        analyzer = LlmAnalyzer(tenant(emulator.base_url, max_concurrency=2), slots)
+        analyzer.analyse_many([call(f"c{i}", f"Answer {i}.") for i in range(2)], {})
+
+    with dg.instance_for_test() as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots("llm_openai_compatible", 1)
+        storage.claim_concurrency_slot("llm_openai_compatible", "dead-run-1", "call_analyses")
+        result = dg.materialize([analyse], instance=instance, raise_on_error=False)
+        assert not result.success
+        failure = result.failure_data_for_node("analyse").error.message
+        assert "no slot in pool llm_openai_compatible" in failure and "dead-run-1" in failure
+        waits = [
+            r.user_message
+            for r in instance.all_logs(result.run_id)
+            if "waited" in (r.user_message or "")
+        ]
+        assert waits and "held by run(s) dead-run-1" in waits[0]
+        info = storage.get_concurrency_info("llm_openai_compatible")
+        assert info.pending_step_count == 0  # the gave-up claims left no queue behind
+    assert sum(emulator.requests.values()) == 0  # no request went out without a slot
