@@ -17,6 +17,7 @@ from callintel_dagster.lib.strict_model import StrictConfig
 from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
 from callintel_dagster.lib.tenants.explorer_config import ExplorerConfig
 from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
+from callintel_dagster.lib.tenants.privacy_config import PrivacyConfig
 from callintel_dagster.lib.tenants.source_configs import (
     CallsConfig,
     CrmConfig,
@@ -59,6 +60,7 @@ class Tenant(StrictConfig):
     embeddings: EmbeddingsConfig = LocalEmbeddings(provider="local")
     digest: DigestConfig = OutboxDigest(provider="outbox")
     explorer: ExplorerConfig = ExplorerConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @field_validator("timezone")
     @classmethod
