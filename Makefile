@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql
+.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql explore
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -50,6 +50,12 @@ preview-digest: install
 # ARGS='-c "SELECT ..."' for one statement, ARGS=--live for the live file instead of the snapshot.
 sql: install
 	@$(PY) -m callintel_dagster.cli.sql $(ARGS)
+
+# The call explorer on the demo data at http://127.0.0.1:8000 (the demo runs first when there is
+# no warehouse yet); a key per demo tenant is made and printed (callintel_dagster/cli/explore.py).
+explore: install
+	@test -f "$(CALLINTEL_HOME)/warehouse.duckdb" || [ -n "$$CALLINTEL_WAREHOUSE_URL" ] || $(MAKE) demo DAYS=3
+	@$(PY) -m callintel_dagster.cli.explore --host 127.0.0.1 --port 8000
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
