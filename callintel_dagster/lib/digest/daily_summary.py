@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .picks import LOW_QUALITY, agent_of, best_call, low_quality_calls, quality
+
 OFFLINE_SUMMARY_MODEL = "callintel-summary-rules-v1"
 MAX_ITEMS = 5  # per list: a digest is read on a phone
-HIGH_QUALITY, LOW_QUALITY, GOOD_AVG_QUALITY, POOR_AVG_QUALITY = 85.0, 50.0, 75.0, 60.0
+GOOD_AVG_QUALITY, POOR_AVG_QUALITY = 75.0, 60.0
 LOW_CONNECT_RATE = 0.4
 NEGATIVE_SHARE_RISK = 0.25
 
@@ -99,11 +101,6 @@ def _agents(calls: list[dict[str, Any]]) -> str:
     return ", ".join(f"{a} ×{n}" if n > 1 else a for a, n in sorted(counts.items()))
 
 
-def _quality(call: dict[str, Any]) -> float | None:
-    q = call.get("quality_score")
-    return None if q is None else float(q)
-
-
 def _headline(
     calls: float,
     booked: float,
@@ -161,11 +158,7 @@ def offline_daily_summary(
         for c in notable_calls
         if c.get("lead_status") == "purchased" or c.get("contact_tag") == "purchased"
     ]
-    scored = sorted(
-        (c for c in notable_calls if _quality(c) is not None),
-        key=lambda c: (-_quality(c), str(c.get("call_id"))),
-    )
-    low_q = [c for c in reversed(scored) if _quality(c) < LOW_QUALITY]
+    best, low_q = best_call(notable_calls), low_quality_calls(notable_calls)
     negative = [c for c in notable_calls if c.get("sentiment_label") == "negative"]
     objections = Counter(o for c in notable_calls for o in (c.get("objections") or []))
     frequent = [(o, n) for o, n in sorted(objections.items(), key=lambda x: (-x[1], x[0])) if n > 1]
@@ -180,11 +173,10 @@ def offline_daily_summary(
         wins.append(f"{_plural(len(bought), 'purchase')} closed ({_agents(bought)})")
     if _n(kpis, "qualified_leads"):
         wins.append(f"{_plural(_n(kpis, 'qualified_leads'), 'qualified lead')} identified")
-    if scored and _quality(scored[0]) >= HIGH_QUALITY:
-        best = scored[0]
+    if best:
         wins.append(
-            f"Best call: {best.get('agent_name') or 'unassigned'} scored "
-            f"{_quality(best):.0f}/100"
+            f"Best call: {agent_of(best)} scored "
+            f"{quality(best):.0f}/100"
             + (f" ({clip_text(best['summary'], 120)})" if best.get("summary") else "")
         )
     if avg_q is not None and avg_q >= GOOD_AVG_QUALITY:
@@ -208,9 +200,7 @@ def offline_daily_summary(
     if low_q:
         risks.append(
             f"{_plural(len(low_q), 'call')} below {LOW_QUALITY:.0f}/100 quality: "
-            + ", ".join(
-                f"{c.get('agent_name') or 'unassigned'} ({_quality(c):.0f})" for c in low_q[:3]
-            )
+            + ", ".join(f"{agent_of(c)} ({quality(c):.0f})" for c in low_q[:3])
         )
     if avg_q is not None and avg_q < POOR_AVG_QUALITY:
         risks.append(f"Team average quality only {avg_q:.0f}/100")

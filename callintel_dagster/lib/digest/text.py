@@ -3,13 +3,18 @@
 When the text is too long, bullets are dropped from the bottom up, wins before risks before
 actions, so each section keeps its first (most important) bullet longest; a section that lost
 bullets says "…and N more". Lines are never cut in half. Length is counted in Python characters.
+
+With explorer links (links.py) a bullet that names a call carries that call's page URL on a line
+of its own below it, counted in the length; without links the text is exactly as before.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .daily_summary import DailySummary, clip_text, connect_rate, format_day
+from .links import CallLink, with_links
 
 MAX_BULLET_CHARS = 280  # one runaway LLM bullet must not crowd out everything else
 # Section order on screen; drop priority is the reverse (wins go first).
@@ -22,14 +27,22 @@ class Digest:
 
     text: str  # what delivery.digests stores and the outbox writes
     facts: dict[str, str]  # what template variables can carry (template_values)
+    links: tuple[CallLink, ...] = ()  # the calls the text links to (their ids and pages)
+    media_url: str | None = None  # the week's KPI chart, as a signed explorer URL (chart.py)
 
 
 def compose_digest(
-    tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary
+    tenant_name: str,
+    day: date,
+    kpis: dict[str, Any],
+    summary: DailySummary,
+    links: Sequence[CallLink] = (),
 ) -> Digest:
-    """The digest text of one tenant-day and the facts its template variables can carry."""
-    text = render_digest(tenant_name, day, kpis, summary)
-    return Digest(text, template_values(tenant_name, day, kpis, summary, text))
+    """The digest text of one tenant-day and the facts its template variables can carry;
+    `links`: the calls its bullets may link to (none: no links)."""
+    text = render_digest(tenant_name, day, kpis, summary, links=links)
+    shown = tuple(lk for lk in links if lk.line in text.split("\n"))
+    return Digest(text, template_values(tenant_name, day, kpis, summary, text), shown)
 
 
 def _num(value: Any, fmt: str = ".0f") -> str:
@@ -63,7 +76,12 @@ def _render(header: list[str], bullets: dict[str, list[str]], kept: dict[str, in
 
 
 def render_digest(
-    tenant_name: str, day: date, kpis: dict[str, Any], summary: DailySummary, max_chars: int = 1600
+    tenant_name: str,
+    day: date,
+    kpis: dict[str, Any],
+    summary: DailySummary,
+    max_chars: int = 1600,
+    links: Sequence[CallLink] = (),
 ) -> str:
     """WhatsApp digest text for one tenant-day, at most `max_chars` characters."""
     if max_chars < 1:
@@ -74,8 +92,12 @@ def render_digest(
         "",
         kpi_line(kpis),
     ]
+    used: set[str] = set()  # a call is linked once, where it is first named
     bullets = {
-        key: [clip_text(b, MAX_BULLET_CHARS) for b in getattr(summary, key)] for key, _ in SECTIONS
+        key: [
+            with_links(clip_text(b, MAX_BULLET_CHARS), links, used) for b in getattr(summary, key)
+        ]
+        for key, _ in SECTIONS
     }
     kept = {key: len(items) for key, items in bullets.items()}
     # Drop order: deepest bullet index first; at equal depth wins, then risks, then actions.
