@@ -184,7 +184,8 @@ def _problems(
         out.append(_problem("analysis", "pending", "not analysed yet"))
     elif analysis["analysis_status"] != "ok":
         out.append(_problem("analysis", analysis["analysis_status"], analysis["reason"]))
-    return out + _held_or_quarantined(reader, tenant_id, call_id)
+    found = _held_or_quarantined(reader, tenant_id, call_id)
+    return out + [{k: p[k] for k in ("stage", "status", "reason")} for p in found]
 
 
 def _problem(stage: str, status: str, reason: str | None) -> dict:
@@ -193,35 +194,32 @@ def _problem(stage: str, status: str, reason: str | None) -> dict:
 
 def _held_or_quarantined(reader: Reader, tenant_id: str, call_id: str) -> list[dict]:
     held = reader.rows(
-        "SELECT held_at_utc FROM raw.held_calls WHERE tenant_id = ? AND call_id = ?",
-        [tenant_id, call_id],
-    )
-    quarantined = reader.rows(
-        "SELECT reason FROM raw.quarantined_records WHERE tenant_id = ? "
-        "AND source = 'call_records' AND record_id = ? AND status = 'open' "
-        "ORDER BY quarantined_at_utc DESC",
-        [tenant_id, call_id],
-    )
-    return [
-        _problem("sync", "held", "the number is not a CRM lead yet (only_crm_phones)")
-        for _ in held[:1]
-    ] + [_problem("sync", "quarantined", q["reason"]) for q in quarantined]
-
-
-def _not_landed(reader: Reader, tenant_id: str, call_id: str) -> dict | None:
-    """A call the sync held back or quarantined: its page says why, with what is known."""
-    problems = _held_or_quarantined(reader, tenant_id, call_id)
-    if not problems:
-        return None
-    held = reader.rows(
         "SELECT partition_date AS day, row_json FROM raw.held_calls "
         "WHERE tenant_id = ? AND call_id = ?",
         [tenant_id, call_id],
     )
-    call: dict[str, Any] = {"call_id": call_id, "day": held[0]["day"] if held else None}
-    if held:
-        record = _json(held[0]["row_json"], {})
-        call |= {k: record.get(k) for k in HELD_FIELDS}
+    quarantined = reader.rows(
+        "SELECT partition_date AS day, reason FROM raw.quarantined_records WHERE tenant_id = ? "
+        "AND source = 'call_records' AND record_id = ? AND status = 'open' "
+        "ORDER BY quarantined_at_utc DESC",
+        [tenant_id, call_id],
+    )
+    why_held = "the number is not a CRM lead yet (only_crm_phones)"
+    return [
+        _problem("sync", "held", why_held) | {"day": h["day"], "row_json": h["row_json"]}
+        for h in held[:1]
+    ] + [_problem("sync", "quarantined", q["reason"]) | {"day": q["day"]} for q in quarantined]
+
+
+def _not_landed(reader: Reader, tenant_id: str, call_id: str) -> dict | None:
+    """A call the sync held back or quarantined: its page says why, with what is known."""
+    found = _held_or_quarantined(reader, tenant_id, call_id)
+    if not found:
+        return None
+    call: dict[str, Any] = {"call_id": call_id, "day": found[0]["day"]}
+    record = _json(found[0].get("row_json"), {})
+    call |= {k: record.get(k) for k in HELD_FIELDS if k in record}
+    problems = [{k: p[k] for k in ("stage", "status", "reason")} for p in found]
     return {
         "call": call,
         "turns": [],
