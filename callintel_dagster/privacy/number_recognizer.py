@@ -1,0 +1,110 @@
+"""The Presidio recogniser for every identifier made of digits: phone, Aadhaar, card, SSN, account.
+
+One pass over the digit runs (callintel_dagster.privacy.spoken) serves all five, because on a call
+they look alike: ten digits after "order number" are an order, after "my number is" a phone, after
+"account number" an account. Each run is cut greedily into the longest slices that validate
+(check digits, libphonenumber), judged by the nearest cue phrase before the slice and the unit
+word after it ("rupees", "minutes" make it an amount, not an identifier).
+"""
+
+import re
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+from callintel_dagster.privacy.checksums import is_aadhaar, is_card, is_ssn, phone_e164
+from callintel_dagster.privacy.spoken import DigitRun, digit_runs
+
+NUMBER_ENTITIES = ("PHONE", "AADHAAR", "CARD", "SSN", "ACCOUNT")
+_SUFFIX = r"(?:\s+(?:number|numbers|num|no\.?|id|nos|details))?"
+_CUES = re.compile(
+    r"\b(?:"
+    r"(?P<account>account|a/c|acct|khata|bank\s+(?:number|no))"
+    r"|(?P<aadhaar>aadha+r|adhaar|adhar|uidai|uid)"
+    r"|(?P<card>card|debit|credit|visa|mastercard|rupay|amex)"
+    r"|(?P<ssn>social\s+security|ssn|social)"
+    r"|(?P<other>order|ticket|invoice|booking|reference|ref|tracking|awb|pnr|otp|pin\s*code|"
+    r"pincode|policy|serial|model|case|complaint|transaction|txn|utr|consignment|shipment|"
+    r"customer\s+id|emp(?:loyee)?\s+id|gst|gstin|imei|flight|train|batch|sku|lot)"
+    r"|(?P<phone>phone|mobile|number|call|whatsapp|contact|reach|cell|landline|alternate|dial|"
+    r"fon|phn)"
+    r")" + _SUFFIX + r"\b",
+    re.IGNORECASE,
+)
+_UNIT_AFTER = re.compile(
+    r"\s*(?:rupees|rs\b|inr|dollars|bucks|lakh|lakhs|crore|percent|%|sq\.?\s*ft|square|km|kg|"
+    r"minutes|mins|hours|hrs|days|months|years|am\b|pm\b|o'clock|baje|points)",
+    re.IGNORECASE,
+)
+_WINDOW = 60  # characters before a number in which a cue still speaks for it
+
+
+class NumberRecognizer(LocalRecognizer):
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(NUMBER_ENTITIES), name="callintel_numbers")
+
+    def load(self) -> None:  # nothing to load: tables and libphonenumber metadata
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        wanted = set(entities or NUMBER_ENTITIES)
+        results = []
+        for run in digit_runs(text):
+            for entity, start, end in _entities_in(run, text):
+                if entity in wanted:
+                    results.append(RecognizerResult(entity, start, end, 0.9))
+        return results
+
+
+def _entities_in(run: DigitRun, text: str) -> list[tuple[str, int, int]]:
+    found, i, n = [], 0, len(run.tokens)
+    while i < n:
+        for j in range(n, i, -1):
+            entity = _classify(run, i, j, text)
+            if entity:
+                found.append((entity, *run.span(i, j)))
+                i = j
+                break
+        else:
+            i += 1
+    return found
+
+
+def _classify(run: DigitRun, i: int, j: int, text: str) -> str | None:
+    plus = run.tokens[i].digits == ""
+    digits = run.digits(i, j)
+    if not 9 <= len(digits) <= 19 or (plus and j == i + 1):
+        return None
+    start, end = run.span(i, j)
+    if _UNIT_AFTER.match(text, end):
+        return None
+    cue = _nearest_cue(text, start)
+    if cue == "other":
+        return None
+    if cue == "account" and len(digits) <= 18:
+        return "ACCOUNT"
+    if cue == "aadhaar" and is_aadhaar(digits):
+        return "AADHAAR"
+    if cue == "card" and is_card(digits):
+        return "CARD"
+    if cue == "ssn" and is_ssn(digits):
+        return "SSN"
+    groups = [len(t.digits) for t in run.tokens[i:j]]
+    if is_aadhaar(digits) and groups == [4, 4, 4]:
+        return "AADHAAR"  # written as Aadhaar cards print it
+    if phone_e164(digits, plus):
+        return "PHONE"
+    if is_aadhaar(digits):
+        return "AADHAAR"
+    if is_card(digits):
+        return "CARD"
+    if groups == [3, 2, 4] and all(t.written for t in run.tokens[i:j]) and is_ssn(digits):
+        return "SSN"
+    return None
+
+
+def _nearest_cue(text: str, start: int) -> str | None:
+    window = text[max(0, start - _WINDOW) : start]
+    last = None
+    for match in _CUES.finditer(window):
+        last = match
+    return last.lastgroup if last else None

@@ -1,0 +1,65 @@
+"""Presidio pattern recognisers for what is not a run of digits: e-mail, UPI, PAN, IFSC, names.
+
+E-mails are heard as often as they are typed: "rahul dot sharma at the rate gmail dot com".
+UPI ids are `handle@bank` with no top-level domain (name@okhdfcbank); an e-mail always has one,
+so the two patterns never claim the same text. PAN and IFSC are fixed shapes that transcripts
+often write in lower case. Names are found by cue phrases only (no NER model is installed; see
+privacy_config.py): "my name is Priya Sharma", "Mr. Rao", "mera naam Rahul hai", "Anil ji".
+"""
+
+import regex as re
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from callintel_dagster.privacy.number_recognizer import NumberRecognizer
+
+_DOT = r"(?:\s*\.\s*|\s+dot\s+)"
+_WORD = r"[a-z0-9](?:[a-z0-9_\-]*[a-z0-9])?"
+_LOCAL = rf"{_WORD}(?:(?:\.|_|\s+dot\s+|\s+underscore\s+){_WORD})*"
+_TLD = rf"(?:com|in|org|net|co|edu|io|gov|info|biz|us|uk)(?:{_DOT}(?:in|uk|us))?"
+_SPOKEN_AT = r"(?:\s*@\s*|\s+at\s+the\s+rate(?:\s+of)?\s+|\s+at\s+)"
+_EMAIL = rf"\b{_LOCAL}{_SPOKEN_AT}{_WORD}(?:{_DOT}{_WORD})*?{_DOT}{_TLD}\b"
+# UPI handles of the apps Indian callers use; a generic @word is accepted when written with "@".
+_UPI_BANKS = (
+    r"ok(?:hdfcbank|icici|sbi|axis)|ybl|ibl|axl|paytm|upi|apl|yapl|ptyes|ptaxis|pthdfc|ptsbi|"
+    r"airtel|jio|fbl|yesbank|kotak|icici|sbi|hdfcbank|axisbank|waaxis|wahdfcbank|freecharge|"
+    r"slc|abfspay|ikwik|timecosmos|pingpay|barodampay|unionbankofindia|pnb|idfcbank|indus"
+)
+_UPI = (
+    rf"\b[a-z0-9][a-z0-9._\-]{{1,40}}(?:@|\s+at\s+the\s+rate\s+|\s+at\s+)(?:{_UPI_BANKS})\b"
+    r"|\b[a-z0-9][a-z0-9._\-]{1,40}@[a-z]{2,20}\b(?!\s*(?:\.|dot\s)\s*[a-z])"
+)
+_PAN = r"\b[a-z]{3}[pcfhatbljg][a-z]\d{4}[a-z]\b"
+_IFSC = r"\b[a-z]{4}0[a-z0-9]{6}\b"
+_NAME_WORD = r"[A-Z][a-z]{1,20}"
+_NAME_CUE = (
+    r"(?i:my\s+name\s+is|name\s+is|this\s+is|i\s+am|i'm|speaking\s+with|talking\s+to|"
+    r"mera\s+naam|naam|main|mr\.?|mrs\.?|ms\.?|miss|dr\.?|shri|smt\.?|sir|madam|ask\s+for)\s+"
+)
+_NOT_NAMES = (
+    r"(?!(?:Sir|Madam|Calling|Speaking|From|The|Not|Very|Just|Fine|Good|Okay|Ok|Sure|Here|Sorry|"
+    r"Interested|Looking|Busy|Available|Going|Trying|Your|Our|Customer|Support|Acme|Globex|"
+    r"Hello|Hi|Yes|No|Haan|Ji|Bank|Calling)\b)"
+)
+_PERSON = rf"(?<={_NAME_CUE}){_NOT_NAMES}{_NAME_WORD}(?:\s+{_NOT_NAMES}{_NAME_WORD}){{0,2}}"
+_PERSON_JI = rf"\b{_NOT_NAMES}{_NAME_WORD}(?=\s+ji\b)"
+
+
+def _patterns(entity: str, *regexes: str, flags: int | None = None) -> PatternRecognizer:
+    patterns = [Pattern(f"{entity.lower()}_{i}", rx, 0.85) for i, rx in enumerate(regexes)]
+    kwargs = {"global_regex_flags": flags} if flags is not None else {}
+    return PatternRecognizer(
+        entity, name=f"callintel_{entity.lower()}", patterns=patterns, **kwargs
+    )
+
+
+def build_recognizers() -> list:
+    """Every recogniser callintel registers, one per entity family."""
+    return [
+        NumberRecognizer(),
+        _patterns("EMAIL", _EMAIL),
+        _patterns("UPI", _UPI),
+        _patterns("PAN", _PAN),
+        _patterns("IFSC", _IFSC),
+        # names depend on capitals, so this pattern alone is case-sensitive
+        _patterns("PERSON", _PERSON, _PERSON_JI, flags=re.DOTALL | re.MULTILINE),
+    ]

@@ -1,0 +1,120 @@
+"""The redaction engine: a tenant's `privacy:` config applied to one call's turns.
+
+A call is redacted as one text (turns joined by a paragraph separator) so that a number split
+over two turns ("my number is nine eight seven six five" / "four three two one zero") is found
+whole; each piece is then replaced in its own turn by the same placeholder. The Presidio engines
+are built once per process; a `Redactor` per config is cached.
+"""
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NoOpNlpEngine
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig
+
+from callintel_dagster.lib.tenants.privacy_config import PrivacyConfig
+from callintel_dagster.privacy.masking import canonical, hashed_placeholder
+from callintel_dagster.privacy.recognizers import build_recognizers
+
+_TURN_BREAK = "\u2029"  # paragraph separator: whitespace to the recognisers, never in a placeholder
+
+
+class PrivacyError(ValueError):
+    """The privacy config cannot be applied (e.g. the hash salt's variable is not set)."""
+
+
+@dataclass(frozen=True)
+class RedactedCall:
+    turns: list[str]
+    counts: dict[str, int] = field(default_factory=dict)  # entity -> mentions replaced
+    mapping_size: int = 0  # distinct values replaced
+
+
+@cache
+def _engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+    # No spaCy pipeline: every recogniser is a pattern or a validator, so NLP artifacts would
+    # only cost time (and en_core_web_lg, Presidio's default, is a run-time download).
+    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+    registry = RecognizerRegistry(recognizers=build_recognizers(), supported_languages=["en"])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp), AnonymizerEngine()
+
+
+class Redactor:
+    _cache: dict[PrivacyConfig, "Redactor"] = {}
+
+    def __init__(self, cfg: PrivacyConfig, salt: bytes | None) -> None:
+        self.cfg = cfg
+        self._salt = salt
+        self._analyzer, self._anonymizer = _engines()
+
+    @classmethod
+    def for_config(cls, cfg: PrivacyConfig) -> "Redactor":
+        if cfg not in cls._cache:
+            cls._cache[cfg] = cls(cfg, _salt(cfg))
+        return cls._cache[cfg]
+
+    def redact_text(self, text: str) -> str:
+        return self.redact_turns([text]).turns[0]
+
+    def redact_turns(self, turns: list[str]) -> RedactedCall:
+        if not self.cfg.enabled or not self.cfg.entities:
+            return RedactedCall(list(turns))
+        text = _TURN_BREAK.join(t.replace(_TURN_BREAK, "\n") for t in turns)
+        found = self._analyzer.analyze(text, language="en", entities=list(self.cfg.entities))
+        labels: dict[tuple[str, str], str] = {}
+        counts: dict[str, int] = {}
+        pieces, operators = [], {}
+        for result in _without_overlaps(found):
+            entity = result.entity_type
+            key = (entity, canonical(entity, text[result.start : result.end]))
+            if key not in labels:
+                labels[key] = self._placeholder(key, labels)
+            counts[entity] = counts.get(entity, 0) + 1
+            label = labels[key]
+            operators[label] = OperatorConfig("replace", {"new_value": label})
+            pieces += [RecognizerResult(label, s, e, 1.0) for s, e in _per_turn(text, result)]
+        if not pieces:
+            return RedactedCall(list(turns))
+        redacted = self._anonymizer.anonymize(text, pieces, operators).text
+        return RedactedCall(redacted.split(_TURN_BREAK), counts, len(labels))
+
+    def _placeholder(self, key: tuple[str, str], labels: dict) -> str:
+        entity, value = key
+        if self.cfg.method == "hash":
+            return hashed_placeholder(entity, value, self._salt or b"")
+        n = 1 + sum(1 for other, _ in labels if other == entity)
+        return f"<{entity}_{n}>"
+
+
+def _salt(cfg: PrivacyConfig) -> bytes | None:
+    if cfg.method != "hash":
+        return None
+    value = os.environ.get(cfg.hash_salt_env or "")
+    if not value:
+        raise PrivacyError(f"privacy: hash_salt_env {cfg.hash_salt_env} is not set or empty")
+    return value.encode()
+
+
+def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Longest span first where two recognisers claim overlapping text."""
+    kept: list[RecognizerResult] = []
+    for r in sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start)):
+        if all(r.end <= k.start or r.start >= k.end for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: r.start)
+
+
+def _per_turn(text: str, result: RecognizerResult) -> list[tuple[int, int]]:
+    """The entity's pieces in each turn it spans, without the turn breaks between them."""
+    spans, start = [], result.start
+    while (cut := text.find(_TURN_BREAK, start, result.end)) != -1:
+        if text[start:cut].strip():
+            spans.append((start, len(text[:cut].rstrip())))
+        start = cut + 1
+    while start < result.end and text[start].isspace():
+        start += 1
+    spans.append((start, result.end))
+    return spans
