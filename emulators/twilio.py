@@ -6,6 +6,13 @@
   `whatsapp:+E164` → 21211, no From/MessagingServiceSid → 21603, Body over 1,600 → 21617, neither
   Body nor ContentSid → 21619, unknown ContentSid → 21655, bad ContentVariables → 21656.
   Accepted → 201 with the message (sid "SM"+32 hex, status queued; `accepted` via a service).
+- `MediaUrl` (repeatable), as WhatsApp takes it: Body becomes optional; each URL must be an
+  absolute http(s) URL (else 21620); WhatsApp carries one media item per message (a second → 21623)
+  and a template's media is part of the approved template, so ContentSid with MediaUrl → 21620
+  (both UNCONFIRMED codes for WhatsApp). Twilio downloads the media itself: the emulator GETs each
+  URL when the message is created and keeps what it got in `media` ({sid, url, status,
+  content_type, bytes}); a failed download or an unsupported Content-Type ends the message
+  `failed` with 63019, an image over 5 MB with 11751. `num_media` counts the URLs.
 - Free text outside the recipient's 24-hour session window is accepted, then ends `failed` with
   63016, as WhatsApp does. No session is open by default (`open_session(number)`), so only
   templates deliver. `fail_recipient(number, ...)` makes a number's messages end failed/undelivered.
@@ -61,6 +68,8 @@ OUTSIDE_WINDOW = (
     "Failed to send freeform message because you are outside the allowed window. "
     "If you are using WhatsApp, please use a Message Template."
 )
+MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf", "video/mp4"}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # WhatsApp's image limit (16 MB for other media)
 _FAULT_CODES = {429: (20429, "Too Many Requests"), 503: (20503, "Service Unavailable")}
 
 
@@ -82,6 +91,7 @@ class TwilioEmulator(Emulator):
         self.messages: list[dict] = []  # every accepted message; "_" keys are not served
         self.callbacks: list[dict] = []  # {url, params, signature, status}
         self.inbound: list[dict] = []  # {url, params, signature, status, body}
+        self.media: list[dict] = []  # every media download: {sid, url, status, content_type, bytes}
         self.lose_responses, self.lose_response_s = 0, 2.0
         self._by_sid: dict[str, dict] = {}
         self._state = threading.RLock()
@@ -242,7 +252,8 @@ class TwilioEmulator(Emulator):
     def _create(self, request: Request) -> Response:
         if denied := self._auth(request):
             return denied
-        form = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
+        fields = parse_qs(request.body.decode())
+        form, media = {k: v[-1] for k, v in fields.items()}, fields.get("MediaUrl", [])
         to, from_ = form.get("To", ""), form.get("From")
         service, body, content_sid = form.get("MessagingServiceSid"), form.get("Body"), None
         if not WHATSAPP.match(to):
@@ -251,6 +262,8 @@ class TwilioEmulator(Emulator):
             return twilio_error(400, 21603, "A 'From' phone number is required.")
         if from_ and not WHATSAPP.match(from_):
             return twilio_error(400, 21212, f"Invalid 'From' Phone Number: {from_}")
+        if refused := _media_refusal(media, "ContentSid" in form):
+            return refused
         if "ContentSid" in form:
             content_sid = form["ContentSid"]
             if content_sid not in self.templates:
@@ -258,15 +271,20 @@ class TwilioEmulator(Emulator):
             body = _render(self.templates[content_sid], form.get("ContentVariables") or "{}")
             if body is None:
                 return twilio_error(400, 21656, "The ContentVariables Parameter is invalid")
-        elif not body:
+        elif not body and not media:
             return twilio_error(400, 21619, "A text message body or media url must be specified.")
-        elif len(body) > 1600:
+        elif len(body or "") > 1600:
             return twilio_error(400, 21617, TOO_LONG)
         number = to.removeprefix("whatsapp:")
         fate = self.fates.get(number)
         if content_sid is None and self.sessions.get(number, 0) < time.time():
             fate = ("failed", 63016, OUTSIDE_WINDOW)
-        msg = self._store(request.params["account"], to, from_, service, body, form, fate)
+        msg = self._store(request.params["account"], to, from_, service, body or "", form, fate)
+        msg["num_media"] = str(len(media))
+        for url in media:  # Twilio downloads the media before it hands the message on
+            failure = self._download(msg, url)
+            if failure and not msg["_fate"]:
+                msg["_fate"] = failure
         if self.step_s:
             self._later(msg)
         if self.lose_responses > 0:
@@ -307,6 +325,28 @@ class TwilioEmulator(Emulator):
             self.messages.append(msg)
             self._by_sid[sid] = msg
         return msg
+
+    def _download(self, msg: dict, url: str) -> tuple[str, int, str] | None:
+        """GET one MediaUrl as Twilio does; the failure that ends the message, if any."""
+        entry = {"sid": msg["sid"], "url": url, "status": None, "content_type": None, "bytes": 0}
+        with self._state:
+            self.media.append(entry)
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                data = answer.read(MAX_IMAGE_BYTES + 1)
+                kind = answer.headers.get_content_type()
+                entry.update(status=answer.status, content_type=kind, bytes=len(data))
+        except urllib.error.HTTPError as exc:
+            entry["status"] = exc.code
+            return ("failed", 63019, f"Media failed to download: HTTP {exc.code}")
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused, timed out
+            entry["status"] = type(exc).__name__
+            return ("failed", 63019, "Media failed to download")
+        if kind not in MEDIA_TYPES:
+            return ("failed", 63019, f"Media failed to download: unsupported type {kind}")
+        if kind.startswith("image/") and len(data) > MAX_IMAGE_BYTES:
+            return ("failed", 11751, "Media exceeds messaging provider size limit")
+        return None
 
     def _fetch(self, request: Request) -> Response:
         if denied := self._auth(request):
@@ -375,6 +415,17 @@ def inbound_params(from_: str, to: str, body: str, message_sid: str, account_sid
         "To": f"whatsapp:{to.removeprefix('whatsapp:')}",
         "WaId": number.lstrip("+"),
     }
+
+
+def _media_refusal(media: list[str], template: bool) -> Response | None:
+    """Twilio's answer to MediaUrl fields it does not take on WhatsApp; None when they are fine."""
+    if media and template:
+        return twilio_error(400, 21620, "MediaUrl cannot be sent with a ContentSid")
+    if len(media) > 1:
+        return twilio_error(400, 21623, "WhatsApp takes one media item per message")
+    if any(not re.match(r"^https?://[^/\s]+", url) for url in media):
+        return twilio_error(400, 21620, "Invalid media URL(s)")
+    return None
 
 
 def _rfc2822(when: datetime | None = None) -> str:

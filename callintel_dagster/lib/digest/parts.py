@@ -7,6 +7,11 @@ word is cut only when it alone is longer than a part. Each part of a split start
 counted inside the limit. `template` mode sends one message: the approved template's ContentSid
 and ContentVariables built from the tenant's mapping. Lengths are counted in Python characters,
 as lib/digest/text.py does.
+
+The week's chart (`media_url`) rides on the last body part as its caption when that part fits a
+WhatsApp caption (1,024 characters), else on a part of its own with a one-line caption. A
+template message carries no MediaUrl: on WhatsApp a template's media is part of the approved
+template itself (a twilio/media content template), so template mode sends no chart.
 """
 
 import hashlib
@@ -19,6 +24,7 @@ from callintel_dagster.lib.tenants.digest_config import TwilioDigest
 
 MAX_VARIABLE_CHARS = 250  # a WhatsApp template body holds 1,024 characters in all
 MIN_PART_CHARS = 20  # room for the "(99/99) " label and some text
+MAX_CAPTION_CHARS = 1024  # WhatsApp's limit for the text shown with an image
 # Twilio's statuses in the order a message moves through them; a callback or poll that arrives
 # late (Twilio does not order callbacks) must never move a part backwards.
 _RANK = {
@@ -46,10 +52,12 @@ class Part:
     body: str | None = None
     content_sid: str | None = None
     content_variables: str | None = None  # the JSON string Twilio takes
+    media_url: str | None = None  # the chart's signed URL (Twilio's MediaUrl)
 
     @property
     def sha256(self) -> str:
-        """Identifies what this part says (the ledger's body_sha256)."""
+        """Identifies what this part says (the ledger's body_sha256). Not the media URL: its
+        signature is made afresh each run, and a retry must still find the part's ledger row."""
         text = self.body if self.mode == "body" else f"{self.content_sid}\n{self.content_variables}"
         return sha256(text or "")
 
@@ -123,13 +131,27 @@ def template_variables(
     return json.dumps(values, ensure_ascii=False)
 
 
-def plan_parts(config: TwilioDigest, facts: dict[str, str]) -> list[Part]:
-    """The parts one recipient gets: the same for every run, given the same facts."""
+def chart_caption(facts: dict[str, str]) -> str:
+    """The text of a part that carries only the chart."""
+    return f"📈 {clip_text(facts['tenant_name'], 80)} · week to {facts['date']}"
+
+
+def plan_parts(
+    config: TwilioDigest, facts: dict[str, str], media_url: str | None = None
+) -> list[Part]:
+    """The parts one recipient gets: the same for every run, given the same facts (and, in body
+    mode, whether a chart is attached)."""
     if config.mode == "template":
         variables = template_variables(config.content_variables, facts)
         return [Part(0, 1, "template", content_sid=config.content_sid, content_variables=variables)]
     bodies = split_body(facts["body"], config.max_body_chars)
-    return [Part(i, len(bodies), "body", body=b) for i, b in enumerate(bodies)]
+    if media_url and len(bodies[-1]) > MAX_CAPTION_CHARS:
+        bodies.append(chart_caption(facts))
+    last = len(bodies) - 1
+    return [
+        Part(i, len(bodies), "body", body=b, media_url=media_url if i == last else None)
+        for i, b in enumerate(bodies)
+    ]
 
 
 def advance(old: str | None, new: str | None) -> str | None:

@@ -95,6 +95,8 @@ class TwilioWhatsAppSender:
             fields |= {"content_sid": part.content_sid, "content_variables": part.content_variables}
         else:
             fields["body"] = part.body
+        if part.media_url:  # Twilio fetches the image from the explorer (explorer/media.py)
+            fields["media_url"] = [part.media_url]
         fields = {k: v for k, v in fields.items() if v is not None}
         ambiguous = False
         try:
