@@ -522,3 +522,33 @@ EVALUATIONS = Table(
 )
 
 ALL_TABLES = (*ALL_TABLES, EVALUATIONS)
+
+# ---- alerts: operator incidents (callintel_dagster/alerts) ---------------------------------
+
+# One row per incident, keyed by (rule, tenant_id, asset, partition_key): what is wrong now
+# (`state`, `reason`) beside what the operator was last told (`notified_state`,
+# `notified_reason`). A notice is due exactly when the two differ, so a repeat tick sends nothing
+# and a failed send is tried again on the next tick. Reasons are ids and codes, never text.
+ALERT_INCIDENTS = Table(
+    "delivery",
+    "alert_incidents",
+    (
+        ("rule", "VARCHAR NOT NULL"),  # run_failure | key_rejected | sync_stale | digest_late | ...
+        ("tenant_id", "VARCHAR NOT NULL"),  # "*" for a run that spans tenants
+        ("asset", "VARCHAR NOT NULL"),  # the asset (or step) concerned; "" when none
+        ("partition_key", "VARCHAR NOT NULL"),  # e.g. 2026-11-18|acme; "" when none
+        ("state", "VARCHAR NOT NULL"),  # open | resolved
+        ("reason", "VARCHAR NOT NULL"),
+        ("run_id", "VARCHAR"),  # the failed run, for run rules
+        ("job_name", "VARCHAR"),  # the failed run's job: a later success of it resolves
+        ("opened_at_utc", "TIMESTAMP NOT NULL"),
+        ("updated_at_utc", "TIMESTAMP NOT NULL"),
+        ("resolved_at_utc", "TIMESTAMP"),
+        ("notified_state", "VARCHAR"),  # NULL: never told
+        ("notified_reason", "VARCHAR"),
+        ("notices", "BIGINT NOT NULL"),  # notices sent for this incident
+        ("notified_at_utc", "TIMESTAMP"),
+        ("sent_to", "VARCHAR"),  # channels that already have the pending notice (partial send)
+    ),
+)
+ALL_TABLES = (*ALL_TABLES, ALERT_INCIDENTS)

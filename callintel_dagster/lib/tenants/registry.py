@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from callintel_dagster.lib.strict_model import StrictConfig
+from callintel_dagster.lib.tenants.alerts_config import AlertsConfig
 from callintel_dagster.lib.tenants.digest_config import DigestConfig, OutboxDigest
 from callintel_dagster.lib.tenants.explorer_config import ExplorerConfig
 from callintel_dagster.lib.tenants.llm_config import LlmConfig, OfflineLlm
@@ -61,6 +62,7 @@ class Tenant(StrictConfig):
     digest: DigestConfig = OutboxDigest(provider="outbox")
     explorer: ExplorerConfig = ExplorerConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    alerts: AlertsConfig | None = None  # channels that hear only about this tenant
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +76,7 @@ class Tenant(StrictConfig):
 
 class Registry(StrictConfig):
     tenants: tuple[Tenant, ...]
+    alerts: AlertsConfig = AlertsConfig()  # the deployment's operator channels
 
     def get(self, tenant_id: str) -> Tenant:
         for tenant in self.tenants:
@@ -107,7 +110,15 @@ def load_registry(path: str | Path) -> Registry:
             raise RegistryError(f"{path}: tenant {tenant.id!r}: field 'id': duplicate tenant id")
         seen.add(tenant.id)
         tenants.append(tenant)
-    return Registry(tenants=tuple(tenants))
+    return Registry(tenants=tuple(tenants), alerts=_deployment_alerts(path, doc.get("alerts")))
+
+
+def _deployment_alerts(path: Path, raw: object) -> AlertsConfig:
+    try:
+        return AlertsConfig.model_validate(raw or {})
+    except ValidationError as exc:
+        where = _describe(exc).replace("field '", "field 'alerts.")
+        raise RegistryError(f"{path}: {where}") from None
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
