@@ -36,6 +36,7 @@ from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.summaries import Summarizers
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.schedules import digest_schedule, sync_schedule
+from callintel_dagster.sensors.alerts import alert_on_run_failure, alert_rules_sensor
 from callintel_dagster.sensors.digest_status import digest_status_sensor
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
@@ -102,6 +103,8 @@ def build_defs(env: Env) -> dg.Definitions:
             new_calls_sensor,
             digest_status_sensor,
             warehouse_snapshot_sensor,
+            alert_on_run_failure,
+            alert_rules_sensor,
         ],
         resources=resources_for(env),
         executor=dg.in_process_executor,
