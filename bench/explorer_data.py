@@ -1,25 +1,22 @@
 """Bench data for the call explorer: a fresh warehouse with N calls for one tenant over ~90 days.
 
-Every table the explorer reads gets realistic rows: the demo's own pipeline output
-($CALLINTEL_HOME/warehouse.snapshot.duckdb after `make demo`: transcripts, turns, signals, rules
-analyses with their analysis_json, objections) serves as templates, replicated with numpy and
-pandas into new calls (ids, days, start times, agents, phones, scores redrawn), then written with
-the real table definitions through Warehouse.write. dbt then builds the marts and the snapshot
-is refreshed, as after a run. A small second tenant proves nothing leaks across tenants.
+The demo's pipeline output (.callintel/ after `make demo`: records, transcripts, turns, signals,
+analyses with analysis_json, objections) are the templates, replicated with numpy and pandas into
+new calls (ids, days, times, agents, phones, scores redrawn; leads, answers, recordings, sync log,
+AI usage to match) and written through Warehouse.write with the real table definitions; then
+`dbt build` and a snapshot refresh, as after a run. A second tenant gets 1% of the calls.
 
     .venv/bin/python -m bench.explorer_data --home /tmp/xb              # 100,000 calls, DuckDB
     .venv/bin/python -m bench.explorer_data --home /tmp/xb --calls 1000 --postgres
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
 import uuid
 import wave
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -28,235 +25,137 @@ import numpy as np
 import pandas as pd
 
 from callintel_dagster.env import REPO_ROOT
-from callintel_dagster.lib import tables as T
+from callintel_dagster.lib.tables import ALL_TABLES
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 
 BIG, SMALL = "bench_big", "bench_small"
 TEMPLATES = REPO_ROOT / ".callintel" / "warehouse.snapshot.duckdb"
 LAST_DAY = date(2026, 11, 26)
 AGENTS = [f"{n} {s}" for n in ("Riya", "Liam", "Maya", "Kabir", "Zara") for s in "ABCD"]
-TENANTS_YAML = """tenants:
-  - id: {big}
-    name: Bench Big
-    timezone: Asia/Kolkata
-    calls: {{provider: synthetic, calls_per_day: 0, seed: 1}}
-    crm: {{provider: synthetic, leads_per_day: 1}}
-    digest: {{provider: outbox, recipients: ["+919812345678"]}}
-  - id: {small}
-    name: Bench Small
-    timezone: America/Los_Angeles
-    calls: {{provider: synthetic, calls_per_day: 0, seed: 2}}
-    crm: {{provider: synthetic, leads_per_day: 1}}
-    digest: {{provider: outbox, recipients: ["+14155550100"]}}
+TENANT_YAML = """  - {{id: {id}, name: {id}, timezone: {tz},
+     calls: {{provider: synthetic, calls_per_day: 0}}, crm: {{provider: synthetic, leads_per_day: 1}},
+     digest: {{provider: outbox, recipients: [{to}]}}}}
 """
-# tenant -> (demo tenant whose calls are its templates, UTC offset of its local day in hours)
-SOURCES = {BIG: ("acme_realty", 5.5), SMALL: ("globex_support", -8.0)}
-TEMPLATE_TABLES = {
-    "calls": T.CALL_RECORDS,
-    "transcripts": T.CALL_TRANSCRIPTS,
-    "turns": T.TRANSCRIPT_TURNS,
-    "signals": T.CALL_SIGNALS,
-    "analyses": T.CALL_ANALYSES,
-    "objections": T.CALL_OBJECTIONS,
+# tenant -> (demo tenant whose calls are its templates, time zone, UTC offset in hours, recipient)
+SOURCES = {
+    BIG: ("acme_realty", "Asia/Kolkata", 5.5, '"+919812345678"'),
+    SMALL: ("globex_support", "America/Los_Angeles", -8.0, '"+14155550100"'),
 }
-
-
-@dataclass(frozen=True)
-class BenchWarehouse:
-    home: Path
-    tenants_path: Path
-    url: str
-    calls: int  # the big tenant's
-
-    def environ(self) -> dict[str, str]:
-        """What `current_env()` needs to find this warehouse."""
-        env = {"CALLINTEL_HOME": str(self.home), "CALLINTEL_TENANTS": str(self.tenants_path)}
-        if self.url.startswith("postgresql://"):
-            env["CALLINTEL_WAREHOUSE_URL"] = self.url
-        return env
+TABLES = {t.name: t for t in ALL_TABLES}
+COPIED = ("call_records", "call_transcripts", "transcript_turns", "call_signals")
+COPIED += ("call_analyses", "call_objections")  # the template tables
+LLM = dict(provider="openai", model="gpt-4o-mini", cache_hit=False)  # priced as gpt-4o-mini
+USAGE = dict(kind="llm", purpose="analysis", requests=1, retries=0, priced=True)
+ANSWER = dict(kind="question", name="budget", question="Did the customer confirm a budget?")
+RECORDING = dict(content_type="audio/wav", recording_status="archived")
+LEAD = dict(provider="synthetic", phone_valid=True, extra_json='{"city": "Jaipur"}')
+NOW = datetime(2026, 11, 27, 2, 0)  # when the bench's rows were "ingested"
 
 
 def load_templates(path: Path) -> dict[str, dict[str, pd.DataFrame]]:
-    """The demo's rows per demo tenant and table (read-only: a run may be writing the live file)."""
+    """Demo tenant -> table name -> its rows (read-only: a run may be refreshing the file)."""
     if not path.exists():
         sys.exit(f"{path}: no demo warehouse to copy call shapes from; run `make demo` first")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        out = {}
-        for src, _ in SOURCES.values():
-            out[src] = {
-                k: con.execute(f"SELECT * FROM {t.qualified} WHERE tenant_id = ?", [src]).df()
-                for k, t in TEMPLATE_TABLES.items()
-            }
-        return out
-    finally:
-        con.close()
+    sql = "SELECT * FROM {} WHERE tenant_id = ?"
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            src: {t: con.execute(sql.format(TABLES[t].qualified), [src]).df() for t in COPIED}
+            for src, *_ in SOURCES.values()
+        }
+
+
+def _pick(rng, values: list, n: int) -> np.ndarray:
+    return np.array(values)[rng.integers(0, len(values), n)]
 
 
 def _spread(tpl: pd.DataFrame, key: pd.DataFrame) -> pd.DataFrame:
     """Each template row once per new call made from it (key: tpl_id, call_id, tenant, day)."""
-    rows = key.merge(
-        tpl.drop(columns=["tenant_id", "partition_date"]),
-        left_on="tpl_id",
-        right_on="call_id",
-        suffixes=("", "_tpl"),
-    )
+    own = tpl.drop(columns=["tenant_id", "partition_date"]).rename(columns={"call_id": "tpl_id"})
+    rows = key.merge(own, on="tpl_id").drop(columns="tpl_id")
     if "reason" in rows:  # reasons name the demo tenant and call: name the new ones
         src, new = tpl["tenant_id"].iloc[0], key["tenant_id"].iloc[0]
         rows["reason"] = rows["reason"].str.replace(src, new, regex=False)
-    return rows.drop(columns=["tpl_id", "call_id_tpl"])
+    return rows
 
 
-def make_tenant(tenant: str, n: int, days: int, tpl: dict, home: Path, rng) -> dict:
-    """Frames per table for `n` calls of `tenant` over the `days` days ending LAST_DAY."""
-    offset_h = SOURCES[tenant][1]
-    turns_of = tpl["transcripts"].set_index("call_id")["turn_count"]
-    calls_t = tpl["calls"].reset_index(drop=True)
-    # long conversations (>= 9 turns, ~12 on average) for connected calls, a fifth unanswered
-    long = calls_t["call_id"].map(turns_of).fillna(0).to_numpy() >= 9
+def _calls(tenant: str, n: int, days: int, tpl: dict, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(key: template call id -> new call id, tenant, day; the new call records)."""
+    turns_of = tpl["call_transcripts"].set_index("call_id")["turn_count"]
+    calls = tpl["call_records"].reset_index(drop=True)
+    # long conversations (>= 9 turns, ~12 on average) for 80% of calls, the rest shorter/unanswered
+    long = calls["call_id"].map(turns_of).fillna(0).to_numpy() >= 9
     weight = np.where(long, 0.8 / max(long.sum(), 1), 0.2 / max((~long).sum(), 1))
-    pick = rng.choice(len(calls_t), n, p=weight / weight.sum())
+    calls = calls.iloc[rng.choice(len(calls), n, p=weight / weight.sum())].reset_index(drop=True)
     day_i = np.sort(rng.integers(0, days, n))
     day = pd.Series(pd.to_datetime(LAST_DAY) - pd.to_timedelta(days - 1 - day_i, unit="D"))
     seq = pd.Series(np.arange(n)).groupby(day_i).cumcount()
     call_id = f"{tenant}-C-" + day.dt.strftime("%Y%m%d") + "-" + seq.astype(str).str.zfill(6)
     local_s = rng.integers(9 * 3600, 20 * 3600, n)  # business hours; ids follow start time
     local_s = local_s[np.lexsort((local_s, day_i))]
-    started = day + pd.to_timedelta(local_s - offset_h * 3600, unit="s")
-    calls = calls_t.iloc[pick].reset_index(drop=True)
-    key = pd.DataFrame(
-        {
-            "tpl_id": calls["call_id"],
-            "call_id": call_id,
-            "tenant_id": tenant,
-            "partition_date": day.dt.date,
-        }
-    )
-    leads = _leads(tenant, max(n // 4, 10), day.dt.date.unique(), offset_h, rng)
-    known = rng.random(n) < 0.4  # a lead's number, else a new or returning caller
-    phones = np.where(
-        known,
-        leads["phone_e164"].to_numpy()[rng.integers(0, len(leads), n)],
-        _phones(rng.integers(0, max(n // 2, 1), n)),
-    )
-    dur = calls["duration_seconds"].fillna(0).to_numpy()
-    calls = calls.assign(
-        tenant_id=tenant,
-        partition_date=key["partition_date"],
-        call_id=call_id,
-        agent_name=np.array(AGENTS)[rng.integers(0, len(AGENTS), n)],
-        phone_raw=phones,
-        phone_e164=phones,
-        phone_valid=True,
-        phone_issue=None,
-        started_at_utc=started,
-        ended_at_utc=started + pd.to_timedelta(dur, unit="s"),
-        recording_url=None,
-        record_hash=[uuid.UUID(int=int(x)).hex[:20] for x in rng.integers(0, 2**62, n)],
-        ingested_at_utc=datetime(2026, 11, 27, 2, 0),
-    )
-    an = _spread(tpl["analyses"], key)
-    ok = (an["analysis_status"] == "ok").to_numpy()
-    prompt, completion = rng.integers(900, 1800, len(an)), rng.integers(150, 400, len(an))
-    cost = np.where(ok, prompt * 0.15e-6 + completion * 0.6e-6, 0.0).round(6)
-    an = an.assign(
-        quality_score=(an["quality_score"] + rng.normal(0, 9, len(an))).clip(0, 100).round(1),
-        lead_score=(an["lead_score"] + rng.normal(0, 8, len(an))).clip(0, 100).round(0),
-        analysed_at_utc=started.to_numpy() + np.timedelta64(20, "m"),
-        provider="openai",
-        model="gpt-4o-mini",
-        requests=ok.astype(int),
-        prompt_tokens=np.where(ok, prompt, 0),
-        completion_tokens=np.where(ok, completion, 0),
-        cost_usd=cost,
-        cache_hit=False,
-    )
-    usage = an.loc[
-        ok,
-        [
-            "tenant_id",
-            "partition_date",
-            "call_id",
-            "provider",
-            "model",
-            "prompt_tokens",
-            "completion_tokens",
-            "cost_usd",
-            "analysed_at_utc",
-        ],
-    ]
-    usage = usage.rename(columns={"analysed_at_utc": "recorded_at_utc"}).assign(
-        usage_id=[uuid.uuid4().hex for _ in range(len(usage))],
-        kind="llm",
-        purpose="analysis",
-        requests=1,
-        retries=0,
-        audio_seconds=None,
-        priced=True,
-    )
-    turns = _spread(tpl["turns"], key)
-    first_customer = turns[turns["role"] == "customer"].drop_duplicates("call_id")
-    answers = an.loc[ok, ["tenant_id", "partition_date", "call_id"]].merge(
-        first_customer[["call_id", "text"]].rename(columns={"text": "quote"}), how="left"
-    )
-    answers = answers.assign(
-        kind="question",
-        name="budget_confirmed",
-        question="Did the customer confirm a budget?",
-        answer=np.array(["yes", "no", "unknown"])[rng.integers(0, 3, len(answers))],
-    )
-    return {
-        T.CALL_RECORDS: calls,
-        T.CALL_TRANSCRIPTS: _spread(tpl["transcripts"], key),
-        T.TRANSCRIPT_TURNS: turns,
-        T.CALL_SIGNALS: _spread(tpl["signals"], key),
-        T.CALL_ANALYSES: an,
-        T.CALL_OBJECTIONS: _spread(tpl["objections"], key),
-        T.CALL_ANSWERS: answers,
-        T.AI_USAGE: usage,
-        T.CRM_LEADS: leads,
-        T.CALL_RECORDINGS: _recordings(calls, home, rng),
-        T.SYNC_LOG: _sync_log(calls, leads),
-    }
+    started = day + pd.to_timedelta(local_s - SOURCES[tenant][2] * 3600, unit="s")
+    key = pd.DataFrame({"tpl_id": calls["call_id"], "call_id": call_id, "tenant_id": tenant})
+    key["partition_date"] = day.dt.date
+    ended = started + pd.to_timedelta(calls["duration_seconds"].fillna(0).to_numpy(), unit="s")
+    calls = calls.assign(**key.drop(columns="tpl_id"), started_at_utc=started, ended_at_utc=ended)
+    hashes = [f"{x:020x}" for x in rng.integers(0, 2**62, n)]
+    calls = calls.assign(agent_name=_pick(rng, AGENTS, n), record_hash=hashes, ingested_at_utc=NOW)
+    return key, calls
+
+
+def _analyses(key: pd.DataFrame, tpl: dict, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the analyses with scores redrawn and an LLM's tokens and cost; their ai_usage rows)."""
+    an = _spread(tpl["call_analyses"], key)
+    ok, n = (an["analysis_status"] == "ok").to_numpy(), len(an)
+    prompt = np.where(ok, rng.integers(900, 1800, n), 0)
+    completion = np.where(ok, rng.integers(150, 400, n), 0)
+    cost = (prompt * 0.15e-6 + completion * 0.6e-6).round(6)
+    an = an.assign(prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost, **LLM)
+    an["requests"] = ok.astype(int)
+    an["quality_score"] = (an["quality_score"] + rng.normal(0, 9, n)).clip(0, 100).round(1)
+    an["lead_score"] = (an["lead_score"] + rng.normal(0, 8, n)).clip(0, 100).round(0)
+    usage = an[ok].rename(columns={"analysed_at_utc": "recorded_at_utc"})
+    usage = usage.assign(usage_id=[uuid.uuid4().hex for _ in range(len(usage))], **USAGE)
+    return an, usage
+
+
+def make_tenant(tenant: str, n: int, days: int, tpl: dict, home: Path, rng) -> dict:
+    """Table name -> rows for `n` calls of `tenant` over the `days` days ending LAST_DAY."""
+    key, calls = _calls(tenant, n, days, tpl, rng)
+    leads = _leads(tenant, max(n // 4, 10), key["partition_date"].unique(), rng)
+    # 40% of callers are leads, the others new or returning numbers
+    known = _pick(rng, list(leads["phone_e164"]), n)
+    phones = np.where(rng.random(n) < 0.4, known, _phones(rng.integers(0, max(n // 2, 1), n)))
+    calls = calls.assign(phone_raw=phones, phone_e164=phones, phone_valid=True)
+    an, usage = _analyses(key, tpl, rng)
+    out = {t: _spread(tpl[t], key) for t in COPIED[1:] if t != "call_analyses"}
+    turns = out["transcript_turns"]
+    said = turns[turns["role"] == "customer"].drop_duplicates("call_id")[["call_id", "text"]]
+    answers = usage[["tenant_id", "partition_date", "call_id"]].merge(said, how="left")
+    answers = answers.rename(columns={"text": "quote"}).assign(**ANSWER)
+    answers["answer"] = _pick(rng, ["yes", "no", "unknown"], len(answers))
+    out |= {"call_records": calls, "call_analyses": an, "call_answers": answers, "ai_usage": usage}
+    out |= {"crm_leads": leads, "sync_log": _sync_log(calls, leads)}
+    out["call_recordings"] = _recordings(calls, home, rng)
+    return out
 
 
 def _phones(numbers: np.ndarray) -> np.ndarray:
     return ("+9198" + pd.Series(numbers).astype(str).str.zfill(8)).to_numpy()
 
 
-def _leads(tenant: str, n: int, days, offset_h: float, rng) -> pd.DataFrame:
-    day = pd.Series(pd.to_datetime(np.array(days)[rng.integers(0, len(days), n)]))
-    created = day + pd.to_timedelta(
-        rng.integers(8 * 3600, 22 * 3600, n) - offset_h * 3600, unit="s"
-    )
+def _leads(tenant: str, n: int, days, rng) -> pd.DataFrame:
+    """CRM leads created over the same days (columns left out are written as NULL)."""
+    day = pd.Series(pd.to_datetime(_pick(rng, list(days), n)))
+    created = day + pd.to_timedelta(rng.integers(8, 22, n) - SOURCES[tenant][2], unit="h")
     phones = _phones(rng.integers(10**7, 10**8, n))
-    return pd.DataFrame(
-        {
-            "tenant_id": tenant,
-            "partition_date": day.dt.date,
-            "lead_id": [f"{tenant}-L-{i:07d}" for i in range(n)],
-            "provider": "synthetic",
-            "full_name": np.array(["Anil Rao", "Ritu Shah", "Sam Lee", "Neha Iyer"])[
-                rng.integers(0, 4, n)
-            ],
-            "phone_raw": phones,
-            "phone_e164": phones,
-            "phone_valid": True,
-            "phone_issue": None,
-            "email": None,
-            "lead_source": np.array(["website", "referral", "ads"])[rng.integers(0, 3, n)],
-            "lead_status": np.array(["new", "contacted", "qualified", "unqualified"])[
-                rng.integers(0, 4, n)
-            ],
-            "created_at_utc": created,
-            "created_date": day.dt.date,
-            "modified_at_utc": created,
-            "extra_json": json.dumps({"city": "Jaipur", "budget": 50000, "currency": "INR"}),
-            "record_hash": [f"{x:020x}"[:20] for x in rng.integers(0, 2**62, n)],
-            "repairs": None,
-            "ingested_at_utc": datetime(2026, 11, 27, 2, 0),
-        }
-    )
+    leads = pd.DataFrame({"lead_id": [f"{tenant}-L-{i:07d}" for i in range(n)], **LEAD})
+    leads = leads.assign(tenant_id=tenant, partition_date=day.dt.date, created_date=day.dt.date)
+    leads = leads.assign(phone_raw=phones, phone_e164=phones, ingested_at_utc=NOW)
+    leads = leads.assign(created_at_utc=created, modified_at_utc=created, record_hash=phones)
+    leads["full_name"] = _pick(rng, ["Anil Rao", "Ritu Shah", "Sam Lee", "Neha Iyer"], n)
+    leads["lead_source"] = _pick(rng, ["website", "referral", "ads"], n)
+    leads["lead_status"] = _pick(rng, ["new", "contacted", "qualified", "unqualified"], n)
+    return leads
 
 
 def _recordings(calls: pd.DataFrame, home: Path, rng) -> pd.DataFrame:
@@ -264,62 +163,37 @@ def _recordings(calls: pd.DataFrame, home: Path, rng) -> pd.DataFrame:
     has = calls[(calls["call_status"] == "completed") & (rng.random(len(calls)) < 0.01)]
     folder = home / "audio" / str(calls["tenant_id"].iloc[0])
     folder.mkdir(parents=True, exist_ok=True)
-    sample = folder / "_sample.wav"
-    with wave.open(str(sample), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
+    with wave.open(str(folder / "_sample.wav"), "wb") as w:
+        w.setparams((1, 2, 8000, 4000, "NONE", "not compressed"))  # 0.5 s, 8 kHz mono
         w.writeframes(b"\0\0" * 4000)
-    data = sample.read_bytes()
+    data = (folder / "_sample.wav").read_bytes()
     uris = [str(folder / f"{c}.wav") for c in has["call_id"]]
     for uri in uris:
         Path(uri).write_bytes(data)
-    return has[["tenant_id", "partition_date", "call_id"]].assign(
-        location="https://recordings.example/" + has["call_id"] + ".wav",
-        archive_uri=uris,
-        bytes=len(data),
-        sha256=None,
-        content_type="audio/wav",
-        recording_status="archived",
-        reason=None,
-        archived_at_utc=has["ended_at_utc"],
-    )
+    rows = has[["tenant_id", "partition_date", "call_id", "ended_at_utc"]].assign(**RECORDING)
+    rows["location"] = "https://recordings.example/" + has["call_id"] + ".wav"
+    rows = rows.assign(archive_uri=uris, bytes=len(data))
+    return rows.rename(columns={"ended_at_utc": "archived_at_utc"})
 
 
 def _sync_log(calls: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
-    out = []
-    for source, frame in (("call_records", calls), ("crm_leads", leads)):
-        per_day = frame.groupby(["tenant_id", "partition_date"]).size().rename("fetched")
-        out.append(per_day.reset_index().assign(source=source, provider="synthetic"))
-    log = pd.concat(out, ignore_index=True)
+    day = ["tenant_id", "partition_date", "source"]
+    log = pd.concat([calls.assign(source="call_records"), leads.assign(source="crm_leads")])
+    log = log.groupby(day).size().rename("fetched").reset_index().assign(provider="synthetic")
     return log.assign(synced_at_utc=pd.to_datetime(log["partition_date"]) + pd.Timedelta("20h"))
 
 
 def build_marts(warehouse: Warehouse, scratch: Path) -> None:
     """`dbt build` (models and their tests) over every tenant-day; target files kept apart."""
     from callintel_dagster.assets.metrics import dbt_env
-    from callintel_dagster.dbt_project import DBT_PROJECT_DIR
+    from callintel_dagster.dbt_project import DBT_PROJECT_DIR as DBT
 
     target = "postgres" if warehouse.is_postgres else "duckdb"
-    dbt = Path(sys.executable).parent / "dbt"
-    args = [
-        str(dbt),
-        "build",
-        "--quiet",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target",
-        target,
-        "--target-path",
-        str(scratch / "dbt_target"),
-        "--log-path",
-        str(scratch / "dbt_logs"),
-    ]
-    done = subprocess.run(
-        args, env=os.environ | dbt_env(warehouse), capture_output=True, text=True, check=False
-    )
+    args = [str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--target", target]
+    args += ["--project-dir", str(DBT), "--profiles-dir", str(DBT)]
+    args += ["--target-path", str(scratch / "dbt_target"), "--log-path", str(scratch / "dbt_logs")]
+    env = os.environ | dbt_env(warehouse)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"dbt build failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
 
@@ -335,34 +209,25 @@ def fresh_postgres() -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
-def build(
-    home: Path,
-    calls: int,
-    days: int = 90,
-    postgres: bool = False,
-    templates: Path = TEMPLATES,
-    log=print,
-) -> BenchWarehouse:
-    """Fill a fresh warehouse under `home`; returns where it is. Prints timings via `log`."""
+def build(home: Path, calls: int, days: int = 90, postgres: bool = False, log=print) -> dict:
+    """Fill a fresh warehouse under `home`; the environment variables that find it."""
     home.mkdir(parents=True, exist_ok=True)
-    tenants_path = home / "tenants.yaml"
-    tenants_path.write_text(TENANTS_YAML.format(big=BIG, small=SMALL))
+    tenants = "".join(TENANT_YAML.format(id=t, tz=s[1], to=s[3]) for t, s in SOURCES.items())
+    (home / "tenants.yaml").write_text("tenants:\n" + tenants)
     url = fresh_postgres() if postgres else f"duckdb:///{home / 'warehouse.duckdb'}"
     warehouse = Warehouse(url=url)
-    tpl, rng = load_templates(templates), np.random.default_rng(calls)
-    began = time.perf_counter()
+    tpl, rng, began = load_templates(TEMPLATES), np.random.default_rng(calls), time.perf_counter()
     for tenant, n in ((BIG, calls), (SMALL, max(calls // 100, 50))):
         frames = make_tenant(tenant, n, days, tpl[SOURCES[tenant][0]], home, rng)
         slices = sorted({(tenant, d) for t in frames.values() for d in t["partition_date"]})
-        warehouse.write([SliceWrite(table, slices, rows) for table, rows in frames.items()])
-        log(
-            f"{tenant}: {n:,} calls, {len(frames[T.TRANSCRIPT_TURNS]):,} turns written "
-            f"({time.perf_counter() - began:.0f} s)"
-        )
+        warehouse.write([SliceWrite(TABLES[t], slices, rows) for t, rows in frames.items()])
+        turns = len(frames["transcript_turns"])
+        log(f"{tenant}: {n:,} calls, {turns:,} turns ({time.perf_counter() - began:.0f} s)")
     build_marts(warehouse, home)
     log(f"dbt build done ({time.perf_counter() - began:.0f} s)")
     warehouse.refresh_snapshot()
-    return BenchWarehouse(home, tenants_path, url, calls)
+    env = {"CALLINTEL_HOME": str(home), "CALLINTEL_TENANTS": str(home / "tenants.yaml")}
+    return env | ({"CALLINTEL_WAREHOUSE_URL": url} if postgres else {})
 
 
 def main() -> None:
@@ -371,12 +236,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--postgres", action="store_true", help="a fresh database on :5432")
-    parser.add_argument("--templates", type=Path, default=TEMPLATES)
     args = parser.parse_args()
     if args.calls < 1 or args.days < 1:
         parser.error("--calls and --days must be >= 1")
-    made = build(args.home, args.calls, args.days, args.postgres, args.templates)
-    print("\n".join(f"export {k}={v}" for k, v in made.environ().items()))
+    env = build(args.home, args.calls, args.days, args.postgres)
+    print("\n".join(f"export {k}={v}" for k, v in env.items()))
 
 
 if __name__ == "__main__":
