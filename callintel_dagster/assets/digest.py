@@ -37,6 +37,7 @@ def whatsapp_digest(
     (delivery.digests). Exactly once: a re-run never sends a recipient the same digest twice
     (delivery.whatsapp_ledger). The default `outbox` provider stores it and sends nothing."""
     run, now, rows, outcomes = TenantRun(context, registry), utcnow(), [], Counter()
+    media = digest_senders.chart_media()  # the week's chart, for tenants with an explorer URL
     no_recipients, per_day = [], {}  # per_day: each tenant-day's own sent / already_sent / failed
     for tenant, days in run.tenants():
         try:  # rows kept only when the whole tenant went through
@@ -46,7 +47,7 @@ def whatsapp_digest(
                 force = config.force_resend
                 try:
                     rows += deliver_digests(
-                        tenant, [day], sender, warehouse, own, force=force, now=now
+                        tenant, [day], sender, warehouse, own, force=force, now=now, media=media
                     )
                 finally:  # what was sent before a failure still counts
                     outcomes.update(own)

@@ -15,22 +15,34 @@ take a message back (`ledgered`: Twilio WhatsApp) goes through the exactly-once 
    twice. Only when Twilio has none is it sent again.
 Statuses move on afterwards through `apply_status` (sensors/digest_status.py polls,
 cli/twilio_status.py takes Twilio's callbacks).
+
+A tenant with `explorer.base_url` gets links from the calls its digest names to their pages
+(lib/digest/links.py) and, with `weekly_chart`, the week's KPI chart, written beside the digest
+in the outbox and sent as a signed explorer URL (lib/digest/chart.py, explorer/media.py).
 """
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from callintel_dagster.lib.digest.chart import CHART_NAME, render_week_chart, week_days
 from callintel_dagster.lib.digest.daily_summary import DailySummary
-from callintel_dagster.lib.digest.kpis import kpis_for
+from callintel_dagster.lib.digest.kpis import kpis_for, notable_calls
+from callintel_dagster.lib.digest.links import call_links
 from callintel_dagster.lib.digest.parts import FAILED, Part, advance, overall_status, plan_parts
 from callintel_dagster.lib.digest.text import Digest, compose_digest
-from callintel_dagster.lib.tables import DAILY_SUMMARIES, DIGESTS, KPI_TENANT_DAILY, WHATSAPP_LEDGER
+from callintel_dagster.lib.tables import (
+    DAILY_SUMMARIES,
+    DIGESTS,
+    FCT_CALLS,
+    KPI_TENANT_DAILY,
+    WHATSAPP_LEDGER,
+)
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.whatsapp.outbox import OUTBOXED
 from callintel_dagster.providers.whatsapp.twilio_sender import SendResult, TwilioUnavailable
-from callintel_dagster.resources.digests import DigestSender
+from callintel_dagster.resources.digests import ChartMedia, DigestSender
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 from callintel_dagster.stages.ledger import SENDING, Ledger, Step, utcnow
 
@@ -57,7 +69,25 @@ def load_digest(warehouse: Warehouse, tenant: Tenant, day: date) -> Digest | Non
         return None
     summary = DailySummary.model_validate(json.loads(rows["summary_json"].iloc[0]))
     kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
-    return compose_digest(tenant.name, day, kpis, summary)
+    links = []
+    if base_url := tenant.explorer.base_url:  # the calls its sentences name, picked again
+        calls = notable_calls(warehouse.read_slices(FCT_CALLS, [(tenant.id, day)]))
+        links = call_links(base_url, tenant.id, calls)
+    return compose_digest(tenant.name, day, kpis, summary, links)
+
+
+def with_chart(
+    digest: Digest, warehouse: Warehouse, tenant: Tenant, day: date, media: ChartMedia | None
+) -> Digest:
+    """The digest with the week's KPI chart, written to `<outbox>/<tenant>/<day>/kpi_week.png`,
+    as a signed explorer URL; unchanged without a base_url, weekly_chart or `media`."""
+    base_url = tenant.explorer.base_url
+    if not (base_url and tenant.explorer.weekly_chart and media):
+        return digest
+    week = warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, d) for d in week_days(day)])
+    relpath = f"{day.isoformat()}/{CHART_NAME}"
+    render_week_chart(tenant.name, day, week, media.tenant_dir(tenant.id) / relpath)
+    return replace(digest, media_url=f"{base_url}/media/{media.token(tenant.id, relpath)}")
 
 
 def whatsapp_ledger(warehouse: Warehouse) -> Ledger:
@@ -81,15 +111,17 @@ def deliver_digests(
     *,
     force: bool = False,
     now: datetime,
+    media: ChartMedia | None = None,
 ) -> list[tuple]:
     """The tenant's delivery.digests rows for `days`, one per day and recipient. `outcomes` is
     counted as recipients are served, so a tenant that fails midway still counts what it sent.
-    Raises NoSummary for a day without a daily summary."""
+    Raises NoSummary for a day without a daily summary. `media`: where the week's chart goes."""
     delivery, rows = DigestDelivery(tenant, sender, warehouse), []
     for day in days:
         digest = load_digest(warehouse, tenant, day)
         if digest is None:
             raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
+        digest = with_chart(digest, warehouse, tenant, day, media)
         for recipient in tenant.digest.recipients:
             sent = delivery.deliver(day, recipient, digest, force=force)
             outcomes[sent.outcome] += 1
@@ -111,7 +143,7 @@ class DigestDelivery:
         return self._send_parts(day, recipient, digest, force)
 
     def _send_parts(self, day: date, recipient: str, digest: Digest, force: bool) -> Delivery:
-        parts = plan_parts(self.tenant.digest, digest.facts)
+        parts = plan_parts(self.tenant.digest, digest.facts, digest.media_url)
         known = self.ledger.rows("recipient = ?", [recipient])
         claimed = {r["message_sid"] for r in known if r["message_sid"]}  # other rows' sids
         rows = {
