@@ -59,8 +59,12 @@ def phone_e164(digits: str, plus: bool) -> str | None:
     """
     if plus:
         options = [("+" + digits, "ZZ")]
+    elif len(digits) == 10 and digits[0] in "6789":
+        # India's mobile series (TRAI): libphonenumber's range table lags new allocations and
+        # calls some of it a fixed line, but ten digits from 6-9 said on a call are a mobile
+        return "+91" + digits
     elif len(digits) == 10:
-        options = [(digits, "IN"), (digits, "US")]
+        options = [(digits, "US")]
     elif len(digits) == 11 and digits[0] == "0":
         options = [(digits, "IN")]
     elif len(digits) == 11 and digits[0] == "1":

@@ -33,6 +33,17 @@ class RedactedCall:
     mapping_size: int = 0  # distinct values replaced
 
 
+@dataclass(frozen=True)
+class Finding:
+    entity: str
+    start: int
+    end: int
+
+
+def _joined(turns: list[str]) -> str:
+    return _TURN_BREAK.join(t.replace(_TURN_BREAK, "\n") for t in turns)
+
+
 @cache
 def _engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     # No spaCy pipeline: every recogniser is a pattern or a validator, so NLP artifacts would
@@ -59,25 +70,31 @@ class Redactor:
     def redact_text(self, text: str) -> str:
         return self.redact_turns([text]).turns[0]
 
-    def redact_turns(self, turns: list[str]) -> RedactedCall:
+    def find(self, turns: list[str]) -> list[Finding]:
+        """Entities in the call, as spans of the turns joined by one separator character."""
         if not self.cfg.enabled or not self.cfg.entities:
+            return []
+        found = self._analyzer.analyze(
+            _joined(turns), language="en", entities=list(self.cfg.entities)
+        )
+        return [Finding(r.entity_type, r.start, r.end) for r in _without_overlaps(found)]
+
+    def redact_turns(self, turns: list[str]) -> RedactedCall:
+        findings = self.find(turns)
+        if not findings:
             return RedactedCall(list(turns))
-        text = _TURN_BREAK.join(t.replace(_TURN_BREAK, "\n") for t in turns)
-        found = self._analyzer.analyze(text, language="en", entities=list(self.cfg.entities))
+        text = _joined(turns)
         labels: dict[tuple[str, str], str] = {}
         counts: dict[str, int] = {}
         pieces, operators = [], {}
-        for result in _without_overlaps(found):
-            entity = result.entity_type
-            key = (entity, canonical(entity, text[result.start : result.end]))
+        for finding in findings:
+            key = (finding.entity, canonical(finding.entity, text[finding.start : finding.end]))
             if key not in labels:
                 labels[key] = self._placeholder(key, labels)
-            counts[entity] = counts.get(entity, 0) + 1
+            counts[finding.entity] = counts.get(finding.entity, 0) + 1
             label = labels[key]
             operators[label] = OperatorConfig("replace", {"new_value": label})
-            pieces += [RecognizerResult(label, s, e, 1.0) for s, e in _per_turn(text, result)]
-        if not pieces:
-            return RedactedCall(list(turns))
+            pieces += [RecognizerResult(label, s, e, 1.0) for s, e in _per_turn(text, finding)]
         redacted = self._anonymizer.anonymize(text, pieces, operators).text
         return RedactedCall(redacted.split(_TURN_BREAK), counts, len(labels))
 
@@ -107,7 +124,7 @@ def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]
     return sorted(kept, key=lambda r: r.start)
 
 
-def _per_turn(text: str, result: RecognizerResult) -> list[tuple[int, int]]:
+def _per_turn(text: str, result: Finding) -> list[tuple[int, int]]:
     """The entity's pieces in each turn it spans, without the turn breaks between them."""
     spans, start = [], result.start
     while (cut := text.find(_TURN_BREAK, start, result.end)) != -1:

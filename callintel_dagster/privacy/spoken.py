@@ -29,9 +29,14 @@ _TENS = {
 }  # fmt: skip
 _REPEAT = {"double": 2, "triple": 3}
 # Words that may sit inside a number without ending it ("nine eight uh seven six").
-_FILLERS = {"uh", "um", "umm", "hmm", "er", "haan", "ha", "ji"}
-# Between two tokens of one run: spaces, line breaks (turn boundaries), dashes, dots, commas.
-_GAP = re.compile(r"[\s\-\u2010-\u2015.,]*")
+# Backchannels too: the listener's "uh huh" / "haan ji" / "okay" is often its own turn.
+_FILLERS = {
+    "uh", "um", "umm", "hmm", "er", "huh", "haan", "ha", "han", "ji", "okay", "ok", "achha",
+    "acha", "yes", "yeah", "right",
+}  # fmt: skip
+# Between two tokens of one run: spaces, line breaks (turn boundaries), dashes, dots, commas,
+# the brackets of "(212) 730-8804".
+_GAP = re.compile(r"[\s\-\u2010-\u2015.,()]*")
 _TOKEN = re.compile(r"\+|[0-9]+|[A-Za-z]+")
 
 
@@ -71,7 +76,8 @@ def digit_runs(text: str) -> list[DigitRun]:
         if token is None and lower in _REPEAT and pending is None:
             pending = (start, _REPEAT[lower])
             continue
-        if token is None and lower in _FILLERS and current:
+        if token is None and lower in _FILLERS and joined and pending is None:
+            last_end = end  # the run goes on across the filler
             continue
         if token is None:
             if current:
