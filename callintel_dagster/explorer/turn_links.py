@@ -18,7 +18,7 @@ def call_page_url(
 ) -> str:
     url = f"/t/{quote(tenant_id, safe='')}/calls/{quote(call_id, safe='')}"
     if start_s is not None:
-        url += f"?t={round(float(start_s), 1):g}"
+        url += f"?t={round(float(start_s), 2):g}"
     if index is not None:
         url += f"#turn-{index}"
     return url
