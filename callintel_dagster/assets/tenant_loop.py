@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import dagster as dg
 
+from callintel_dagster.instance.worker import record_worker
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.lib.tenants.registry import RegistryError, Tenant
 from callintel_dagster.partitions import partition_slices
@@ -22,6 +23,7 @@ class TenantRun:
 
     def __init__(self, context: dg.AssetExecutionContext, registry: TenantRegistry):
         self.context = context
+        record_worker(context)  # so run monitoring can tell when this process dies
         self.slices = partition_slices(context)
         self._registry = registry.load()
         self.failures: dict[str, str] = {}
