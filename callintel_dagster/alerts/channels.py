@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -90,11 +91,17 @@ def _post(route: Route, channel: WebhookChannel, notice: Notice) -> None:
     if not url:
         raise AlertDeliveryError(f"{route.id}: environment variable {channel.url_env} is not set")
     try:
-        response = httpx.post(url, json=notice.slack(), timeout=channel.timeout_s)
+        response = _client().post(url, json=notice.slack(), timeout=channel.timeout_s)
     except httpx.HTTPError as exc:
         raise AlertDeliveryError(f"{route.id} ({channel.url_env}): {type(exc).__name__}") from None
     if response.status_code >= 300:
         raise AlertDeliveryError(f"{route.id} ({channel.url_env}): HTTP {response.status_code}")
+
+
+@cache
+def _client() -> httpx.Client:
+    # one client per process: building one (its TLS context) costs more than a post
+    return httpx.Client()
 
 
 def _whatsapp(

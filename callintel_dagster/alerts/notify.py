@@ -47,11 +47,13 @@ def run_pass(
         changes += observe(existing, [f for f in findings if f.rule == rule], now, {rule}, why)
     other = [f for f in findings if f.rule not in (cleared or {})]
     changes += observe(existing, other, now) + list(resolutions or ())
-    save_incidents(warehouse, changes)
     current = existing | {i.key: i for i in changes}
     outcome = Outcome(changed=len(changes))
     told = deliver(current, registry, outbox, now, outcome)
-    save_incidents(warehouse, told)
+    # one write: what changed, as told (a crash before it sends the same notices again next tick)
+    save_incidents(
+        warehouse, list(({i.key: i for i in changes} | {i.key: i for i in told}).values())
+    )
     return outcome
 
 
