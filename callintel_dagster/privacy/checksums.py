@@ -2,6 +2,9 @@
 
 import phonenumbers
 
+# The entities made of digits, found by number_recognizer.py and keyed by their digits.
+NUMBER_ENTITIES = ("PHONE", "AADHAAR", "CARD", "SSN", "ACCOUNT")
+
 # Verhoeff tables (dihedral group D5), as used by UIDAI for the Aadhaar check digit.
 _D = [
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
@@ -78,20 +81,27 @@ def phone_e164(digits: str, plus: bool) -> str | None:
             parsed = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(parsed) and _plausible(parsed, text):
+        if phonenumbers.is_valid_number(parsed) and _personal(parsed, text):
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return None
 
 
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_BUSINESS = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+}
 
 
-def _plausible(parsed: phonenumbers.PhoneNumber, text: str) -> bool:
-    """An Indian landline is said with its 0 or +91 prefix; ten bare digits are a mobile.
+def _personal(parsed: phonenumbers.PhoneNumber, text: str) -> bool:
+    """A number a person can be reached on: not a business's toll-free or premium line.
 
-    Without this rule almost any ten digits (1234567890, an order id) would pass as an Indian
-    landline with some STD code.
+    An Indian landline is said with its 0 or +91 prefix; ten bare digits are a mobile. Without
+    this rule almost any ten digits (1234567890, an order id) would pass as an Indian landline
+    with some STD code.
     """
-    if parsed.country_code != 91 or text.startswith(("+", "0")):
-        return True
-    return phonenumbers.number_type(parsed) in _MOBILE
+    kind = phonenumbers.number_type(parsed)
+    if kind in _BUSINESS:
+        return False
+    return parsed.country_code != 91 or text.startswith(("+", "0")) or kind in _MOBILE

@@ -10,7 +10,7 @@ import re
 
 import phonenumbers
 
-from callintel_dagster.privacy.number_recognizer import NUMBER_ENTITIES
+from callintel_dagster.privacy.checksums import NUMBER_ENTITIES
 from callintel_dagster.privacy.spoken import digit_runs
 
 _SPOKEN_AT = re.compile(r"\s*(?:@|\bat\s+the\s+rate(?:\s+of)?\b|\bat\b)\s*", re.IGNORECASE)

@@ -11,10 +11,15 @@ import re
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from callintel_dagster.privacy.checksums import is_aadhaar, is_card, is_ssn, phone_e164
+from callintel_dagster.privacy.checksums import (
+    NUMBER_ENTITIES,
+    is_aadhaar,
+    is_card,
+    is_ssn,
+    phone_e164,
+)
 from callintel_dagster.privacy.spoken import DigitRun, digit_runs
 
-NUMBER_ENTITIES = ("PHONE", "AADHAAR", "CARD", "SSN", "ACCOUNT")
 _SUFFIX = r"(?:\s+(?:number|numbers|num|no\.?|id|nos|details))?"
 _CUES = re.compile(
     r"\b(?:"

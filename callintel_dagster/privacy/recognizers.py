@@ -33,7 +33,8 @@ _IFSC = r"\b[a-z]{4}0[a-z0-9]{6}\b"
 _NAME_WORD = r"[A-Z][a-z]{1,20}"
 _NAME_CUE = (
     r"(?i:my\s+name\s+is|name\s+is|this\s+is|i\s+am|i'm|speaking\s+with|talking\s+to|"
-    r"mera\s+naam|naam|main|mr\.?|mrs\.?|ms\.?|miss|dr\.?|shri|smt\.?|sir|madam|ask\s+for)\s+"
+    r"mera\s+naam|naam|main|mr\.?|mrs\.?|ms\.?|miss|mister|dr\.?|shri|smt\.?|sir|madam|"
+    r"ask\s+for)\s+"
 )
 _NOT_NAMES = (
     r"(?!(?:Sir|Madam|Calling|Speaking|From|The|Not|Very|Just|Fine|Good|Okay|Ok|Sure|Here|Sorry|"

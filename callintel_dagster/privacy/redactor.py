@@ -41,6 +41,11 @@ class Finding:
 
 
 def _joined(turns: list[str]) -> str:
+    if isinstance(turns, str):
+        raise PrivacyError("redact_turns takes a list of turns, not one string")
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, str):
+            raise PrivacyError(f"turn {index} is {type(turn).__name__}, not text")
     return _TURN_BREAK.join(t.replace(_TURN_BREAK, "\n") for t in turns)
 
 
@@ -54,7 +59,7 @@ def _engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
 
 
 class Redactor:
-    _cache: dict[PrivacyConfig, "Redactor"] = {}
+    _cache: dict[tuple[PrivacyConfig, bytes | None], "Redactor"] = {}
 
     def __init__(self, cfg: PrivacyConfig, salt: bytes | None) -> None:
         self.cfg = cfg
@@ -63,9 +68,11 @@ class Redactor:
 
     @classmethod
     def for_config(cls, cfg: PrivacyConfig) -> "Redactor":
-        if cfg not in cls._cache:
-            cls._cache[cfg] = cls(cfg, _salt(cfg))
-        return cls._cache[cfg]
+        salt = _salt(cfg)  # read at call time: a rotated salt is a new redactor
+        key = (cfg, salt)
+        if key not in cls._cache:
+            cls._cache[key] = cls(cfg, salt)
+        return cls._cache[key]
 
     def redact_text(self, text: str) -> str:
         return self.redact_turns([text]).turns[0]
