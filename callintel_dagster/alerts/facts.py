@@ -49,10 +49,10 @@ FROM {WHATSAPP_LEDGER.qualified}
 WHERE partition_date >= ? AND error_code IN ({", ".join(str(c) for c in TWILIO_AUTH_CODES)})
 UNION
 SELECT tenant_id, partition_date, 'crm_writeback' AS asset,
-       provider || CASE WHEN reason LIKE '%→ 403%' THEN ' HTTP 403' ELSE ' HTTP 401' END AS code
+       provider || CASE WHEN strpos(reason, '→ 403') > 0 THEN ' HTTP 403' ELSE ' HTTP 401' END AS code
 FROM {CRM_WRITEBACKS.qualified}
 WHERE partition_date >= ? AND status = 'failed'
-  AND (reason LIKE '%→ 401%' OR reason LIKE '%→ 403%')
+  AND (strpos(reason, '→ 401') > 0 OR strpos(reason, '→ 403') > 0)
 """
 
 
