@@ -156,11 +156,14 @@ def test_a_turn_plays_the_recording_from_its_moment(explorer, page):
 
 def test_search_then_ask_and_follow_a_citation(explorer, page):
     log_in(page, explorer, path="/t/acme/")
-    page.fill("form.search input[name=q]", "price")
+    page.fill("form.search input[name=q]", "email")
     page.click("form.search button[type=submit]")
-    hits = page.locator("[data-testid=hits] li")
-    assert hits.count() > 0 and page.locator("[data-testid=hits] mark").count() > 0
     shot(page, "search")
+    hits = page.locator("[data-testid=hits] li").all_text_contents()
+    assert hits and all(h.count(" · ") >= 2 for h in hits)  # agent · day · moment
+    marks = page.locator("[data-testid=hits] mark").all_text_contents()  # «matches» marked up
+    assert marks and all(m.lower().startswith("email") for m in marks)
+    assert page.get_attribute("[data-testid=hits] a", "href").startswith("/t/acme/calls/")
 
     page.fill("form.search input[name=q]", "<script>window.injected = 1</script>")
     page.click("form.search button[type=submit]")
@@ -168,12 +171,12 @@ def test_search_then_ask_and_follow_a_citation(explorer, page):
     assert "<script>" in page.input_value("form.search input[name=q]")
 
     page.goto(explorer + "/t/acme/ask")
-    page.fill("textarea[name=question]", "Is the price too expensive?")
+    page.fill("textarea[name=question]", "Who wants the details by email?")
     page.click("form.ask-box button[type=submit]")
+    shot(page, "ask")
     citation = page.locator("[data-testid=citation]").first
     href = citation.get_attribute("href")
     assert re.fullmatch(r"/t/acme/calls/[^?#]+\?t=[\d.]+#turn-\d+", href)
-    shot(page, "ask")
     citation.click()
     page.wait_for_selector(".turn.current")
     assert page.get_attribute(".turn.current", "id") == href.split("#")[1]
