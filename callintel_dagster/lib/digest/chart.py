@@ -43,7 +43,9 @@ def week_series(frame: pd.DataFrame, days: list[date]) -> dict[str, list[float |
     return series
 
 
-def _panel(ax, x: list[str], values: list[float | None], title: str, color: str, kind: str):
+def _panel(ax, labels: list[str], values: list[float | None], title: str, color: str, kind: str):
+    x = list(range(len(labels)))  # positions, not categories: an all-gap line still draws
+    ax.set_xticks(x, labels)
     ax.set_title(title, loc="left", fontsize=30, fontweight="bold", color="#24292f", pad=12)
     ax.tick_params(axis="x", labelsize=22, length=0)
     ax.tick_params(axis="y", left=False, labelleft=False)
@@ -59,7 +61,7 @@ def _panel(ax, x: list[str], values: list[float | None], title: str, color: str,
         ax.plot(x, [float("nan") if v is None else v for v in values], color=color, lw=5)
         ax.scatter(x, [float("nan") if v is None else v for v in values], color=color, s=140)
         ax.set_ylim(0, 125)
-        ax.set_xlim(-0.5, len(x) - 0.5)
+    ax.set_xlim(-0.5, len(x) - 0.5)
     for i, v in enumerate(values):
         label = "–" if v is None else (f"{v:.0f}%" if kind == "line%" else f"{v:.0f}")
         ax.annotate(
@@ -80,23 +82,21 @@ def render_week_chart(tenant_name: str, day: date, frame: pd.DataFrame, path: Pa
     atomically, so a sender never reads half a file)."""
     days = week_days(day)
     series = week_series(frame, days)
-    x = [f"{d:%a} {d.day}" for d in days]
+    labels = [f"{d:%a} {d.day}" for d in days]
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
-    fig.suptitle(
-        f"{clip_text(tenant_name, 40)} · week to {format_day(day)}",
-        x=0.04,
-        ha="left",
-        fontsize=30,
-        fontweight="bold",
-        color="#24292f",
+    # the name on a line of its own: a long one must not push the date off the image
+    ink = "#24292f"
+    fig.text(
+        0.04, 0.975, clip_text(tenant_name, 36), va="top", fontsize=32, weight="bold", color=ink
     )
+    fig.text(0.04, 0.935, f"Week to {format_day(day)}", va="top", fontsize=24, color=GREY)
     axes = fig.subplots(4, 1)
-    _panel(axes[0], x, series["calls"], "Calls", BLUE, "bar")
-    _panel(axes[1], x, series["connected"], "Connected rate", GREEN, "line%")
-    _panel(axes[2], x, series["quality"], "Avg quality (of 100)", ORANGE, "line")
-    _panel(axes[3], x, series["booked"], "Bookings", BLUE, "bar")
-    fig.subplots_adjust(left=0.04, right=0.97, top=0.88, bottom=0.04, hspace=0.62)
+    _panel(axes[0], labels, series["calls"], "Calls", BLUE, "bar")
+    _panel(axes[1], labels, series["connected"], "Connected rate", GREEN, "line%")
+    _panel(axes[2], labels, series["quality"], "Avg quality (of 100)", ORANGE, "line")
+    _panel(axes[3], labels, series["booked"], "Bookings", BLUE, "bar")
+    fig.subplots_adjust(left=0.04, right=0.97, top=0.86, bottom=0.04, hspace=0.62)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fig.savefig(tmp, format="png", dpi=DPI)
