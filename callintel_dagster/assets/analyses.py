@@ -4,7 +4,7 @@ per agent version, with the tenant's answers, objections and token costs."""
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import PROVIDER_FACING, utcnow
 from callintel_dagster.assets.metadata import (
     by_partition,
     counts,
@@ -32,7 +32,7 @@ class AnalysesConfig(dg.Config):
     kinds={"python"},
     # follows the prompt files' versions: a prompt change marks analysed partitions stale
     code_version=f"{OFFLINE_AGENT_VERSION};{prompts_version()}",
-    **PARTITIONED,
+    **PROVIDER_FACING,
 )
 def call_analyses(
     context: dg.AssetExecutionContext,

@@ -4,7 +4,7 @@ the work: stages/daily_summary.py."""
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import PROVIDER_FACING, utcnow
 from callintel_dagster.assets.metadata import by_partition, preview, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DAILY_SUMMARIES
@@ -15,7 +15,7 @@ from callintel_dagster.stages.daily_summary import summarise_days
 
 
 @dg.asset(
-    group_name="deliver", deps=["kpi_tenant_daily", "fct_calls"], kinds={"python"}, **PARTITIONED
+    group_name="deliver", deps=["kpi_tenant_daily", "fct_calls"], kinds={"python"}, **PROVIDER_FACING
 )
 def daily_ai_summary(
     context: dg.AssetExecutionContext,

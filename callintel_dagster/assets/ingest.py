@@ -10,7 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import PROVIDER_FACING, SYNC_FRESHNESS, utcnow
 from callintel_dagster.assets.metadata import by_partition, counts, preview, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import QUARANTINED_RECORDS
@@ -21,7 +21,7 @@ from callintel_dagster.stages.sync import COUNTERS, SYNC_MODE_TAG, SyncSpec, syn
 from callintel_dagster.stages.sync_specs import CALLS, LEADS
 
 
-@dg.asset(group_name="ingest", kinds={"python"}, **PARTITIONED)
+@dg.asset(group_name="ingest", kinds={"python"}, freshness_policy=SYNC_FRESHNESS, **PROVIDER_FACING)
 def crm_leads(
     context: dg.AssetExecutionContext,
     registry: TenantRegistry,
@@ -33,7 +33,7 @@ def crm_leads(
     return _sync(context, registry, warehouse, lead_sources.for_tenant, LEADS)
 
 
-@dg.asset(group_name="ingest", kinds={"python"}, **PARTITIONED)
+@dg.asset(group_name="ingest", kinds={"python"}, freshness_policy=SYNC_FRESHNESS, **PROVIDER_FACING)
 def call_records(
     context: dg.AssetExecutionContext,
     registry: TenantRegistry,

@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import PROVIDER_FACING, utcnow
 from callintel_dagster.assets.metadata import (
     by_partition,
     counts,
@@ -19,7 +19,7 @@ from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.recordings import archive_tenant
 
 
-@dg.asset(group_name="ingest", deps=["call_records"], kinds={"python"}, **PARTITIONED)
+@dg.asset(group_name="ingest", deps=["call_records"], kinds={"python"}, **PROVIDER_FACING)
 def call_recordings(
     context: dg.AssetExecutionContext,
     registry: TenantRegistry,

@@ -11,11 +11,13 @@ from callintel_dagster.instance.worker import record_worker
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.lib.tenants.registry import RegistryError, Tenant
 from callintel_dagster.partitions import partition_slices
+from callintel_dagster.providers.base import RetryableProviderError
 from callintel_dagster.providers.registry import pool as provider_pool
-from callintel_dagster.resources.pool_slots import PoolSlots
+from callintel_dagster.resources.pool_slots import PoolSlots, PoolWaitTimeout
 from callintel_dagster.resources.registry import TenantRegistry
 
 T = TypeVar("T")
+TRANSIENT = (RetryableProviderError, PoolWaitTimeout, TimeoutError, ConnectionError)
 
 
 class TenantRun:
@@ -27,6 +29,7 @@ class TenantRun:
         self.slices = partition_slices(context)
         self._registry = registry.load()
         self.failures: dict[str, str] = {}
+        self.transient: set[str] = set()  # tenants whose failure a later attempt may not meet
         self.unknown: list[str] = []  # not in the registry, or inactive: no work, no deletes
         self.future: set[tuple[str, date]] = set()
 
@@ -75,6 +78,8 @@ class TenantRun:
     def fail(self, tenant: Tenant, stage: str, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"
         self.failures[tenant.id] = reason
+        if isinstance(exc, TRANSIENT):
+            self.transient.add(tenant.id)
         self.context.log.error(f"tenant {tenant.id}: {stage} failed: {reason}")
 
     def done_slices(self) -> list[tuple[str, date]]:
@@ -88,4 +93,6 @@ class TenantRun:
             raise dg.Failure(
                 description=f"{len(self.failures)} tenant(s) failed: {lines}",
                 metadata={"failed_tenants": dg.MetadataValue.json(self.failures)},
+                # the step's retry policy applies only when trying again can help someone
+                allow_retries=bool(self.transient),
             )

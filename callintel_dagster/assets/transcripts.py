@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import PARTITIONED, PROVIDER_FACING, utcnow
 from callintel_dagster.assets.metadata import (
     by_partition,
     counts,
@@ -30,7 +30,7 @@ class TranscriptsConfig(dg.Config):
     group_name="transcribe",
     deps=["call_records", "call_recordings"],
     kinds={"python"},
-    **PARTITIONED,
+    **PROVIDER_FACING,
 )
 def call_transcripts(
     context: dg.AssetExecutionContext,

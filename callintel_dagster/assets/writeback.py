@@ -6,7 +6,7 @@ from collections import Counter
 import dagster as dg
 import pandas as pd
 
-from callintel_dagster.assets.common import PARTITIONED
+from callintel_dagster.assets.common import PROVIDER_FACING
 from callintel_dagster.assets.metadata import by_partition, preview, run_totals
 from callintel_dagster.assets.metadata import counts as by_status
 from callintel_dagster.assets.tenant_loop import TenantRun
@@ -18,7 +18,7 @@ from callintel_dagster.stages.writeback import COUNTS, write_back
 
 
 @dg.asset(
-    group_name="deliver", deps=["call_analyses", "fct_calls"], kinds={"python"}, **PARTITIONED
+    group_name="deliver", deps=["call_analyses", "fct_calls"], kinds={"python"}, **PROVIDER_FACING
 )
 def crm_writeback(
     context: dg.AssetExecutionContext,

@@ -84,9 +84,10 @@ def test_bad_key_fails_naming_tenant_and_provider(tmp_path, monkeypatch, instanc
 def test_sync_failing_midway_then_rerun_loses_and_duplicates_nothing(
     tmp_path, monkeypatch, instance, bolna
 ):
-    # the listing succeeds, then detail reads of trimmed records keep failing past the retries:
-    # the tenant's sync fails and writes nothing (one transaction per tenant)
-    bolna.inject("/executions/{execution_id}", *[{"status": 503}] * 10_000)
+    # the listing succeeds, then detail reads of trimmed records fail (a 400 is not retried, so
+    # the step fails at once): the tenant's sync fails and writes nothing (one transaction per
+    # tenant). Retryable failures past the retries end the same way, only later.
+    bolna.inject("/executions/{execution_id}", *[{"status": 400}] * 10_000)
     monkeypatch.setenv("BOLNA_API_KEY", "key-123")
     defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=bolna.base_url))
     register_tenants(instance, ["voicebot"])
@@ -134,3 +135,32 @@ def test_text_transcripts_store_unmeasured_signals_as_null(tmp_path, monkeypatch
         assert signals[column].isna().all(), column
     assert signals["agent_word_share"].between(0, 1).all()
     assert (signals["questions_agent"] + signals["questions_customer"]).sum() > 0
+
+
+def test_a_provider_outage_outlasting_the_http_retries_heals_on_the_step_retry(
+    tmp_path, monkeypatch, instance, bolna
+):
+    # five 503s use up the first attempt's HTTP retries; the step's retry policy (backoff with
+    # jitter) tries again and the provider has recovered
+    bolna.inject("/v2/agent/all", *[{"status": 503}] * 5)
+    monkeypatch.setenv("BOLNA_API_KEY", "key-123")
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=bolna.base_url))
+    register_tenants(instance, ["voicebot"])
+    job = defs.resolve_job_def("sync_job").get_subset(asset_selection={dg.AssetKey("call_records")})
+    result = job.execute_in_process(instance=instance, partition_key=f"{DAY}|voicebot")
+    kinds = [e.event_type_value for e in result.all_events]
+    assert result.success and kinds.count("STEP_UP_FOR_RETRY") == 1
+    warehouse = resolved_resource(defs, "warehouse")
+    assert warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0] == 60
+
+
+def test_a_refused_key_is_not_retried(tmp_path, monkeypatch, instance, bolna):
+    monkeypatch.setenv("BOLNA_API_KEY", "wrong")
+    defs = defs_for_tenants(tmp_path, monkeypatch, TENANTS.format(url=bolna.base_url))
+    register_tenants(instance, ["voicebot"])
+    job = defs.resolve_job_def("sync_job").get_subset(asset_selection={dg.AssetKey("call_records")})
+    result = job.execute_in_process(
+        instance=instance, partition_key=f"{DAY}|voicebot", raise_on_error=False
+    )
+    kinds = [e.event_type_value for e in result.all_events]
+    assert not result.success and "STEP_UP_FOR_RETRY" not in kinds
