@@ -50,6 +50,19 @@ def when(value) -> str:
     return str(value)[:16].replace("T", " ") if value else DASH
 
 
+def value(v, missing: str = DASH) -> str:
+    """Any stored value as a person reads it: yes/no, whole numbers without decimals."""
+    if v is None or v != v:
+        return missing
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return fmt(v, 0 if v.is_integer() else 2)
+    if isinstance(v, datetime | date):
+        return when(v)
+    return str(v)
+
+
 def marked(snippet: str | None) -> Markup:
     text = str(escape(snippet or ""))
     return Markup(text.replace("«", "<mark>").replace("»", "</mark>"))
@@ -73,5 +86,5 @@ def kpi_totals(days: list[dict]) -> dict[str, str]:
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(
-    fmt=fmt, duration=duration, minutes=minutes, when=when, marked=marked, moment=mm_ss
+    fmt=fmt, value=value, duration=duration, minutes=minutes, when=when, marked=marked, moment=mm_ss
 )
