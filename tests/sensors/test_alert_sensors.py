@@ -8,6 +8,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
+from callintel_dagster.alerts.run_failures import findings_for_run
+from callintel_dagster.partitions import tenant_day_partitions
 from callintel_dagster.sensors.alerts import alert_on_run_failure, alert_rules_sensor
 from conftest import defs_for_tenants, register_tenants
 from emulators.bolna import BolnaEmulator
@@ -106,3 +108,61 @@ def test_refused_key_alerts_once_then_resolves(setup, instance, monkeypatch):
         text = body.decode()
         assert TOKEN not in text and "wrong-key-0042" not in text and "right-key" not in text
         assert not any(t[:40] in text for t in transcripts)
+
+
+PERIODIC = """
+alerts:
+  channels:
+    - {{kind: webhook, url_env: ALERT_SENSOR_HOOK}}
+  thresholds: {{sync_stale_minutes: 5}}
+tenants:
+  - id: acme
+    name: Acme Realty
+    timezone: Asia/Kolkata
+    calls: {{provider: synthetic, calls_per_day: 4, seed: 3}}
+    digest: {{provider: outbox, recipients: ["+919812345678"], send_time: "08:30"}}
+    alerts:
+      channels:
+        - {{kind: email, to: [acme-ops@example.com]}}
+  - id: globex
+    name: Globex Support
+    timezone: America/Los_Angeles
+    calls: {{provider: synthetic, calls_per_day: 4, seed: 5}}
+    alerts:
+      thresholds: {{sync_stale_minutes: 600}}
+"""
+
+
+def test_periodic_rules_tell_each_tenant_only_its_own(tmp_path, monkeypatch, instance):
+    with WebhookReceiver() as hook:
+        monkeypatch.setenv("ALERT_SENSOR_HOOK", hook.url(TOKEN))
+        defs = defs_for_tenants(tmp_path, monkeypatch, PERIODIC.format())
+        context = dg.build_sensor_context(instance=instance, resources=resources(defs))
+        first = alert_rules_sensor(context)
+        # nobody has synced; acme's digest for yesterday (or the day before) never went out
+        assert "3 notice(s) sent" in first.skip_message, first.skip_message
+        assert sorted(p["text"] for p in hook.posts) == [
+            "[callintel] 🔴 OPEN: Digest not delivered (acme)",
+            "[callintel] 🔴 OPEN: Tenant stopped syncing (acme)",
+            "[callintel] 🔴 OPEN: Tenant stopped syncing (globex)",
+        ]
+        assert "0 notice(s) sent" in alert_rules_sensor(context).skip_message
+        mails = sorted((tmp_path / "home" / "outbox" / "alerts").rglob("*.txt"))
+        assert len(mails) == 2 and all("/acme/" in str(m) for m in mails)
+        assert all("globex" not in m.read_text() for m in mails)
+
+
+def test_a_failing_asset_is_a_run_failure_of_its_partition_without_its_message(instance):
+    @dg.asset(partitions_def=tenant_day_partitions)
+    def fragile():
+        raise KeyError("the customer said: my card is 4111 1111")
+
+    register_tenants(instance, ["acme"])
+    result = dg.materialize(
+        [fragile], instance=instance, partition_key=f"{DAY}|acme", raise_on_error=False
+    )
+    steps = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    [finding] = findings_for_run(result.dagster_run, steps)
+    assert (finding.rule, finding.tenant_id, finding.asset) == ("run_failure", "acme", "fragile")
+    assert finding.partition_key == f"{DAY}|acme" and finding.reason == "step fragile: KeyError"
+    assert finding.run_id == result.run_id
