@@ -58,26 +58,38 @@ def dashboard(
 ) -> dict:
     """days, leaderboard, objections, funnel, freshness (see the module docstring); a bound
     left None is open."""
+    figures = _figures(reader, tenant_id, day_from, day_to)
     return {
-        "days": _days(reader, tenant_id, day_from, day_to),
-        "leaderboard": _leaderboard(reader, tenant_id, day_from, day_to),
+        "days": _days(reader, tenant_id, day_from, day_to, figures),
+        "leaderboard": _leaderboard(figures),
         "objections": _objections(reader, tenant_id, day_from, day_to),
         "funnel": _funnel(reader, tenant_id, day_from, day_to),
         "freshness": _freshness(reader, tenant_id, now),
     }
 
 
-def _days(reader: Reader, tenant_id: str, day_from: date | None, day_to: date | None) -> list:
-    """One row per day with calls or a sync (a synced day without calls shows zeros)."""
+def _figures(reader: Reader, tenant_id: str, day_from: date | None, day_to: date | None):
+    """The call figures per day and per agent in one pass (a day row has no agent_name, an
+    agent row no day)."""
     where, bounds = _range("c.partition_date", day_from, day_to)
     sentiment = ", ".join(
         f"count(CASE WHEN a.sentiment_label = '{s}' THEN 1 END) AS {s}" for s in SENTIMENTS
     )
-    figures = reader.rows(
-        f"SELECT c.partition_date AS day, {CALL_FIGURES}, {sentiment} {CALLS}{where} "
-        "GROUP BY c.partition_date",
+    rows = reader.rows(
+        f"SELECT c.partition_date AS day, {AGENT} AS agent_name, {CALL_FIGURES}, {sentiment} "
+        f"{CALLS}{where} GROUP BY GROUPING SETS ((c.partition_date), ({AGENT}))",
         [tenant_id, tenant_id, *bounds],
     )
+    for r in rows:
+        r.update({k: int(r[k]) for k in ("calls", "connected", "booked", *SENTIMENTS)})
+        r["talk_minutes"] = float(r["talk_minutes"] or 0)
+    return rows
+
+
+def _days(
+    reader: Reader, tenant_id: str, day_from: date | None, day_to: date | None, figures: list
+) -> list:
+    """One row per day with calls or a sync (a synced day without calls shows zeros)."""
     where, bounds = _range("partition_date", day_from, day_to)
     synced = reader.rows(
         f"SELECT DISTINCT partition_date AS day FROM raw.sync_log WHERE tenant_id = ?{where}",
@@ -94,26 +106,19 @@ def _days(reader: Reader, tenant_id: str, day_from: date | None, day_to: date | 
         for r in synced + cost
     }
     for r in figures:
-        by_day[r["day"]] = {k: (int(v) if k in zero else v) for k, v in r.items()}
+        if r["agent_name"] is None:
+            by_day[r["day"]] = {k: v for k, v in r.items() if k != "agent_name"}
     costs = {r["day"]: float(r["ai_cost_usd"] or 0) for r in cost}
     for day, row in by_day.items():
-        row["talk_minutes"] = float(row["talk_minutes"] or 0)
         row["connected_rate"] = row["connected"] / row["calls"] if row["calls"] else None
         row["ai_cost_usd"] = costs.get(day, 0.0)
     return [by_day[d] for d in sorted(by_day)]
 
 
-def _leaderboard(reader: Reader, tenant_id: str, day_from: date | None, day_to: date | None):
-    where, bounds = _range("c.partition_date", day_from, day_to)
-    rows = reader.rows(
-        f"SELECT {AGENT} AS agent_name, {CALL_FIGURES} {CALLS}{where} GROUP BY {AGENT} "
-        f"ORDER BY booked DESC, connected DESC, calls DESC, {AGENT}",
-        [tenant_id, tenant_id, *bounds],
-    )
-    for r in rows:
-        r.update(calls=int(r["calls"]), connected=int(r["connected"]), booked=int(r["booked"]))
-        r["talk_minutes"] = float(r["talk_minutes"] or 0)
-    return rows
+def _leaderboard(figures: list) -> list:
+    keep = ("agent_name", "calls", "connected", "avg_quality", "booked", "talk_minutes")
+    rows = [{k: r[k] for k in keep} for r in figures if r["agent_name"] is not None]
+    return sorted(rows, key=lambda r: (-r["booked"], -r["connected"], -r["calls"], r["agent_name"]))
 
 
 def _objections(reader: Reader, tenant_id: str, day_from: date | None, day_to: date | None):
@@ -123,11 +128,9 @@ def _objections(reader: Reader, tenant_id: str, day_from: date | None, day_to: d
         "SELECT o.partition_date AS day, o.objection, count(DISTINCT o.call_id) AS count "
         "FROM core.call_objections o JOIN core.call_analyses a ON a.tenant_id = ? "
         "AND a.partition_date = o.partition_date AND a.call_id = o.call_id "
-        "AND a.analysis_status = 'ok' "
-        "JOIN raw.call_records c ON c.tenant_id = ? AND c.partition_date = o.partition_date "
-        f"AND c.call_id = o.call_id WHERE o.tenant_id = ?{where} "
+        f"AND a.analysis_status = 'ok' WHERE o.tenant_id = ?{where} "
         "GROUP BY o.partition_date, o.objection ORDER BY o.partition_date, count DESC, o.objection",
-        [tenant_id, tenant_id, tenant_id, *bounds],
+        [tenant_id, tenant_id, *bounds],
     )
     return [r | {"count": int(r["count"])} for r in rows]
 
@@ -142,14 +145,21 @@ def _funnel(reader: Reader, tenant_id: str, day_from: date | None, day_to: date 
         [tenant_id, *created_bounds],
     )[0]["n"]
     where, bounds = _range("c.partition_date", day_from, day_to)
-    # one lead per number (fct_calls.lead_id), so distinct numbers count distinct leads
+    # one lead per number (fct_calls.lead_id): each called lead's furthest stage, then counts
+    reached = ", ".join(
+        f"max(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {stage}"
+        for stage, cond in (
+            ("connected", CONNECTED),
+            ("qualified", FUNNEL_QUALIFIED),
+            ("booked", FUNNEL_BOOKED),
+        )
+    )
     called = reader.rows(
-        "SELECT count(DISTINCT c.phone_e164) AS contacted, "
-        f"count(DISTINCT CASE WHEN {CONNECTED} THEN c.phone_e164 END) AS connected, "
-        f"count(DISTINCT CASE WHEN {FUNNEL_QUALIFIED} THEN c.phone_e164 END) AS qualified, "
-        f"count(DISTINCT CASE WHEN {FUNNEL_BOOKED} THEN c.phone_e164 END) AS booked "
-        f"{CALLS}{where} AND c.phone_e164 IN (SELECT phone_e164 FROM raw.crm_leads "
-        "WHERE tenant_id = ? AND phone_e164 IS NOT NULL)",
+        "SELECT count(*) AS contacted, sum(connected) AS connected, "
+        "sum(qualified) AS qualified, sum(booked) AS booked "
+        f"FROM (SELECT c.phone_e164, {reached} {CALLS}{where} AND c.phone_e164 IN "
+        "(SELECT phone_e164 FROM raw.crm_leads WHERE tenant_id = ? AND phone_e164 IS NOT NULL) "
+        "GROUP BY c.phone_e164) reached",
         [tenant_id, tenant_id, *bounds, tenant_id],
     )[0]
     where, bounds = _range("partition_date", day_from, day_to)
