@@ -50,24 +50,11 @@ EQUALS = {  # filter field -> (column, the join it needs)
     "language": (LANGUAGE, "t"),
     "stage": ("a.qualification_stage", "a"),
 }
-CSV_COLUMNS = [
-    "call_id",
-    "day",
-    "started_at_utc",
-    "agent_name",
-    "direction",
-    "phone_e164",
-    "duration_seconds",
-    "call_status",
-    "language",
-    "sentiment_label",
-    "quality_score",
-    "contact_tag",
-    "qualification_stage",
-    "lead_score",
-    "summary",
-    "has_recording",
-]
+CSV_COLUMNS = (  # the list's columns, in the list's order
+    "call_id day started_at_utc agent_name direction phone_e164 duration_seconds call_status "
+    "language sentiment_label quality_score contact_tag qualification_stage lead_score summary "
+    "has_recording"
+).split()
 
 
 class CallFilters(BaseModel):
@@ -121,10 +108,8 @@ class CallPage:
 def _from(tenant_id: str, joins: str) -> tuple[str, list[Any]]:
     """FROM the tenant's calls with the named joins ("atr": all), then WHERE its tenant."""
     used = [JOINS[j] for j in "atr" if j in joins]
-    return (
-        "FROM raw.call_records c " + " ".join(used) + " WHERE c.tenant_id = ?",
-        [tenant_id] * (len(used) + 1),
-    )
+    sql = "FROM raw.call_records c " + " ".join(used) + " WHERE c.tenant_id = ?"
+    return sql, [tenant_id] * (len(used) + 1)
 
 
 def _filters(tenant_id: str, f: CallFilters) -> tuple[str, list[Any], str]:
@@ -214,6 +199,7 @@ def calls_csv(reader: Reader, tenant_id: str, filters: CallFilters) -> Iterator[
 
 
 _NUMBER = re.compile(r"[+-]?[\d.]+")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
@@ -221,9 +207,8 @@ def _cell(value: Any) -> Any:
     apostrophe (numbers and E.164 phones stay as they are)."""
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        if not _NUMBER.fullmatch(value):
-            return "'" + value
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(value):
+        return "'" + value
     return value
 
 
