@@ -240,11 +240,10 @@ def facets(reader: Reader, tenant_id: str) -> dict:
     for row in reader.rows(union, [tenant_id] * len(sources)):
         if row["value"] is not None and row["value"] != "":
             out[row["facet"]].append(row["value"])
-    for values in out.values():
-        values.sort(key=str.lower)
     span = reader.rows(
         "SELECT min(partition_date) AS first_day, max(partition_date) AS last_day "
         "FROM raw.call_records WHERE tenant_id = ?",
         [tenant_id],
     )[0]
+    out = {name: sorted(values, key=str.lower) for name, values in out.items()}
     return out | {"first_day": span["first_day"], "last_day": span["last_day"]}
