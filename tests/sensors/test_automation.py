@@ -1,15 +1,17 @@
 """Schedules and sensors evaluated for real against a test instance and warehouse."""
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from dagster._core.test_utils import create_run_for_test
 
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.schedules import digest_schedule, send_time_in_tick, sync_schedule
-from callintel_dagster.sensors.new_calls import new_calls_sensor
+from callintel_dagster.sensors.new_calls import MAX_RETRIES, RETRY_BASE_S, new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 from conftest import register_tenants, run_job
 
@@ -150,3 +152,37 @@ def test_spring_gap_send_time_goes_out_just_after_the_gap():
     ticks = _ticks(datetime(2026, 3, 29, 0, 0, tzinfo=UTC), 24)
     fired = [t for t in ticks if send_time_in_tick(time(1, 30), "Europe/London", t)]
     assert fired == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]
+
+
+def test_new_calls_sensor_requests_a_failed_tenant_day_again_with_backoff(defs, instance):
+    run_job(defs, instance, job="sync_job")
+    resources = {"warehouse": resolved_resource(defs, "warehouse")}
+
+    def tick(cursor):
+        ctx = dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor)
+        return new_calls_sensor(ctx)
+
+    def days_later(cursor, seconds):  # the cursor remembers when it last asked
+        state = json.loads(cursor)
+        for value in state.values():
+            value["at"] -= seconds
+        return json.dumps(state)
+
+    first = tick(None)
+    [request] = first.run_requests
+    create_run_for_test(
+        instance,
+        job_name="processing_job",
+        tags={"dagster/partition": request.partition_key},
+        status=dg.DagsterRunStatus.FAILURE,
+    )
+    assert not tick(first.cursor).run_requests  # failed just now: wait before asking again
+    cursor = first.cursor
+    for retry in range(1, MAX_RETRIES + 1):
+        result = tick(days_later(cursor, RETRY_BASE_S * 4 ** (retry - 1) + 1))
+        [again] = result.run_requests
+        assert again.run_key.endswith(f":retry{retry}")
+        assert again.partition_key == request.partition_key
+        assert not tick(result.cursor).run_requests  # one request per backoff window
+        cursor = result.cursor
+    assert not tick(days_later(cursor, 10**6)).run_requests  # bounded
