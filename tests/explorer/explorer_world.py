@@ -76,11 +76,11 @@ def shared_world() -> World:
     return build_world(root)
 
 
-def build_world(root: Path) -> World:
+def build_world(root: Path, warehouse_url: str | None = None) -> World:
+    """`warehouse_url`: a PostgreSQL database instead of a DuckDB file under `root`."""
     (root / "tenants.yaml").write_text(REGISTRY)
-    env = Env(
-        name="test", home=root / "home", tenants_path=root / "tenants.yaml", warehouse_url=None
-    )
+    tenants_path = root / "tenants.yaml"
+    env = Env("test", home=root / "home", tenants_path=tenants_path, warehouse_url=warehouse_url)
     tenants = tuple(load_registry(env.tenants_path).active)
     warehouse = Warehouse(url=env.warehouse_location)
     index, static = ChunkIndex(str(env.lancedb_path)), embedder_named("static")
@@ -94,7 +94,7 @@ def build_world(root: Path) -> World:
         )["call_id"].tolist()
         calls[tenant.id], recorded[tenant.id] = ids, ids[0]
         _archive(warehouse, env.home, tenant.id, ids[0])
-    warehouse.refresh_snapshot()
+    warehouse.refresh_snapshot()  # DuckDB: what the snapshot sensor does after a run
     settings = ExplorerSettings(
         env=env,
         tenants=tenants,
