@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from callintel_dagster.explorer import api, auth, pages
+from callintel_dagster.explorer import api, auth, media, pages
 from callintel_dagster.explorer.auth import LoginRequired, login_url
 from callintel_dagster.explorer.page_format import templates
 from callintel_dagster.explorer.settings import ExplorerSettings
@@ -48,6 +48,7 @@ def create_app(settings: ExplorerSettings) -> FastAPI:
         https_only=settings.https_only,
     )
     app.include_router(api.router)
+    app.include_router(media.router)
     app.include_router(pages.router)
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)

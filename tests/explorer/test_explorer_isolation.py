@@ -7,6 +7,8 @@ import re
 import pytest
 from explorer_world import KEYS, bearer, client_for, shared_world
 
+from callintel_dagster.explorer.secret import sign_media
+
 ACME, GLOBEX = bearer("CALLINTEL_KEY_ACME"), bearer("CALLINTEL_KEY_GLOBEX")
 
 
@@ -137,3 +139,19 @@ def test_pages_without_a_session_go_to_login(client, world):
     for path in page_routes(world, "globex"):
         response = client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_media_tokens_name_one_tenants_file_only(client, world):
+    chart = world.settings.env.outbox_path / "globex" / "week.png"
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n globex's chart")
+    secret = world.settings.secret
+    assert client.get(f"/media/{sign_media(secret, 'globex', 'week.png')}").status_code == 200
+    for token in (
+        sign_media(secret, "acme", "../globex/week.png"),  # acme's token cannot climb out
+        sign_media(secret, "acme", "week.png"),
+        sign_media("another-secret", "globex", "week.png"),
+        "not-a-token",
+    ):
+        response = client.get(f"/media/{token}")
+        assert response.status_code == 404 and b"globex's chart" not in response.content
