@@ -33,11 +33,12 @@ CLEARED = {
 
 
 def thresholds_for(registry: Registry, tenant: Tenant) -> AlertThresholds:
-    """The tenant's own thresholds when its `alerts:` block sets them, else the deployment's."""
-    own = tenant.alerts
-    if own is not None and "thresholds" in own.model_fields_set:
-        return own.thresholds
-    return registry.alerts.thresholds
+    """The deployment's thresholds, with those the tenant's own `alerts:` block sets."""
+    base = registry.alerts.thresholds
+    if tenant.alerts is None:
+        return base
+    own = tenant.alerts.thresholds
+    return base.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
 
 
 def sync_stale(registry: Registry, last_sync: dict[str, datetime], now: datetime) -> list[Finding]:

@@ -61,8 +61,8 @@ def files(root, pattern):
     return sorted(root.glob(pattern))
 
 
-def test_one_notice_per_incident_and_one_on_resolve(loop):
-    tick, receiver, warehouse, alerts = loop
+def test_one_notice_per_incident_none_on_repeat(loop):
+    tick, receiver, _, alerts = loop
     first = tick([stale("acme"), stale("globex")])
     assert len(first.sent) == 2 and not first.errors
     assert [p["text"] for p in receiver.posts] == [
@@ -75,23 +75,28 @@ def test_one_notice_per_incident_and_one_on_resolve(loop):
     [whatsapp] = files(alerts, "acme/*/*/919812345678.txt")  # acme's channel: acme's only
     assert "(acme)" in whatsapp.read_text() and "globex" not in whatsapp.read_text()
 
-    for minutes in (3, 6):  # repeat ticks with the same facts: nothing
-        assert tick([stale("acme"), stale("globex")], minutes).sent == []
-    assert len(receiver.posts) == 2
-
-    resolved = tick([stale("globex")], 9)
-    assert resolved.sent == ["resolved sync_stale acme"]
-    assert receiver.posts[-1]["text"] == "[callintel] ✅ RESOLVED: Tenant stopped syncing (acme)"
-    assert len(files(alerts, "acme/*/*/919812345678.txt")) == 2
-    assert tick([stale("globex")], 12).sent == []
-    rows = load_incidents(warehouse)
-    assert rows[stale("acme").key].notices == 2 and rows[stale("globex").key].notices == 1
+    # a repeat tick with the same facts: nothing
+    assert tick([stale("acme"), stale("globex")], 3).sent == []
+    assert len(receiver.posts) == 2 and len(files(alerts, "**/*.txt")) == 3
 
     eml = files(alerts, "deployment/*/*/ops@example.com.txt")[0].read_text()
     email = message_from_string(eml, policy=policy.default)
     assert email["To"] == "ops@example.com" and "reason: never synced" in email.get_content()
     for body in receiver.raw:  # the webhook URL (a secret) is never in what is sent
         assert TOKEN.encode() not in body
+
+
+def test_one_notice_on_resolve_none_after(loop):
+    tick, receiver, warehouse, alerts = loop
+    tick([stale("acme")])
+    resolved = tick([], 3)
+    assert resolved.sent == ["resolved sync_stale acme"]
+    assert receiver.posts[-1]["text"] == "[callintel] ✅ RESOLVED: Tenant stopped syncing (acme)"
+    assert "*reason*\nsynced again" in str(receiver.posts[-1]["blocks"]).replace("\\n", "\n")
+    assert len(files(alerts, "acme/*/*/919812345678.txt")) == 2
+    assert tick([], 6).sent == [] and len(receiver.posts) == 2
+    [row] = load_incidents(warehouse).values()
+    assert (row.state, row.notified_state, row.notices) == ("resolved", "resolved", 2)
 
 
 def test_a_failed_channel_is_retried_alone_and_never_leaks_its_url(loop):

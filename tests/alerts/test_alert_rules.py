@@ -32,6 +32,17 @@ def test_sync_stale_per_tenant_thresholds():
     assert [f.reason.startswith("never synced") for f in never] == [True, True]
 
 
+def test_a_tenant_overrides_only_the_thresholds_it_sets():
+    reg = registry(
+        {**ACME, "alerts": {"thresholds": {"sync_stale_minutes": 15}}},
+        GLOBEX,
+        alerts={"thresholds": {"sync_stale_minutes": 45, "digest_grace_minutes": 10}},
+    )
+    acme, globex = (rules.thresholds_for(reg, t) for t in reg.tenants)
+    assert (acme.sync_stale_minutes, acme.digest_grace_minutes) == (15, 10)
+    assert (globex.sync_stale_minutes, globex.digest_grace_minutes) == (45, 10)
+
+
 def test_inactive_tenants_raise_nothing():
     reg = registry({**ACME, "active": False})
     assert rules.sync_stale(reg, {}, datetime(2026, 11, 27)) == []
