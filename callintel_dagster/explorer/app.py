@@ -12,8 +12,10 @@ from http import HTTPStatus
 from pathlib import Path
 
 import plotly
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +28,7 @@ from callintel_dagster.explorer.settings import ExplorerSettings
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SWAGGER = "/static/vendor/swagger-ui"  # the swagger-ui-bundle package's files: no CDN
 SESSION_MAX_AGE_S = 12 * 3600
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ def create_app(settings: ExplorerSettings) -> FastAPI:
     app = FastAPI(
         title="callintel explorer",
         summary="A tenant's calls, KPIs, search and questions, as JSON.",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs below, with Swagger UI served from this process
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -56,6 +59,18 @@ def create_app(settings: ExplorerSettings) -> FastAPI:
         # from the installed plotly package: the pages never load a script from a CDN
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="callintel explorer API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
+
+    swagger_files = StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)
+    app.mount(SWAGGER, swagger_files, name="swagger-ui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

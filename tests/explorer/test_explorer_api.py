@@ -3,6 +3,7 @@ search and ask; bad input answered 400 with the parameter and why, never a 500."
 
 import csv
 import io
+import re
 
 import pytest
 from explorer_world import AUDIO, bearer, build_world, client_for, shared_world
@@ -195,7 +196,11 @@ def test_openapi_declares_the_bearer_scheme(client):
         "description": spec["components"]["securitySchemes"]["TenantKey"]["description"],
     }
     assert "/api/tenants/{tenant_id}/calls" in spec["paths"]
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert docs.status_code == 200 and len(assets) == 3
+    for asset in assets:  # Swagger UI's files served here, never from a CDN
+        assert asset.startswith("/static/vendor/") and client.get(asset).status_code == 200
 
 
 def test_health_and_the_local_plotly(client):
