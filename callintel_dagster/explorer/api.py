@@ -5,7 +5,6 @@ Every route takes the tenant through `api_tenant`, so a key never reaches anothe
 (404, as for a tenant that does not exist), and passes that tenant's id to every read.
 """
 
-import os
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -25,7 +24,6 @@ MAX_KPI_DAYS = 366
 NOT_FOUND_CALL = "no such call for this tenant"
 
 router = APIRouter(prefix="/api/tenants/{tenant_id}", tags=["tenant"])
-os.environ.setdefault("LANCEDB_LOG", "error")  # LanceDB's hybrid-query notes stay off the log
 
 
 class AskBody(BaseModel):

@@ -7,6 +7,7 @@ id, and the id is all the client sees).
 """
 
 import logging
+import os
 import secrets
 from http import HTTPStatus
 from pathlib import Path
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: ExplorerSettings) -> FastAPI:
+    # before LanceDB first loads: its notes on its own hybrid query stay off the server's log
+    os.environ.setdefault("LANCEDB_LOG", "error")
     app = FastAPI(
         title="callintel explorer",
         summary="A tenant's calls, KPIs, search and questions, as JSON.",
