@@ -1,5 +1,7 @@
 """The check digits that tell an identifier from any other run of digits."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 # The entities made of digits, found by number_recognizer.py and keyed by their digits.
@@ -38,7 +40,9 @@ def luhn_valid(digits: str) -> bool:
 
 def is_aadhaar(digits: str) -> bool:
     """12 digits, not starting with 0 or 1 (UIDAI never issues those), Verhoeff check digit."""
-    return len(digits) == 12 and digits[0] not in "01" and verhoeff_valid(digits)
+    if len(digits) != 12 or digits[0] in "01" or len(set(digits)) == 1:
+        return False
+    return verhoeff_valid(digits)
 
 
 def is_card(digits: str) -> bool:
@@ -54,6 +58,7 @@ def is_ssn(digits: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+@lru_cache(maxsize=8192)  # a call repeats its numbers, and parsing is the costly part
 def phone_e164(digits: str, plus: bool) -> str | None:
     """E.164 when `digits` is a valid Indian or US number as said on a call, else None.
 

@@ -41,6 +41,7 @@ _UNIT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _WINDOW = 60  # characters before a number in which a cue still speaks for it
+_MIN_DIGITS, _MAX_DIGITS = 9, 19  # an SSN or a short account number .. the longest card
 
 
 class NumberRecognizer(LocalRecognizer):
@@ -61,10 +62,18 @@ class NumberRecognizer(LocalRecognizer):
 
 
 def _entities_in(run: DigitRun, text: str) -> list[tuple[str, int, int]]:
+    """Greedy from the left: the longest slice starting here that is an identifier."""
     found, i, n = [], 0, len(run.tokens)
     while i < n:
-        for j in range(n, i, -1):
-            entity = _classify(run, i, j, text)
+        ends, length = [], 0
+        for j in range(i + 1, n + 1):  # only slices that can hold an identifier (<= 19 digits)
+            length += len(run.tokens[j - 1].digits)
+            if length > _MAX_DIGITS:
+                break
+            ends.append(j)
+        cue = _nearest_cue(text, run.tokens[i].start) if length >= _MIN_DIGITS else None
+        for j in reversed(ends):
+            entity = _classify(run, i, j, text, cue)
             if entity:
                 found.append((entity, *run.span(i, j)))
                 i = j
@@ -74,15 +83,14 @@ def _entities_in(run: DigitRun, text: str) -> list[tuple[str, int, int]]:
     return found
 
 
-def _classify(run: DigitRun, i: int, j: int, text: str) -> str | None:
+def _classify(run: DigitRun, i: int, j: int, text: str, cue: str | None) -> str | None:
     plus = run.tokens[i].digits == ""
     digits = run.digits(i, j)
-    if not 9 <= len(digits) <= 19 or (plus and j == i + 1):
+    if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS or (plus and j == i + 1):
         return None
-    start, end = run.span(i, j)
+    end = run.span(i, j)[1]
     if _UNIT_AFTER.match(text, end):
         return None
-    cue = _nearest_cue(text, start)
     if cue == "other":
         return None
     if cue == "account" and len(digits) <= 18:

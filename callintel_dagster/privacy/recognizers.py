@@ -12,12 +12,14 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 from callintel_dagster.privacy.number_recognizer import NumberRecognizer
 
+# Bounded, unambiguous repetitions (a word never contains its separators): the patterns stay
+# linear on hostile text such as "a_a_a_..." with no "@" at the end.
 _DOT = r"(?:\s*\.\s*|\s+dot\s+)"
-_WORD = r"[a-z0-9](?:[a-z0-9_\-]*[a-z0-9])?"
-_LOCAL = rf"{_WORD}(?:(?:\.|_|\s+dot\s+|\s+underscore\s+){_WORD})*"
+_WORD = r"[a-z0-9]{1,40}(?:-[a-z0-9]{1,40}){0,3}"
+_LOCAL = rf"{_WORD}(?:(?:\.|_|\s+dot\s+|\s+underscore\s+){_WORD}){{0,5}}"
 _TLD = rf"(?:com|in|org|net|co|edu|io|gov|info|biz|us|uk)(?:{_DOT}(?:in|uk|us))?"
 _SPOKEN_AT = r"(?:\s*@\s*|\s+at\s+the\s+rate(?:\s+of)?\s+|\s+at\s+)"
-_EMAIL = rf"\b{_LOCAL}{_SPOKEN_AT}{_WORD}(?:{_DOT}{_WORD})*?{_DOT}{_TLD}\b"
+_EMAIL = rf"\b{_LOCAL}{_SPOKEN_AT}{_WORD}(?:{_DOT}{_WORD}){{0,3}}?{_DOT}{_TLD}\b"
 # UPI handles of the apps Indian callers use; a generic @word is accepted when written with "@".
 _UPI_BANKS = (
     r"ok(?:hdfcbank|icici|sbi|axis)|ybl|ibl|axl|paytm|upi|apl|yapl|ptyes|ptaxis|pthdfc|ptsbi|"
