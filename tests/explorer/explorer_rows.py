@@ -10,7 +10,7 @@ its tenant shows up as a wrong count or a wrong agent. Per tenant:
              its summary starts "=1+1" and holds "50%_off" and "<script>" (CSV and ILIKE escaping)
   {t}-held   held back by only_crm_phones (raw.held_calls)
   {t}-quar   quarantined by the sync (raw.quarantined_records)
-Day 3 was synced without calls; a deal was won on day 2.
+Day 3 was synced without calls; a deal was won on day 2 (those rows: explorer_rows_around.py).
 """
 
 import json
@@ -20,19 +20,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from explorer_rows_around import DAY1, DAY2, DAYS, PHONE, SYNCED, TENANTS, around_rows
 
 from callintel_dagster.explorer.reader import Reader
 from callintel_dagster.lib import tables as T
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
 from conftest import fresh_postgres_db
 
-TENANTS = ("acme", "globex")
-DAY1, DAY2, DAY3 = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
-DAYS = (DAY1, DAY2, DAY3)
-SYNCED = datetime(2026, 11, 20, 9, 0)
 ANALYSED = datetime(2026, 11, 20, 9, 5)
 AGENT = {"acme": ("Asha", "Ravi"), "globex": ("Gina", "Gus")}
-PHONE = {"acme": "+919800000001", "globex": "+14155550101"}
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)  # a header is all the reader needs
 
 
@@ -165,108 +161,7 @@ def tenant_rows(t: str, home: Path) -> dict[T.Table, list[dict]]:
                 "quote": "Shall I book a visit",
             }
         ],  # fmt: skip
-        T.CRM_LEADS: [
-            {
-                "tenant_id": t,
-                "partition_date": DAY1,
-                "lead_id": f"{t}-L1",
-                "provider": "synthetic",
-                "full_name": f"Lead of {t}",
-                "phone_raw": PHONE[t],
-                "phone_e164": PHONE[t],
-                "phone_valid": True,
-                "lead_source": "web",
-                "lead_status": "new",
-                "created_at_utc": SYNCED,
-                "created_date": DAY1,
-                "modified_at_utc": SYNCED,
-                "record_hash": "l",
-                "ingested_at_utc": SYNCED,
-            },
-        ],  # fmt: skip
-        T.CRM_DEALS: [
-            {
-                "tenant_id": t,
-                "partition_date": DAY2,
-                "deal_id": f"{t}-D1",
-                "provider": "zoho",
-                "stage": "Closed Won",
-                "amount": 5000.0,
-                "record_hash": "d",
-                "ingested_at_utc": SYNCED,
-            },
-            {
-                "tenant_id": t,
-                "partition_date": DAY2,
-                "deal_id": f"{t}-D2",
-                "provider": "zoho",
-                "stage": "Closed Lost",
-                "amount": 10.0,
-                "record_hash": "d",
-                "ingested_at_utc": SYNCED,
-            },
-        ],  # fmt: skip
-        T.SYNC_LOG: [
-            {
-                "tenant_id": t,
-                "partition_date": d,
-                "source": "call_records",
-                "provider": "synthetic",
-                "fetched": 2,
-                "synced_at_utc": SYNCED,
-            }
-            for d in DAYS
-        ],  # fmt: skip
-        T.AI_USAGE: [
-            {
-                "tenant_id": t,
-                "partition_date": DAY1,
-                "usage_id": f"{t}-u1",
-                "kind": "llm",
-                "purpose": "analysis",
-                "call_id": "call-0001",
-                "provider": "openai",
-                "model": "gpt-4o-mini",
-                "requests": 1,
-                "retries": 0,
-                "prompt_tokens": 900,
-                "completion_tokens": 200,
-                "cost_usd": 0.25,
-                "priced": True,
-                "recorded_at_utc": SYNCED,
-            },
-        ],  # fmt: skip
-        T.HELD_CALLS: [
-            {
-                "tenant_id": t,
-                "partition_date": DAY2,
-                "call_id": f"{t}-held",
-                "phone_e164": "+1",
-                "row_json": json.dumps(
-                    {
-                        "agent_name": agent2,
-                        "call_status": "completed",
-                        "transcript_text": "words never shown",
-                    }
-                ),
-                "held_at_utc": SYNCED,
-            },
-        ],  # fmt: skip
-        T.QUARANTINED_RECORDS: [
-            {
-                "tenant_id": t,
-                "partition_date": DAY2,
-                "source": "call_records",
-                "provider": "synthetic",
-                "quarantine_id": f"{t}-quar",
-                "record_id": f"{t}-quar",
-                "reason": "started_at: missing",
-                "payload_json": "{}",
-                "status": "open",
-                "quarantined_at_utc": SYNCED,
-            },
-        ],  # fmt: skip
-    }
+    } | around_rows(t, agent2)
 
 
 def fill(warehouse: Warehouse, home: Path) -> None:

@@ -4,7 +4,8 @@ definitions (connected, booked, the funnel's stages) are the marts'."""
 from datetime import timedelta
 
 import pytest
-from explorer_rows import ANALYSED, DAY1, DAY2, DAY3, SYNCED, filled_reader
+from explorer_rows import ANALYSED, filled_reader
+from explorer_rows_around import DAY1, DAY2, DAY3, SYNCED
 
 from callintel_dagster.explorer.dashboard import dashboard
 from conftest import requires_postgres
