@@ -16,7 +16,8 @@ from callintel_dagster.resources.warehouse import Warehouse
 TIMEOUT_S = 15  # a run holding the DuckDB file longer: the tick is skipped, the next one reads
 
 LAST_SYNC_SQL = f"""
-SELECT tenant_id, max(synced_at_utc) AS last_sync FROM {SYNC_LOG.qualified} GROUP BY tenant_id
+SELECT tenant_id, source, max(synced_at_utc) AS last_sync FROM {SYNC_LOG.qualified}
+GROUP BY tenant_id, source
 """
 
 DELIVERED_SQL = f"""
@@ -56,9 +57,9 @@ WHERE partition_date >= ? AND status = 'failed'
 """
 
 
-def last_syncs(warehouse: Warehouse) -> dict[str, datetime]:
+def last_syncs(warehouse: Warehouse) -> dict[tuple[str, str], datetime]:
     frame = warehouse.query(LAST_SYNC_SQL, timeout_s=TIMEOUT_S)
-    return {r["tenant_id"]: _naive(r["last_sync"]) for r in frame.to_dict("records")}
+    return {(r["tenant_id"], r["source"]): _naive(r["last_sync"]) for r in frame.to_dict("records")}
 
 
 def delivered_digests(warehouse: Warehouse, since: date) -> dict[tuple[str, date], int]:

@@ -18,6 +18,7 @@ DIGEST_LATE = "digest_late"
 ANALYSIS_FAILURE_RATE = "analysis_failure_rate"
 KEY_REJECTED_DELIVERY = "key_rejected_delivery"
 
+SYNCED_SOURCES = ("call_records", "crm_leads")  # every tenant syncs both (raw.sync_log.source)
 CHECKED_DAYS = 3  # tenant-local days the day-based rules look back
 # digest statuses that count as delivered (an outbox file is the outbox provider's delivery)
 DELIVERED = ("outboxed", "sent", "delivered", "read")
@@ -41,20 +42,25 @@ def thresholds_for(registry: Registry, tenant: Tenant) -> AlertThresholds:
     return base.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
 
 
-def sync_stale(registry: Registry, last_sync: dict[str, datetime], now: datetime) -> list[Finding]:
-    """Active tenants with no successful sync (a raw.sync_log row) for too long. `now` and the
-    sync times are naive UTC."""
+def sync_stale(
+    registry: Registry, last_sync: dict[tuple[str, str], datetime], now: datetime
+) -> list[Finding]:
+    """Active tenants with a source (calls, CRM leads) that has had no successful sync (a
+    raw.sync_log row) for too long. `last_sync`: (tenant, source) -> when; naive UTC, as `now`."""
     out = []
     for tenant in registry.active:
         limit = thresholds_for(registry, tenant).sync_stale_minutes
-        last = last_sync.get(tenant.id)
-        if last is None:
-            reason = f"never synced (threshold {limit} min)"
-        elif now - last > timedelta(minutes=limit):
-            reason = f"no successful sync since {last:%Y-%m-%d %H:%M} UTC (threshold {limit} min)"
-        else:
-            continue
-        out.append(Finding(SYNC_STALE, tenant.id, "call_records", "", reason))
+        for source in SYNCED_SOURCES:
+            last = last_sync.get((tenant.id, source))
+            if last is None:
+                reason = f"never synced (threshold {limit} min)"
+            elif now - last > timedelta(minutes=limit):
+                reason = (
+                    f"no successful sync since {last:%Y-%m-%d %H:%M} UTC (threshold {limit} min)"
+                )
+            else:
+                continue
+            out.append(Finding(SYNC_STALE, tenant.id, source, "", reason))
     return out
 
 

@@ -104,7 +104,7 @@ def seed(warehouse: Warehouse) -> None:
 
 def check(warehouse: Warehouse) -> None:
     seed(warehouse)
-    assert facts.last_syncs(warehouse) == {"acme": AT.replace(hour=11)}
+    assert facts.last_syncs(warehouse) == {("acme", "call_records"): AT.replace(hour=11)}
     assert facts.delivered_digests(warehouse, D1) == {("acme", D2): 1}
     assert facts.analysis_counts(warehouse, D1) == {("acme", D2): (1, 3)}
     assert facts.analysis_counts(warehouse, date(2026, 11, 27)) == {}

@@ -18,18 +18,24 @@ def registry(*tenants: dict, alerts: dict | None = None) -> Registry:
     )
 
 
-def test_sync_stale_per_tenant_thresholds():
-    reg = registry(
-        ACME, {**GLOBEX, "alerts": {"thresholds": {"sync_stale_minutes": 240}}}, alerts={}
-    )
+def test_sync_stale_per_tenant_and_source_with_tenant_thresholds():
+    reg = registry(ACME, {**GLOBEX, "alerts": {"thresholds": {"sync_stale_minutes": 240}}})
     now = datetime(2026, 11, 27, 12, 0)
-    last = {"acme": datetime(2026, 11, 27, 10, 30), "globex": datetime(2026, 11, 27, 10, 30)}
-    [stale] = rules.sync_stale(reg, last, now)  # 90 min: over acme's 60, under globex's 240
-    assert (stale.tenant_id, stale.asset) == ("acme", "call_records")
-    assert "since 2026-11-27 10:30 UTC" in stale.reason and "60 min" in stale.reason
+    at = datetime(2026, 11, 27, 10, 30)
+    last = {(t, s): at for t in ("acme", "globex") for s in ("call_records", "crm_leads")}
+    stale = rules.sync_stale(reg, last, now)  # 90 min: over acme's 60, under globex's 240
+    assert [(f.tenant_id, f.asset) for f in stale] == [
+        ("acme", "call_records"),
+        ("acme", "crm_leads"),
+    ]
+    assert "since 2026-11-27 10:30 UTC" in stale[0].reason and "60 min" in stale[0].reason
     assert rules.sync_stale(reg, last, datetime(2026, 11, 27, 11, 0)) == []
+    # the CRM stopped syncing while calls still land: that source alone
+    last[("globex", "crm_leads")] = datetime(2026, 11, 27, 6, 0)
+    [crm] = rules.sync_stale(reg, last, datetime(2026, 11, 27, 11, 0))
+    assert (crm.tenant_id, crm.asset) == ("globex", "crm_leads")
     never = rules.sync_stale(reg, {}, now)
-    assert [f.reason.startswith("never synced") for f in never] == [True, True]
+    assert len(never) == 4 and all(f.reason.startswith("never synced") for f in never)
 
 
 def test_a_tenant_overrides_only_the_thresholds_it_sets():
