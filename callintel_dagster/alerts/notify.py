@@ -80,7 +80,9 @@ def deliver(
                 send(route, notice, outbox, now)
             except (AlertDeliveryError, ProviderError, OSError) as exc:
                 failed = True
-                outcome.errors.append(f"{incident.rule} {incident.tenant_id}: {exc}")
+                # an OSError's text holds the outbox path, which names the recipient
+                why = f"{route.id}: outbox: {exc.strerror}" if isinstance(exc, OSError) else exc
+                outcome.errors.append(f"{incident.rule} {incident.tenant_id}: {why}")
                 continue
             state = notified(state, route.id, now, complete=False)
         if not failed:  # with no channel configured the incident is only recorded

@@ -137,3 +137,16 @@ def test_run_incidents_change_with_their_reason(loop):
     assert tick([changed], 3).sent == ["changed run_failure acme"]
     assert receiver.posts[-1]["text"].startswith("[callintel] 🟠 CHANGED: Run failed (acme)")
     assert "ValueError" in str(receiver.posts[-1]["blocks"])
+
+
+def test_an_unwritable_outbox_is_an_error_without_the_recipient(loop):
+    tick, receiver, _, alerts = loop
+    alerts.mkdir(parents=True)
+    (alerts / "acme").write_text("in the way")  # the tenant's alert folder cannot be made
+    failed = tick([stale("acme")])
+    [error] = failed.errors
+    assert error.startswith("sync_stale acme: acme:0:whatsapp: outbox: ")
+    assert "9812345678" not in error
+    (alerts / "acme").unlink()
+    retried = tick([stale("acme")], 3)
+    assert retried.sent == ["opened sync_stale acme"] and len(receiver.posts) == 1
