@@ -185,7 +185,7 @@ def ask_page(request: Request, tenant: PageTenant):
 def ask_submit(
     request: Request,
     tenant: PageTenant,
-    question: Annotated[str, Form(max_length=500)] = "",
+    question: Annotated[str, Form(max_length=1000)] = "",  # as the API's AskBody
     csrf: Annotated[str, Form(max_length=200)] = "",
     day_from: Annotated[str, Form(max_length=10)] = "",
     day_to: Annotated[str, Form(max_length=10)] = "",

@@ -204,6 +204,10 @@ def test_another_tenant_is_denied_and_logout_ends_the_session(explorer, page):
         assert "no such tenant" in page.text_content("[data-testid=error]")
     shot(page, "denied")
     assert page.goto(explorer + "/t/acme/calls/no-such-call").status == 404
+    # a POST without the session's CSRF token (a form on another site) is refused
+    forged = page.request.post(explorer + "/t/acme/ask", form={"question": "what did they say"})
+    assert forged.status == 403 and "did not come from this site" in forged.text()
+    assert page.request.post(explorer + "/logout", form={"csrf": "guess"}).status == 403
     page.goto(explorer + "/t/acme/")
     page.click("form.logout button")
     assert "/login" in page.url
