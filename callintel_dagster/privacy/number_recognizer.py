@@ -41,6 +41,7 @@ _UNIT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _WINDOW = 60  # characters before a number in which a cue still speaks for it
+_STITCH_GAP = 80  # at most one short turn between the two pieces of a number
 _MIN_DIGITS, _MAX_DIGITS = 9, 19  # an SSN or a short account number .. the longest card
 
 
@@ -53,12 +54,40 @@ class NumberRecognizer(LocalRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         wanted = set(entities or NUMBER_ENTITIES)
-        results = []
-        for run in digit_runs(text):
-            for entity, start, end in _entities_in(run, text):
-                if entity in wanted:
-                    results.append(RecognizerResult(entity, start, end, 0.9))
-        return results
+        runs = digit_runs(text)
+        found = [_entities_in(run, text) for run in runs]
+        for k in range(len(runs) - 1):
+            if not found[k] and not found[k + 1]:
+                found[k] += _stitched(runs[k], runs[k + 1], text)
+        return [
+            RecognizerResult(entity, start, end, 0.9)
+            for entities_of_run in found
+            for entity, start, end in entities_of_run
+            if entity in wanted
+        ]
+
+
+def _stitched(first: DigitRun, second: DigitRun, text: str) -> list[tuple[str, int, int]]:
+    """A number interrupted by a whole turn: "my number is 98450" / "sorry, the line dropped" /
+    "12345". Both pieces are taken only when neither is a number alone, a turn break lies
+    between them, and a cue announced the number (without one, two stray fragments of an
+    unrelated conversation could add up to a valid phone)."""
+    start, gap_start = first.span(0, len(first.tokens))
+    gap_end = second.tokens[0].start
+    gap = text[gap_start:gap_end]
+    if gap_end - gap_start > _STITCH_GAP or not any(c in gap for c in "\n\u2029"):
+        return []
+    cue = _nearest_cue(text, start)
+    if cue in (None, "other"):
+        return []
+    joined = DigitRun(first.tokens + second.tokens)
+    entity = _classify(joined, 0, len(joined.tokens), text, cue)
+    if not entity:
+        return []
+    return [
+        (entity, *first.span(0, len(first.tokens))),
+        (entity, *second.span(0, len(second.tokens))),
+    ]
 
 
 def _entities_in(run: DigitRun, text: str) -> list[tuple[str, int, int]]:

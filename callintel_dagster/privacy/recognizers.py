@@ -31,12 +31,14 @@ _UPI = (
     r"|\b[a-z0-9][a-z0-9._\-]{1,40}@[a-z]{2,20}\b(?!\s*(?:\.|dot\s)\s*[a-z])"
 )
 _PAN = r"\b[a-z]{3}[pcfhatbljg][a-z]\d{4}[a-z]\b"
+# "AKLPM 4821 Q" as an agent types it; upper case only, or "table 1234 a" would be a PAN
+_PAN_SPACED = r"\b(?-i:[A-Z]{3}[PCFHATBLJG][A-Z]\s\d{4}\s[A-Z])\b"
 _IFSC = r"\b[a-z]{4}0[a-z0-9]{6}\b"
 _NAME_WORD = r"[A-Z][a-z]{1,20}"
 _NAME_CUE = (
     r"(?i:my\s+name\s+is|name\s+is|this\s+is|i\s+am|i'm|speaking\s+with|talking\s+to|"
     r"mera\s+naam|naam|main|mr\.?|mrs\.?|ms\.?|miss|mister|dr\.?|shri|smt\.?|sir|madam|"
-    r"ask\s+for)\s+"
+    r"ask\s+for|thanks|thank\s+you|hi|hello|dear|good\s+(?:morning|afternoon|evening))\s+"
 )
 _NOT_NAMES = (
     r"(?!(?:Sir|Madam|Calling|Speaking|From|The|Not|Very|Just|Fine|Good|Okay|Ok|Sure|Here|Sorry|"
@@ -61,7 +63,7 @@ def build_recognizers() -> list:
         NumberRecognizer(),
         _patterns("EMAIL", _EMAIL),
         _patterns("UPI", _UPI),
-        _patterns("PAN", _PAN),
+        _patterns("PAN", _PAN, _PAN_SPACED),
         _patterns("IFSC", _IFSC),
         # names depend on capitals, so this pattern alone is case-sensitive
         _patterns("PERSON", _PERSON, _PERSON_JI, flags=re.DOTALL | re.MULTILINE),

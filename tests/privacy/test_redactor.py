@@ -98,3 +98,16 @@ def test_redact_text_and_an_empty_call():
     assert redactor.redact_text("ping me at rahul@ybl") == "ping me at <UPI_1>"
     assert redactor.redact_turns([]).turns == []
     assert Redactor.for_config(MASK_ALL) is redactor  # one per config
+
+
+def test_a_number_interrupted_by_a_whole_turn_is_caught_when_it_was_announced():
+    call = redact("my number is 98450", "sorry, the line dropped", "12345")
+    assert call.turns[0] == "my number is <PHONE_1>" and call.turns[2] == "<PHONE_2>"
+    # without a cue, two stray fragments are not stitched into a phone
+    stray = redact("we sold 98450", "sorry, the line dropped", "12345")
+    assert stray.turns == ["we sold 98450", "sorry, the line dropped", "12345"]
+
+
+def test_spaced_upper_case_pan_and_greeted_names():
+    call = redact("PAN is AKLPM 4821 Q", "thanks Arjun, and the table 1234 a is free")
+    assert call.turns == ["PAN is <PAN_1>", "thanks <PERSON_1>, and the table 1234 a is free"]
