@@ -2,10 +2,11 @@
 
 DuckDB admits one writing process per file, so the explorer never opens the live file: it reads
 the snapshot copy (`Warehouse.snapshot_path`) that the snapshot sensor refreshes after each run.
-Each thread keeps its own read-only connection and reopens it when the snapshot was replaced
-(inode or mtime changed). The file is ATTACHed to a private in-memory database rather than opened
-with `duckdb.connect(path)`: DuckDB caches database instances by path inside a process, so a plain
-reconnect could hand back the replaced file while another thread still holds it.
+One in-memory DuckDB database per snapshot file ATTACHes it read-only (one buffer pool for all
+threads); each thread queries through its own cursor of it, and moves to a new database when the
+snapshot was replaced (inode, mtime or size changed). ATTACH rather than `duckdb.connect(path)`:
+DuckDB caches database instances by path inside a process, so a plain reconnect could hand back
+the replaced file while another thread still holds it.
 On PostgreSQL, readers never conflict with writers: a small pool of read-only connections.
 """
 
@@ -33,6 +34,7 @@ class Reader:
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_size)
+        self._snapshot: tuple[Any, Any] = (None, None)  # (stamp, the database attaching it)
 
     @property
     def is_postgres(self) -> bool:
@@ -46,27 +48,31 @@ class Reader:
                 # psycopg2 formats with %: a literal % in the SQL must be doubled
                 cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
                 return _dicts(cur)
-        # the thread's own connection (a DuckDB cursor() would be a new connection without USE)
         return _dicts(self._duckdb().execute(sql, list(params)))
 
     # -- DuckDB: the snapshot, one connection per thread -------------------------------------
 
     def _duckdb(self) -> Any:
+        """This thread's cursor on the current snapshot."""
         path = Path(self.warehouse.snapshot_path)
         if not path.exists():
             self._make_snapshot()
         stat = path.stat()
         stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        con = getattr(self._local, "con", None)
-        if con is None or self._local.stamp != stamp:
-            if con is not None:
-                con.close()
-            con = duckdb.connect(":memory:")
-            quoted = str(path).replace("'", "''")  # ATTACH takes no parameters
-            con.execute(f"ATTACH '{quoted}' AS snapshot (READ_ONLY)")
-            con.execute("USE snapshot")
-            self._local.con, self._local.stamp = con, stamp
-        return con
+        if self._snapshot[0] != stamp:
+            with self._pool_lock:
+                if self._snapshot[0] != stamp:
+                    base = duckdb.connect(":memory:")
+                    quoted = str(path).replace("'", "''")  # ATTACH takes no parameters
+                    base.execute(f"ATTACH '{quoted}' AS snapshot (READ_ONLY)")
+                    # the old database stays open while a thread's cursor may still be using it
+                    self._snapshot = (stamp, base)
+        base = self._snapshot[1]
+        if getattr(self._local, "base", None) is not base:
+            cursor = base.cursor()
+            cursor.execute("USE snapshot")  # a cursor starts in the in-memory database
+            self._local.cursor, self._local.base = cursor, base
+        return self._local.cursor
 
     def _make_snapshot(self) -> None:
         """The first read on a machine: the live file (with its tables) copied once."""
@@ -107,12 +113,11 @@ class Reader:
             return self._pool
 
     def close(self) -> None:
-        """Close the PostgreSQL pool and this thread's DuckDB connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        """Close the PostgreSQL pool and the DuckDB database (and so every cursor of it)."""
         with self._pool_lock:
+            if self._snapshot[1] is not None:
+                self._snapshot[1].close()
+                self._snapshot = (None, None)
             if self._pool is not None:
                 self._pool.closeall()
                 self._pool = None
