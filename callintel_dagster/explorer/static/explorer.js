@@ -17,6 +17,7 @@
   }
 
   function series(days, key) { return days.map((d) => d[key]); }
+  function label(code) { return String(code).replace(/_/g, " "); }  // think_about_it -> think about it
 
   // one builder per chart id in dashboard.html: [traces, layout]
   const CHARTS = {
@@ -48,12 +49,12 @@
       const names = [...new Set(b.objections.map((o) => o.objection))];
       const days = [...new Set(b.objections.map((o) => o.day))].sort();
       return [names.map((name) => ({
-        type: "scatter", mode: "lines+markers", name, x: days,
+        type: "scatter", mode: "lines+markers", name: label(name), x: days,
         y: days.map((d) => (b.objections.find((o) => o.day === d && o.objection === name) || { count: 0 }).count),
       })), layout({ showlegend: true, legend: { orientation: "h", y: -0.2 } })];
     },
     funnel: (b) => [[
-      { type: "funnel", y: b.funnel.map((f) => f.stage), x: b.funnel.map((f) => f.count), marker: { color: COLORS.brand } },
+      { type: "funnel", y: b.funnel.map((f) => label(f.stage)), x: b.funnel.map((f) => f.count), marker: { color: COLORS.brand } },
     ], layout({ margin: { l: 110, r: 12, t: 8, b: 24 }, xaxis: {}, yaxis: { type: "category" } })],
   };
 
