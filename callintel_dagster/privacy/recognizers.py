@@ -43,7 +43,9 @@ _NAME_CUE = (
 _NOT_NAMES = (
     r"(?!(?:Sir|Madam|Calling|Speaking|From|The|Not|Very|Just|Fine|Good|Okay|Ok|Sure|Here|Sorry|"
     r"Interested|Looking|Busy|Available|Going|Trying|Your|Our|Customer|Support|Acme|Globex|"
-    r"Hello|Hi|Yes|No|Haan|Ji|Bank|Mr|Mrs|Ms|Dr|Miss)\b)"
+    r"Hello|Hi|Yes|No|Haan|Ji|Bank|Mr|Mrs|Ms|Dr|Miss|"
+    # Hinglish words a transcript may capitalise after "main" (I) or "naam" (name)
+    r"Nahi|Nahin|Theek|Abhi|Kal|Aaj|Bas|Accha|Achha|Bilkul|Sirf|Bhi|Toh|Kya|Aap|Hum)\b)"
 )
 _PERSON = rf"(?<={_NAME_CUE}){_NOT_NAMES}{_NAME_WORD}(?:\s+{_NOT_NAMES}{_NAME_WORD}){{0,2}}"
 _PERSON_JI = rf"\b{_NOT_NAMES}{_NAME_WORD}(?=\s+ji\b)"

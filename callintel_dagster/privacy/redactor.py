@@ -114,7 +114,7 @@ class Redactor:
 
 
 def _salt(cfg: PrivacyConfig) -> bytes | None:
-    if cfg.method != "hash":
+    if cfg.method != "hash" or not cfg.enabled:
         return None
     value = os.environ.get(cfg.hash_salt_env or "")
     if not value:

@@ -111,3 +111,14 @@ def test_a_number_interrupted_by_a_whole_turn_is_caught_when_it_was_announced():
 def test_spaced_upper_case_pan_and_greeted_names():
     call = redact("PAN is AKLPM 4821 Q", "thanks Arjun, and the table 1234 a is free")
     assert call.turns == ["PAN is <PAN_1>", "thanks <PERSON_1>, and the table 1234 a is free"]
+
+
+def test_capitalised_hinglish_words_are_not_names():
+    call = redact("main Nahi aa paunga, mera naam Rakesh hai")
+    assert call.turns == ["main Nahi aa paunga, mera naam <PERSON_1> hai"]
+
+
+def test_a_switched_off_hash_config_needs_no_salt(monkeypatch):
+    monkeypatch.delenv("TEST_PII_SALT_OFF", raising=False)
+    cfg = PrivacyConfig(enabled=False, method="hash", hash_salt_env="TEST_PII_SALT_OFF")
+    assert Redactor.for_config(cfg).redact_text("call 9876543210") == "call 9876543210"
