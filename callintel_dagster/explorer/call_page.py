@@ -6,12 +6,15 @@ names the tenant, so another tenant's call id finds nothing.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from callintel_dagster.explorer.reader import Reader
 
 BANT_ITEMS = ("budget", "authority", "need", "timeline")
+# a validation error's reason quotes the value it refused (an LLM reply: words of the call)
+QUOTED_INPUT = re.compile(r"input_value=.*?(?=, input_type=|\]|$)", re.S)
 KEY = ("tenant_id", "partition_date", "call_id")
 # the record as the page shows it: not the source's recording URL (it may carry a signature)
 CALL_COLUMNS = """call_id, partition_date AS day, provider, direction, agent_name, phone_raw,
@@ -189,7 +192,8 @@ def _problems(
 
 
 def _problem(stage: str, status: str, reason: str | None) -> dict:
-    return {"stage": stage, "status": status, "reason": reason or ""}
+    reason = QUOTED_INPUT.sub("input_value=…", reason or "")
+    return {"stage": stage, "status": status, "reason": reason[:300]}
 
 
 def _held_or_quarantined(reader: Reader, tenant_id: str, call_id: str) -> list[dict]:
@@ -220,15 +224,8 @@ def _not_landed(reader: Reader, tenant_id: str, call_id: str) -> dict | None:
     record = _json(found[0].get("row_json"), {})
     call |= {k: record.get(k) for k in HELD_FIELDS if k in record}
     problems = [{k: p[k] for k in ("stage", "status", "reason")} for p in found]
-    return {
-        "call": call,
-        "turns": [],
-        "recording": None,
-        "signals": None,
-        "analysis": None,
-        "lead": None,
-        "problems": problems,
-    }
+    nothing = dict.fromkeys(("recording", "signals", "analysis", "lead"))
+    return {"call": call, "turns": [], **nothing, "problems": problems}
 
 
 def call_audio(reader: Reader, home: Path, tenant_id: str, call_id: str) -> tuple[Path, str] | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from explorer_rows import DAY1, DAY2, PHONE, WAV, filled_reader
 
-from callintel_dagster.explorer.call_page import call_audio, call_detail, moment
+from callintel_dagster.explorer.call_page import _problem, call_audio, call_detail, moment
 from conftest import requires_postgres
 
 BACKENDS = ["duckdb", pytest.param("postgres", marks=requires_postgres)]
@@ -145,3 +145,13 @@ def test_audio_of_the_tenants_archive_only(world, tmp_path):
 )
 def test_moment(seconds, shown):
     assert moment(seconds) == shown
+
+
+def test_a_reason_never_quotes_the_refused_input():
+    reason = (
+        "invalid analysis: 1 validation error for Out\nscore\n  Input should be a valid integer "
+        "[type=int_parsing, input_value='the customer said her budget is 5 lakh', input_type=str]"
+    )
+    shown = _problem("analysis", "failed", reason)["reason"]
+    assert "budget" not in shown and "input_value=…" in shown and "int_parsing" in shown
+    assert len(_problem("analysis", "failed", "x" * 5000)["reason"]) == 300
