@@ -36,8 +36,6 @@ def world(callintel_env, png):
     """The conftest registry (acme, globex), each with a chart and a digest text in its outbox."""
     settings = ExplorerSettings.from_env(callintel_env)
     app = create_app(settings)
-    if not any(getattr(r, "path", None) == "/media/{token}" for r in app.routes):
-        app.include_router(media.router)  # until app.py mounts it (the API engineer's file)
     outbox = callintel_env.outbox_path
     for tenant in ("acme", "globex"):
         put(outbox / tenant / CHART, png)

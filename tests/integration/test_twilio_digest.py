@@ -2,6 +2,8 @@
 Twilio's rate limit, its retry, a crash reconciled, and a plain re-run — and every recipient got
 each message part exactly once."""
 
+import re
+import socket
 from collections import Counter
 
 import dagster as dg
@@ -9,6 +11,10 @@ import pytest
 
 from callintel_dagster.cli import preview_digest
 from callintel_dagster.definitions import resolved_resource
+from callintel_dagster.env import current_env
+from callintel_dagster.explorer.secret import SECRET_ENV, explorer_secret, open_media
+from callintel_dagster.explorer.serve import serving
+from callintel_dagster.explorer.settings import ExplorerSettings
 from conftest import DAY, defs_for_tenants, register_tenants
 from emulators.twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGES, TEMPLATE_SID, TwilioEmulator
 
@@ -131,3 +137,72 @@ def test_each_part_reaches_each_recipient_exactly_once(
     assert f"part {parts}/{parts}" in shown and "ledger: queued SM" in shown
     assert preview_digest.main(["--tenant", "tw_tpl", "--date", "2026-11-17"]) == 2
     assert "no daily summary" in capsys.readouterr().err
+
+
+CHART_TENANTS = """
+tenants:
+  - id: tw_chart
+    name: Chart Co
+    timezone: Asia/Kolkata
+    calls: {{provider: synthetic, calls_per_day: 30, seed: 3}}
+    crm: {{provider: synthetic, leads_per_day: 4}}
+    explorer: {{base_url: "{explorer}"}}
+    digest: {{provider: twilio, mode: body, recipients: ["{r}"], {twilio}}}
+  - id: tw_plain
+    name: Plain Co
+    timezone: Asia/Kolkata
+    calls: {{provider: synthetic, calls_per_day: 30, seed: 3}}
+    crm: {{provider: synthetic, leads_per_day: 4}}
+    digest: {{provider: twilio, mode: body, recipients: ["{r}"], {twilio}}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_digest_links_its_calls_and_carries_the_weeks_chart(
+    tmp_path, monkeypatch, instance, emulator
+):
+    """With explorer.base_url: links to call pages, and the chart, kept in the outbox, sent as
+    a signed MediaUrl that Twilio (the emulator) downloads from the running explorer. Without
+    it: no links, no media. The digest run and the explorer share the machine's secret."""
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    explorer = f"http://127.0.0.1:{free_port()}"
+    tenants = CHART_TENANTS.format(
+        explorer=explorer, r=R1, twilio=TWILIO.format(url=emulator.base_url)
+    )
+    defs = defs_for_tenants(tmp_path, monkeypatch, tenants)
+    register_tenants(instance, ["tw_chart", "tw_plain"])
+    emulator.open_session(R1)  # free text and media deliver inside the 24-hour window
+    env = current_env()
+    tags = {
+        "dagster/asset_partition_range_start": f"{DAY}|tw_chart",
+        "dagster/asset_partition_range_end": f"{DAY}|tw_plain",
+    }
+    with serving(ExplorerSettings.from_env(env), port=int(explorer.rsplit(":", 1)[1])):
+        job = defs.resolve_job_def("daily_job")
+        assert job.execute_in_process(instance=instance, tags=tags).success
+
+    chart = env.outbox_path / "tw_chart" / DAY.isoformat() / "kpi_week.png"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (env.outbox_path / "tw_plain").exists()
+    with_media = [m for m in emulator.messages if m["num_media"] == "1"]
+    assert len(with_media) == 1 and len(emulator.media) == 1
+    got = emulator.media[0]
+    assert got["url"].startswith(f"{explorer}/media/") and got["status"] == 200
+    assert (got["content_type"], got["bytes"]) == ("image/png", chart.stat().st_size)
+    token = got["url"].rsplit("/", 1)[1]
+    assert open_media(explorer_secret(env.home), token) == ("tw_chart", f"{DAY}/kpi_week.png")
+
+    warehouse = resolved_resource(defs, "warehouse")
+    bodies = dict(
+        warehouse.query("SELECT tenant_id, body FROM delivery.digests").itertuples(index=False)
+    )
+    links = re.findall(r"^  ↳ (\S+): (\S+)$", bodies["tw_chart"], flags=re.MULTILINE)
+    assert links and all(u.startswith(f"{explorer}/t/tw_chart/calls/") for _, u in links)
+    call_ids = set(warehouse.query("SELECT call_id FROM marts.fct_calls")["call_id"])
+    assert {u.rsplit("/", 1)[1] for _, u in links} <= call_ids
+    assert "http" not in bodies["tw_plain"] and "↳" not in bodies["tw_plain"]

@@ -1,8 +1,6 @@
 """The digest chart over Twilio: the sender passes MediaUrl, the Twilio emulator takes and
 checks it as Twilio does and downloads the image from the real explorer (explorer/media.py)."""
 
-import threading
-import time
 from base64 import b64encode
 from datetime import date, datetime
 
@@ -10,11 +8,9 @@ import pandas as pd
 import pytest
 import requests
 import twilio.rest.api.v2010.account  # noqa: F401 - the SDK imports it on first use: ~1 s
-import uvicorn
 
-from callintel_dagster.explorer import media
-from callintel_dagster.explorer.app import create_app
 from callintel_dagster.explorer.secret import sign_media
+from callintel_dagster.explorer.serve import serving
 from callintel_dagster.explorer.settings import ExplorerSettings
 from callintel_dagster.lib.digest.chart import CHART_NAME, render_week_chart
 from callintel_dagster.lib.digest.parts import Part
@@ -32,18 +28,8 @@ def explorer(callintel_env):
     """The explorer on a thread, with acme's chart in its outbox; yields (base URL, secret)."""
     render_week_chart("Acme", DAY, pd.DataFrame(), callintel_env.outbox_path / "acme" / CHART)
     settings = ExplorerSettings.from_env(callintel_env)
-    app = create_app(settings)
-    if not any(getattr(r, "path", None) == "/media/{token}" for r in app.routes):
-        app.include_router(media.router)  # until app.py mounts it (the API engineer's file)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", settings.secret
-    server.should_exit = True
-    thread.join(10)
+    with serving(settings) as base:
+        yield base, settings.secret
 
 
 @pytest.fixture
