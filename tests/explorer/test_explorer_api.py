@@ -4,10 +4,13 @@ search and ask; bad input answered 400 with the parameter and why, never a 500."
 import csv
 import io
 import re
+from dataclasses import replace
 
 import pytest
-from explorer_world import AUDIO, bearer, build_world, client_for, shared_world
+from explorer_world import AUDIO, KEYS, bearer, build_world, client_for, shared_world
 
+from callintel_dagster.explorer.reader import Reader
+from callintel_dagster.resources.warehouse import Warehouse
 from conftest import fresh_postgres_db, requires_postgres
 
 ACME = bearer("CALLINTEL_KEY_ACME")
@@ -233,3 +236,23 @@ def test_the_same_api_on_postgresql(tmp_path, monkeypatch):
             assert get(client, "/calls", day_from="2026-02-31").status_code == 400
         finally:
             world.settings.reader.close()
+
+
+def test_an_unreachable_database_is_a_500_with_an_error_id_only(world, monkeypatch, caplog):
+    down = Warehouse(url="postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens on :1
+    settings = replace(world.settings, reader=Reader(down), warehouse=down)
+    client = client_for(
+        replace(world, settings=settings), monkeypatch, raise_server_exceptions=False
+    )
+    response = get(client, "/calls")
+    assert response.status_code == 500
+    detail = response.json()["detail"]
+    assert re.fullmatch(r"an unexpected error \(id [0-9a-f]{12}\); the server log has .*", detail)
+    assert "127.0.0.1" not in response.text and "Traceback" not in response.text
+    error_id = re.search(r"id ([0-9a-f]{12})", detail).group(1)
+    assert any(error_id in r.getMessage() for r in caplog.records)  # the log has the rest
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"key": KEYS["CALLINTEL_KEY_ACME"], "csrf": token})
+    page = client.get("/t/acme/calls")
+    assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+    assert "an unexpected error (id " in page.text and "Traceback" not in page.text
