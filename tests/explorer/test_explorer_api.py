@@ -7,11 +7,10 @@ import re
 from dataclasses import replace
 
 import pytest
-from explorer_world import AUDIO, KEYS, bearer, build_world, client_for, shared_world
+from explorer_world import AUDIO, KEYS, bearer, client_for, shared_world
 
 from callintel_dagster.explorer.reader import Reader
 from callintel_dagster.resources.warehouse import Warehouse
-from conftest import fresh_postgres_db, requires_postgres
 
 ACME = bearer("CALLINTEL_KEY_ACME")
 ADMIN = bearer("CALLINTEL_ADMIN_KEY")
@@ -210,32 +209,6 @@ def test_health_and_the_local_plotly(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     js = client.get("/static/vendor/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
-
-
-@pytest.mark.integration  # a PostgreSQL database of its own, filled by the stages
-@requires_postgres
-def test_the_same_api_on_postgresql(tmp_path, monkeypatch):
-    with fresh_postgres_db() as url:
-        world = build_world(tmp_path, url)
-        try:
-            client = client_for(world, monkeypatch)
-            body = get(client, "/calls", per_page=200).json()
-            assert sorted(c["call_id"] for c in body["calls"]) == world.calls["acme"]
-            call = get(client, f"/calls/{world.recorded['acme']}").json()
-            assert call["turns"] and call["recording"]["status"] == "archived"
-            assert (
-                get(client, f"/calls/{world.recorded['acme']}/audio").content == AUDIO.read_bytes()
-            )
-            assert get(client, f"/calls/{world.calls['globex'][0]}").status_code == 404
-            assert get(client, "/kpis").json()["days"]
-            assert len(get(client, "/calls.csv").text.splitlines()) == len(world.calls["acme"]) + 1
-            assert get(client, "/search", q="demo").json()["hits"]
-            asked = client.post("/api/tenants/acme/ask", json={"question": "Who asked for a demo?"},
-                                headers=ACME)  # fmt: skip
-            assert asked.json()["citations"]
-            assert get(client, "/calls", day_from="2026-02-31").status_code == 400
-        finally:
-            world.settings.reader.close()
 
 
 def test_an_unreachable_database_is_a_500_with_an_error_id_only(world, monkeypatch, caplog):

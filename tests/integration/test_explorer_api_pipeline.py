@@ -13,7 +13,8 @@ from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import current_env
 from callintel_dagster.explorer.serve import serving
 from callintel_dagster.explorer.settings import ExplorerSettings
-from conftest import DAY, TENANTS_YAML, run_job
+from conftest import DAY, TENANTS_YAML, fresh_postgres_db, requires_postgres, run_job
+from tests.explorer.explorer_world import AUDIO, bearer, build_world, client_for
 
 KEYS = {"CALLINTEL_KEY_ACME": "acme-pipeline-key-1234", "CALLINTEL_KEY_GLOBEX": "globex-key-98765"}
 ACME = {"Authorization": f"Bearer {KEYS['CALLINTEL_KEY_ACME']}"}
@@ -96,3 +97,36 @@ def test_ask_citations_open_the_cited_turn(explorer):
     first = answer["citations"][0]
     page = client.get(first["url"].split("#")[0])
     assert page.status_code == 200 and f'id="turn-{first["turn_index"]}"' in page.text
+
+
+WORLD_ACME = bearer("CALLINTEL_KEY_ACME")  # the key explorer_world's client sets
+
+
+def acme(client, path, **params):
+    return client.get(f"/api/tenants/acme{path}", params=params, headers=WORLD_ACME)
+
+
+@pytest.mark.integration  # a PostgreSQL database of its own, filled by the stages
+@requires_postgres
+def test_the_same_api_on_postgresql(tmp_path, monkeypatch):
+    with fresh_postgres_db() as url:
+        world = build_world(tmp_path, url)
+        try:
+            client = client_for(world, monkeypatch)
+            body = acme(client, "/calls", per_page=200).json()
+            assert sorted(c["call_id"] for c in body["calls"]) == world.calls["acme"]
+            call = acme(client, f"/calls/{world.recorded['acme']}").json()
+            assert call["turns"] and call["recording"]["status"] == "archived"
+            assert (
+                acme(client, f"/calls/{world.recorded['acme']}/audio").content == AUDIO.read_bytes()
+            )
+            assert acme(client, f"/calls/{world.calls['globex'][0]}").status_code == 404
+            assert acme(client, "/kpis").json()["days"]
+            assert len(acme(client, "/calls.csv").text.splitlines()) == len(world.calls["acme"]) + 1
+            assert acme(client, "/search", q="demo").json()["hits"]
+            question = {"question": "Who asked for a demo?"}
+            asked = client.post("/api/tenants/acme/ask", json=question, headers=WORLD_ACME)
+            assert asked.json()["citations"]
+            assert acme(client, "/calls", day_from="2026-02-31").status_code == 400
+        finally:
+            world.settings.reader.close()
