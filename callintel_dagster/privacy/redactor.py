@@ -6,6 +6,7 @@ whole; each piece is then replaced in its own turn by the same placeholder. The 
 are built once per process; a `Redactor` per config is cached.
 """
 
+import bisect
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -62,6 +63,9 @@ class Redactor:
     _cache: dict[tuple[PrivacyConfig, bytes | None], "Redactor"] = {}
 
     def __init__(self, cfg: PrivacyConfig, salt: bytes | None) -> None:
+        """Use `for_config`, which reads the salt; a hash without one would be reversible."""
+        if cfg.method == "hash" and cfg.enabled and not salt:
+            raise PrivacyError("privacy: method 'hash' needs a salt")
         self.cfg = cfg
         self._salt = salt
         self._analyzer, self._anonymizer = _engines()
@@ -108,7 +112,7 @@ class Redactor:
     def _placeholder(self, key: tuple[str, str], labels: dict) -> str:
         entity, value = key
         if self.cfg.method == "hash":
-            return hashed_placeholder(entity, value, self._salt or b"")
+            return hashed_placeholder(entity, value, self._salt or b"")  # salt checked in init
         n = 1 + sum(1 for other, _ in labels if other == entity)
         return f"<{entity}_{n}>"
 
@@ -123,12 +127,16 @@ def _salt(cfg: PrivacyConfig) -> bytes | None:
 
 
 def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Longest span first where two recognisers claim overlapping text."""
+    """Longest span first where two recognisers claim overlapping text (a UPI id holds a phone)."""
+    starts: list[int] = []  # kept spans, sorted and disjoint: a neighbour check suffices
     kept: list[RecognizerResult] = []
     for r in sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start)):
-        if all(r.end <= k.start or r.start >= k.end for k in kept):
-            kept.append(r)
-    return sorted(kept, key=lambda r: r.start)
+        i = bisect.bisect_left(starts, r.start)
+        if (i and kept[i - 1].end > r.start) or (i < len(kept) and kept[i].start < r.end):
+            continue
+        starts.insert(i, r.start)
+        kept.insert(i, r)
+    return kept
 
 
 def _per_turn(text: str, result: Finding) -> list[tuple[int, int]]:
