@@ -8,6 +8,7 @@ the cited turn. Errors are HTTPExceptions with ids and reasons, never transcript
 from dataclasses import asdict
 from datetime import date
 
+import duckdb
 from fastapi import HTTPException
 
 from callintel_dagster.explorer.turn_links import link, turns_of
@@ -18,6 +19,7 @@ from callintel_dagster.search.ask import ask
 
 HIT_FIELDS = ("call_id", "day", "speaker", "start_s", "end_s", "snippet", "score", "agent")
 HIT_FIELDS += ("sentiment", "language", "contact_tag", "quality_score", "objections")
+BUSY = "the warehouse is busy with a pipeline run; ask again in a minute"
 
 
 def open_store(settings, tenant: Tenant) -> ChunkIndex:
@@ -68,6 +70,12 @@ def run_ask(
         raise HTTPException(409, _index_problem(tenant, exc)) from None
     except ProviderError as exc:  # a refused key, an unknown model: the tenant's to fix
         raise HTTPException(502, f"tenant {tenant.id}: the LLM provider refused: {exc}") from None
+    except TimeoutError:  # a run held the live DuckDB file longer than a person waits
+        raise HTTPException(503, BUSY, headers={"Retry-After": "60"}) from None
+    except duckdb.IOException as exc:  # another program (an analyst's shell) holds the file
+        if "lock" not in str(exc).lower():
+            raise
+        raise HTTPException(503, BUSY, headers={"Retry-After": "60"}) from None
     body = answer.to_json()
     cited = [c["call_id"] for c in body["citations"]]
     cited += [c["call_id"] for s in body["statements"] for c in s["citations"]]

@@ -20,6 +20,9 @@ from callintel_dagster.resources.warehouse import Warehouse
 
 ADMIN_KEY_ENV = "CALLINTEL_ADMIN_KEY"
 HTTPS_ENV = "CALLINTEL_EXPLORER_HTTPS"  # "1": the session cookie is sent over HTTPS only
+# `ask` reads turns from the live DuckDB file: a person waits this long for a run to let go of
+# it, then gets a "busy" answer (a run's own default wait is minutes)
+LIVE_WAIT_S = 10.0
 
 
 class EmbedderCache:
@@ -53,7 +56,7 @@ class ExplorerSettings:
     @classmethod
     def from_env(cls, env: Env) -> "ExplorerSettings":
         """Raises the registry's RegistryError (a one-line message) for a bad tenants file."""
-        warehouse = Warehouse(url=env.warehouse_location)
+        warehouse = Warehouse(url=env.warehouse_location, lock_timeout_s=LIVE_WAIT_S)
         return cls(
             env=env,
             tenants=tuple(load_registry(env.tenants_path).active),

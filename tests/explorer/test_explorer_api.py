@@ -10,7 +10,7 @@ import pytest
 from explorer_world import AUDIO, KEYS, bearer, client_for, shared_world
 
 from callintel_dagster.explorer.reader import Reader
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.resources.warehouse import Warehouse, file_lock
 
 ACME = bearer("CALLINTEL_KEY_ACME")
 ADMIN = bearer("CALLINTEL_ADMIN_KEY")
@@ -229,3 +229,14 @@ def test_an_unreachable_database_is_a_500_with_an_error_id_only(world, monkeypat
     page = client.get("/t/acme/calls")
     assert page.status_code == 500 and "text/html" in page.headers["content-type"]
     assert "an unexpected error (id " in page.text and "Traceback" not in page.text
+
+
+def test_ask_while_a_run_holds_the_live_file_is_a_503(world, monkeypatch):
+    live = world.warehouse.duckdb_path
+    impatient = Warehouse(url=world.warehouse.url, lock_timeout_s=0.3)
+    settings = replace(world.settings, warehouse=impatient)
+    client = client_for(replace(world, settings=settings), monkeypatch)
+    with file_lock(f"{live}.lock", 5):  # what a run's write holds
+        response = client.post("/api/tenants/acme/ask", json={"question": "demo?"}, headers=ACME)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert "busy with a pipeline run" in response.json()["detail"]
