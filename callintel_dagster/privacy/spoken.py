@@ -28,6 +28,9 @@ _TENS = {
     "eighty": "8", "ninety": "9",
 }  # fmt: skip
 _REPEAT = {"double": 2, "triple": 3}
+# What speech-to-text writes for a digit said inside a number ("nine eight for three", "to one");
+# read as digits only between two number tokens, so "call me to confirm" stays words.
+_HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 # Words that may sit inside a number without ending it ("nine eight uh seven six").
 # Backchannels too: the listener's "uh huh" / "haan ji" / "okay" is often its own turn.
 _FILLERS = {
@@ -73,6 +76,8 @@ def digit_runs(text: str) -> list[DigitRun]:
         token = _read(word, lower, start, end, text)
         gap_start = pending[0] if pending is not None else start
         joined = bool(current) and _GAP.fullmatch(text, last_end, gap_start) is not None
+        if token is None and lower in _HOMOPHONES and joined and _number_follows(text, end):
+            token = NumberToken(start, end, _HOMOPHONES[lower], False)
         if token is None and lower in _REPEAT and pending is None:
             pending = (start, _REPEAT[lower])
             continue
@@ -96,6 +101,14 @@ def digit_runs(text: str) -> list[DigitRun]:
     if current:
         runs.append(DigitRun(tuple(current)))
     return runs
+
+
+def _number_follows(text: str, end: int) -> bool:
+    follow = re.match(r"[\s\-.,]+([0-9]+|[A-Za-z]+)", text[end : end + 24])
+    if not follow:
+        return False
+    word = follow.group(1).lower()
+    return word.isdigit() or word in _UNITS or word in _TEENS or word in _TENS or word in _REPEAT
 
 
 def _read(word: str, lower: str, start: int, end: int, text: str) -> NumberToken | None:

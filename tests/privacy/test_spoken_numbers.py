@@ -26,6 +26,7 @@ def runs(text: str) -> list[tuple[str, str]]:
         ("four one five, five five five, oh one three four", "4155550134"),
         ("nine hundred", "900"),
         ("nine eight uh seven six", "9876"),
+        ("nine eight for three to one", "984321"),  # what speech-to-text writes for 4 and 2
     ],
 )
 def test_a_number_is_read_however_it_is_said(text, digits):
@@ -45,6 +46,7 @@ def test_a_run_goes_on_across_turns_and_backchannels_with_exact_spans():
         "ORD12345 for a 2BHK",  # digits glued to letters are a code
         "I do not know, it is double the price",  # "do" and "double" alone are words
         "the visit is at ten",
+        "I will go to the site for a visit",  # homophones count only between numbers
     ],
 )
 def test_words_and_codes_make_no_long_run(text):
