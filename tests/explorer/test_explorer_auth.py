@@ -82,6 +82,7 @@ def test_pages_redirect_to_login_and_back(client):
     )
     cookie = done.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert "max-age=43200" in cookie  # 12 hours
     assert client.get("/t/acme/calls").status_code == 200
     assert client.get("/t/globex/calls").status_code == 404  # not theirs: a 404 page
     assert "globex" not in client.get("/t/globex/calls").text.lower()
