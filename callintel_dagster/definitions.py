@@ -38,6 +38,7 @@ from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.schedules import digest_schedule, sync_schedule
 from callintel_dagster.sensors.alerts import alert_on_run_failure, alert_rules_sensor
 from callintel_dagster.sensors.digest_status import digest_status_sensor
+from callintel_dagster.sensors.late_digest import late_digest_sensor
 from callintel_dagster.sensors.new_calls import new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 from callintel_dagster.sensors.warehouse_snapshot import warehouse_snapshot_sensor
@@ -101,6 +102,7 @@ def build_defs(env: Env) -> dg.Definitions:
         sensors=[
             tenant_registry_sensor,
             new_calls_sensor,
+            late_digest_sensor,
             digest_status_sensor,
             warehouse_snapshot_sensor,
             alert_on_run_failure,

@@ -82,9 +82,14 @@ def _send_instants(send_time, tz: str, tick_utc: datetime, minutes: int) -> set[
         (tick_utc - timedelta(minutes=minutes)).astimezone(zone).date(),
         tick_utc.astimezone(zone).date(),
     }
+    return {send_instant(send_time, tz, d) for d in days}
+
+
+def send_instant(send_time, tz: str, day) -> datetime:
+    """The UTC instant of `send_time` on the local `day`."""
     # fold=0: the first occurrence of an ambiguous time; for a time in a gap, the offset before
     # the transition, which lands the instant just after the gap
-    return {datetime.combine(d, send_time, tzinfo=zone).astimezone(UTC) for d in days}
+    return datetime.combine(day, send_time, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:

@@ -11,6 +11,7 @@ from dagster._core.test_utils import create_run_for_test
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.schedules import digest_schedule, send_time_in_tick, sync_schedule
+from callintel_dagster.sensors.late_digest import LATE_TAG, late_requests
 from callintel_dagster.sensors.new_calls import MAX_RETRIES, RETRY_BASE_S, new_calls_sensor
 from callintel_dagster.sensors.tenant_registry import tenant_registry_sensor
 from conftest import register_tenants, run_job
@@ -186,3 +187,22 @@ def test_new_calls_sensor_requests_a_failed_tenant_day_again_with_backoff(defs, 
         assert not tick(result.cursor).run_requests  # one request per backoff window
         cursor = result.cursor
     assert not tick(days_later(cursor, 10**6)).run_requests  # bounded
+
+
+def test_a_digest_that_missed_its_time_is_requested_late_once(defs, instance):
+    register_tenants(instance)
+    warehouse = resolved_resource(defs, "warehouse")
+    tenants = resolved_resource(defs, "registry").load().active
+    # 2026-11-19 04:00 UTC: 09:30 in Kolkata (acme sends at 08:30: its 18th is due) and 20:00 on
+    # the 18th in Los Angeles (globex sent its 17th at 07:00 - it never went out)
+    now = datetime(2026, 11, 19, 4, 0, tzinfo=UTC)
+    late = {r.partition_key: r for r in late_requests(instance, tenants, warehouse, now)}
+    assert sorted(late) == ["2026-11-17|globex", "2026-11-18|acme"]
+    assert late["2026-11-18|acme"].run_key == "digest-late:acme:2026-11-18"
+    assert late["2026-11-18|acme"].tags[LATE_TAG] == "2026-11-19T03:00+00:00"
+    in_grace = late_requests(instance, tenants, warehouse, now - timedelta(minutes=45))
+    assert [r.partition_key for r in in_grace] == ["2026-11-17|globex"]  # acme: 15 min late
+
+    run_job(defs, instance)  # the day's run delivers acme's digest for the 18th
+    still = late_requests(instance, tenants, warehouse, now)
+    assert [r.partition_key for r in still] == ["2026-11-17|globex"]
