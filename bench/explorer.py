@@ -130,18 +130,22 @@ def http_times(clients: list[httpx.Client], path, n: int) -> list[float]:
         return [ms for part in pool.map(worker, range(len(clients))) for ms in part]
 
 
-def read_times(reader, fn, n: int) -> tuple[list[float], dict[str, list[float]]]:
-    """Milliseconds of the read layer alone, and each SQL statement's milliseconds."""
+def sequential(c: httpx.Client, path, reader, fn, n: int) -> tuple[list, list, dict]:
+    """`n` requests one after another, each followed by the same work in the read layer alone
+    (interleaved, so both see the same load on the shared cores): HTTP ms, read ms, ms per SQL
+    statement."""
+    http, read = [], []
     reader.log.clear()
-    ms = []
     for i in range(n):
-        began = time.perf_counter()
-        fn(reader, i)
-        ms.append((time.perf_counter() - began) * 1000)
+        http += http_times([c], lambda _, i=i: path(i), 1)
+        if fn is not None:
+            began = time.perf_counter()
+            fn(reader, i)
+            read.append((time.perf_counter() - began) * 1000)
     per_sql = defaultdict(list)
     for seconds, sql in reader.log:
         per_sql[sql].append(seconds * 1000)
-    return ms, per_sql
+    return http, read, per_sql
 
 
 def run_size(calls: int, n: int, postgres: bool, home: Path) -> dict[str, dict]:
@@ -160,15 +164,12 @@ def run_size(calls: int, n: int, postgres: bool, home: Path) -> dict[str, dict]:
     with serving(settings) as base:
         one, four = [client(base, key)], [client(base, key) for _ in range(CLIENTS)]
         for name, path, fn in cases(reader, calls):
-            http_times(one, path, 2)  # warm: connections opened, first-query caches filled
-            seq, conc = http_times(one, path, n), http_times(four, path, n)
-            stats = {"seq": percentiles(seq), "conc": percentiles(conc)}
-            if fn is not None:
-                fn(reader, 0)
-                ms, per_sql = read_times(reader, fn, n)
+            sequential(one[0], path, reader, fn, 2)  # warm: connections, first-query caches
+            seq, read, per_sql = sequential(one[0], path, reader, fn, n)
+            found[name] = {"seq": percentiles(seq), "conc": percentiles(http_times(four, path, n))}
+            if read:
                 slow = max(per_sql.items(), key=lambda kv: statistics.median(kv[1]))
-                stats |= {"read": percentiles(ms), "sql": slow, "statements": len(per_sql)}
-            found[name] = stats
+                found[name] |= {"read": percentiles(read), "sql": slow, "statements": len(per_sql)}
         for c in one + four:
             c.close()
     reader.close()
