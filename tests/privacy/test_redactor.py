@@ -122,3 +122,10 @@ def test_a_switched_off_hash_config_needs_no_salt(monkeypatch):
     monkeypatch.delenv("TEST_PII_SALT_OFF", raising=False)
     cfg = PrivacyConfig(enabled=False, method="hash", hash_salt_env="TEST_PII_SALT_OFF")
     assert Redactor.for_config(cfg).redact_text("call 9876543210") == "call 9876543210"
+
+
+def test_masks_restart_with_every_call_so_calls_cannot_be_linked():
+    first = redact("call 9876543210 or 9123456780")
+    second = redact("call 9123456780")
+    assert first.turns == ["call <PHONE_1> or <PHONE_2>"]
+    assert second.turns == ["call <PHONE_1>"]  # not <PHONE_2>: no state kept between calls
