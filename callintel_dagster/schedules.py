@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from callintel_dagster.jobs import daily_job, sync_job
-from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.lib.dayspan import local_today, send_instant
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.stages.sync import SYNC_MODE_TAG
@@ -83,13 +83,6 @@ def _send_instants(send_time, tz: str, tick_utc: datetime, minutes: int) -> set[
         tick_utc.astimezone(zone).date(),
     }
     return {send_instant(send_time, tz, d) for d in days}
-
-
-def send_instant(send_time, tz: str, day) -> datetime:
-    """The UTC instant of `send_time` on the local `day`."""
-    # fold=0: the first occurrence of an ambiguous time; for a time in a gap, the offset before
-    # the transition, which lands the instant just after the gap
-    return datetime.combine(day, send_time, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:

@@ -6,10 +6,9 @@ and codes, never a recipient's number, a message or a transcript.
 """
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from callintel_dagster.alerts.incidents import Finding
-from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.lib.dayspan import local_today, send_instant
 from callintel_dagster.lib.tenants.alerts_config import AlertThresholds
 from callintel_dagster.lib.tenants.registry import Registry, Tenant
 
@@ -67,12 +66,10 @@ def sync_stale(
 def digest_day_due(tenant: Tenant, grace_minutes: int, now: datetime) -> tuple[date, datetime]:
     """The latest tenant-local day whose digest is overdue if not out by now, and that deadline
     (naive UTC): a day's digest goes out at the send time of the next local day."""
-    zone = ZoneInfo(tenant.timezone)
     today = local_today(tenant.timezone, now)
     for day in (today - timedelta(days=1), today - timedelta(days=2)):
-        send = datetime.combine(day + timedelta(days=1), tenant.digest.send_time, tzinfo=zone)
-        deadline = (send + timedelta(minutes=grace_minutes)).astimezone(ZoneInfo("UTC"))
-        deadline = deadline.replace(tzinfo=None)
+        send = send_instant(tenant.digest.send_time, tenant.timezone, day + timedelta(days=1))
+        deadline = (send + timedelta(minutes=grace_minutes)).replace(tzinfo=None)
         if now >= deadline:
             return day, deadline
     raise AssertionError("the day before yesterday's digest is always due")

@@ -27,3 +27,10 @@ def local_date_of(ts_utc: datetime, tz: str) -> date:
 
 def _naive_utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def send_instant(send_time: time, tz: str, day: date) -> datetime:
+    """The UTC instant of the local wall-clock `send_time` on the local `day` (aware)."""
+    # fold=0: the first occurrence of an ambiguous time; for a time in a gap, the offset before
+    # the transition, which lands the instant just after the gap
+    return datetime.combine(day, send_time, tzinfo=ZoneInfo(tz)).astimezone(UTC)

@@ -14,13 +14,12 @@ import dagster as dg
 import duckdb
 
 from callintel_dagster.jobs import daily_job
-from callintel_dagster.lib.dayspan import local_today
+from callintel_dagster.lib.dayspan import local_today, send_instant
 from callintel_dagster.lib.tables import DIGESTS
 from callintel_dagster.lib.tenants.registry import RegistryError
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
-from callintel_dagster.schedules import send_instant
 
 GRACE = timedelta(minutes=30)
 LATE_TAG = "callintel/digest_late"
