@@ -40,7 +40,7 @@ _FILLERS = {
 # Between two tokens of one run: spaces, line breaks (turn boundaries), dashes, dots, commas,
 # the brackets of "(212) 730-8804".
 _GAP = re.compile(r"[\s\-\u2010-\u2015.,()]*")
-_TOKEN = re.compile(r"\+|[0-9]+|[A-Za-z]+")
+_TOKEN = re.compile(r"\+|\d+|[A-Za-z]+")  # \d: Devanagari digits (९८७) too
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def _read(word: str, lower: str, start: int, end: int, text: str) -> NumberToken
         after = text[end] if end < len(text) else " "
         if before.isalpha() or after.isalpha():
             return None
-        return NumberToken(start, end, word, True)
+        return NumberToken(start, end, "".join(str(int(c)) for c in word), True)
     if lower in _UNITS:
         return NumberToken(start, end, _UNITS[lower], False)
     if lower in _TEENS:

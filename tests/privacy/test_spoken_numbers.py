@@ -22,6 +22,10 @@ def runs(text: str) -> list[tuple[str, str]]:
         ("shunya ek do teen chaar", "01234"),
         ("98765 four three two one zero", "9876543210"),
         ("+91-98765-43210", "919876543210"),
+        (
+            "\u096f\u096e\u096d\u096c\u096b \u096a\u0969\u0968\u0967\u0966",
+            "9876543210",
+        ),  # Devanagari
         ("(212) 730-8804", "2127308804"),
         ("four one five, five five five, oh one three four", "4155550134"),
         ("nine hundred", "900"),
