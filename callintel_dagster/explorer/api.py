@@ -23,7 +23,28 @@ DEFAULT_KPI_DAYS = 30  # /kpis without dates: the last 30 days that hold calls
 MAX_KPI_DAYS = 366
 NOT_FOUND_CALL = "no such call for this tenant"
 
-router = APIRouter(prefix="/api/tenants/{tenant_id}", tags=["tenant"])
+
+class ErrorBody(BaseModel):
+    """Every error's body: `detail` is a sentence, or for bad parameters [{param, reason}]."""
+
+    error: str = Field(examples=["bad request"])
+    detail: str | list[dict] = Field(
+        examples=[[{"param": "day_from", "reason": "is after day_to"}]]
+    )
+
+
+ERRORS = {
+    400: {"model": ErrorBody, "description": "A malformed parameter: which one, and why"},
+    401: {"model": ErrorBody, "description": "No key, or a wrong one (WWW-Authenticate: Bearer)"},
+    404: {"model": ErrorBody, "description": "No such tenant for this key, or no such call"},
+}
+NO_INDEX = {409: {"model": ErrorBody, "description": "The tenant has no search index yet"}}
+ASK_ERRORS = {
+    **NO_INDEX,
+    502: {"model": ErrorBody, "description": "The tenant's LLM provider refused"},
+    503: {"model": ErrorBody, "description": "A pipeline run holds the warehouse: retry"},
+}
+router = APIRouter(prefix="/api/tenants/{tenant_id}", tags=["tenant"], responses=ERRORS)
 
 
 class AskBody(BaseModel):
@@ -91,7 +112,9 @@ def kpis(
     return {"tenant": tenant.id, "day_from": day_from, "day_to": day_to, **body}
 
 
-@router.get("/search", summary="Hybrid (BM25 + vector) search across the tenant's calls")
+@router.get(
+    "/search", summary="Hybrid (BM25 + vector) search across the tenant's calls", responses=NO_INDEX
+)
 def search(
     tenant: ApiTenant,
     request: Request,
@@ -106,7 +129,11 @@ def search(
     return {"tenant": tenant.id, "mode": mode, "hits": hits}
 
 
-@router.post("/ask", summary="A question across the tenant's calls, with checked citations")
+@router.post(
+    "/ask",
+    summary="A question across the tenant's calls, with checked citations",
+    responses=ASK_ERRORS,
+)
 def ask(tenant: ApiTenant, request: Request, body: AskBody) -> dict:
     check_days(body.day_from, body.day_to)
     answer = run_ask(settings_of(request), tenant, body.question, body.day_from, body.day_to)

@@ -197,7 +197,10 @@ def test_openapi_declares_the_bearer_scheme(client):
         "scheme": "bearer",
         "description": spec["components"]["securitySchemes"]["TenantKey"]["description"],
     }
-    assert "/api/tenants/{tenant_id}/calls" in spec["paths"]
+    calls = spec["paths"]["/api/tenants/{tenant_id}/calls"]["get"]
+    assert {"400", "401", "404"} <= calls["responses"].keys()
+    assert calls["security"] == [{"TenantKey": []}]
+    assert "409" in spec["paths"]["/api/tenants/{tenant_id}/search"]["get"]["responses"]
     docs = client.get("/api/docs")
     assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
     assert docs.status_code == 200 and len(assets) == 3
