@@ -18,6 +18,7 @@ from callintel_dagster.lib.synthetic.base import (
 )
 from callintel_dagster.lib.synthetic.dialogue import conversation, timed_turns
 from callintel_dagster.lib.synthetic.leads import lead_person
+from callintel_dagster.lib.synthetic.pii import with_spoken_pii
 
 SCENARIO_WEIGHTS = {
     "booked_meeting": 15,
@@ -80,7 +81,8 @@ def make_calls(
                 "lead_id_hint": hint,
             }
         )
-    return calls
+    # spoken personal data comes from a stream of its own (seeded by the call id): see pii.py
+    return [with_spoken_pii(c, seed, ten.market) for c in calls]
 
 
 def _caller(
