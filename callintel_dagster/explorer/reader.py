@@ -24,6 +24,11 @@ from callintel_dagster.resources.warehouse import Warehouse
 PG_POOL_SIZE = 8  # enough for the server's worker threads; PostgreSQL's default allows 100
 
 
+class SnapshotUnavailable(RuntimeError):
+    """No snapshot yet, and the live file could not be copied (a run held it too long):
+    the app answers 503, try again shortly."""
+
+
 class Reader:
     """Read-only queries against the warehouse, safe to share between threads."""
 
@@ -79,8 +84,14 @@ class Reader:
         with self._pool_lock:
             if Path(self.warehouse.snapshot_path).exists():
                 return
-            self.warehouse.ensure_schema()
-            self.warehouse.refresh_snapshot()
+            try:
+                self.warehouse.ensure_schema()
+                self.warehouse.refresh_snapshot()
+            except (TimeoutError, duckdb.IOException) as exc:
+                raise SnapshotUnavailable(
+                    f"no warehouse snapshot yet at {self.warehouse.snapshot_path}, and the "
+                    f"warehouse is busy ({type(exc).__name__}); try again in a minute"
+                ) from None
 
     # -- PostgreSQL: a small pool -------------------------------------------------------------
 

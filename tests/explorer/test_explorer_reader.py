@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from explorer_rows import TENANTS, filled_reader
 
-from callintel_dagster.explorer.reader import Reader
+from callintel_dagster.explorer.reader import Reader, SnapshotUnavailable
 from callintel_dagster.lib.tables import SYNC_LOG
-from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse, file_lock
 from conftest import requires_postgres
 
 COUNT = "SELECT count(*) AS n FROM raw.call_records WHERE tenant_id = ?"
@@ -35,6 +35,15 @@ def test_duckdb_reads_a_snapshot_it_makes_when_missing(tmp_path):
 def test_a_fresh_home_gets_an_empty_warehouse_not_an_error(tmp_path):
     reader = Reader(Warehouse(url=f"duckdb:///{tmp_path}/new/warehouse.duckdb"))
     assert reader.rows(COUNT, ["acme"]) == [{"n": 0}]
+
+
+def test_no_snapshot_and_a_busy_warehouse_is_a_clear_error(tmp_path):
+    with filled_reader("duckdb", tmp_path) as (reader, _home):
+        busy = Reader(Warehouse(url=reader.warehouse.url, lock_timeout_s=0.2))
+        with file_lock(f"{busy.warehouse.duckdb_path}.lock", 1):  # a run holds the warehouse
+            with pytest.raises(SnapshotUnavailable, match="try again"):
+                busy.rows(COUNT, ["acme"])
+        assert busy.rows(COUNT, ["acme"]) == [{"n": 3}]  # the run ended: the snapshot is made
 
 
 def test_duckdb_sees_a_replaced_snapshot_in_every_thread(tmp_path):
