@@ -1,0 +1,101 @@
+"""Launch runs through the cluster's webserver (GraphQL) and wait for them: the daemon's queue
+starts them and a Celery worker runs each one, so nothing here executes a step."""
+
+import time
+from dataclasses import dataclass
+
+import httpx
+from dagster import DagsterRunStatus
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+
+from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
+from callintel_dagster.instance.worker import WORKER_TAG
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+RUN_QUERY = """
+query ($runId: ID!) { runOrError(runId: $runId) {
+  __typename
+  ... on Run { status startTime endTime tags { key value } }
+} }"""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    label: str
+    status: str
+    seconds: float | None
+    celery_worker: str  # node and pid of the Celery worker that took the run
+    step_process: str  # host:pid:start of the process that ran callintel's steps
+
+    def line(self) -> str:
+        took = f"{self.seconds:.1f} s" if self.seconds is not None else "-"
+        return (
+            f"{self.label}: run {self.run_id[:8]} {self.status} in {took} on "
+            f"{self.celery_worker or 'no worker recorded'}"
+            f" (steps in {self.step_process or '-'})"
+        )
+
+
+class ClusterClient:
+    def __init__(self, url_host: str, port: int, location: str = "callintel"):
+        self.client = DagsterGraphQLClient(url_host, port_number=port)
+        self.graphql = f"http://{url_host}:{port}/graphql"
+        self.location = location
+
+    def launch_range(self, job: str, first_key: str, last_key: str, extra_tags=None) -> str:
+        """One run over the partition keys from `first_key` to `last_key` (a single-run range)."""
+        tags = {RANGE_START: first_key, RANGE_END: last_key, **(extra_tags or {})}
+        return self.launch(job, tags)
+
+    def launch(self, job: str, tags: dict[str, str], run_config: dict | None = None) -> str:
+        try:
+            return self.client.submit_job_execution(
+                job,
+                repository_location_name=self.location,
+                repository_name="__repository__",
+                run_config=run_config or {},
+                tags=tags,
+            )
+        except DagsterGraphQLClientError as exc:
+            raise RuntimeError(f"launch of {job} refused: {exc.args[0]}") from None
+
+    def run(self, run_id: str) -> dict:
+        reply = httpx.post(
+            self.graphql,
+            json={"query": RUN_QUERY, "variables": {"runId": run_id}},
+            timeout=30.0,
+        )
+        reply.raise_for_status()
+        found = reply.json()["data"]["runOrError"]
+        if found["__typename"] != "Run":
+            raise RuntimeError(f"run {run_id}: {found['__typename']}")
+        return found
+
+    def wait(self, runs: dict[str, str], timeout: float = 1800.0) -> list[RunOutcome]:
+        """Poll until every run (id -> label) has ended; outcomes in the order given."""
+        deadline = time.monotonic() + timeout
+        pending = set(runs)
+        while pending and time.monotonic() < deadline:
+            for run_id in sorted(pending):
+                if DagsterRunStatus(self.run(run_id)["status"]) in DONE:
+                    pending.discard(run_id)
+            if pending:
+                time.sleep(2.0)
+        if pending:
+            raise RuntimeError(f"runs still going after {timeout:.0f} s: {', '.join(pending)}")
+        return [self.outcome(run_id, label) for run_id, label in runs.items()]
+
+    def outcome(self, run_id: str, label: str) -> RunOutcome:
+        run = self.run(run_id)
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        start, end = run.get("startTime"), run.get("endTime")
+        return RunOutcome(
+            run_id=run_id,
+            label=label,
+            status=run["status"],
+            seconds=(end - start) if start and end else None,
+            celery_worker=tags.get(CELERY_WORKER_TAG, ""),
+            step_process=tags.get(WORKER_TAG, ""),
+        )

@@ -1,0 +1,181 @@
+"""Start and stop the cluster's processes on this machine: one dagster-daemon, one webserver and
+N Celery workers, each in its own process group with a pid file under $CALLINTEL_HOME/cluster/.
+
+Started with subprocess.Popen and default signal handlers (a shell's `cmd &` would have SIGINT,
+and so Dagster's SIGTERM, ignored). dagster-celery's `worker start` runs `celery` as a child, so
+a stop signals the whole group, then kills what is left after a grace period."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg2
+from psycopg2 import sql
+
+from callintel_dagster.cluster.settings import CELERY_YAML, ClusterSettings
+
+GRACE_S = 30.0
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot start or is not ready; the message names the process and the reason."""
+
+
+def commands(settings: ClusterSettings) -> dict[str, list[str]]:
+    ws = str(settings.workspace)
+    procs = {
+        "daemon": ["dagster-daemon", "run", "-w", ws],
+        "webserver": ["dagster-webserver", "-w", ws, "-h", "127.0.0.1", "-p", str(settings.port)],
+    }
+    for n in range(1, settings.workers + 1):
+        procs[f"worker{n}"] = [
+            "dagster-celery", "worker", "start", "-A", "dagster_celery.app",
+            "-y", str(CELERY_YAML), "-n", f"worker{n}",
+            "-i", "callintel_dagster.cluster.celery_signals",
+            "--", "--concurrency", "1", "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+    return procs
+
+
+def ensure_database(url: str) -> None:
+    """Create the database `url` names, if missing, on its server."""
+    parts = urlsplit(url)
+    name, server = parts.path.lstrip("/"), parts._replace(path="/postgres").geturl()
+    try:
+        admin = psycopg2.connect(server, connect_timeout=5)
+    except psycopg2.OperationalError:
+        raise ClusterError(
+            f"PostgreSQL at {parts.hostname}:{parts.port} is not reachable"
+        ) from None
+    admin.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+    try:
+        with admin.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+def pid_file(settings: ClusterSettings, name: str) -> Path:
+    return settings.home / f"{name}.pid"
+
+
+def running(settings: ClusterSettings) -> dict[str, int]:
+    """The processes whose pid file names a live process group."""
+    alive = {}
+    for path in sorted(settings.home.glob("*.pid")):
+        pid = int(path.read_text().strip() or 0)
+        try:
+            os.killpg(pid, 0)
+            alive[path.stem] = pid
+        except (ProcessLookupError, PermissionError):
+            path.unlink(missing_ok=True)
+    return alive
+
+
+def up(settings: ClusterSettings, log=print) -> dict[str, int]:
+    """Start every process not yet running and wait until all are ready."""
+    ensure_database(f"{settings.pg_server}/{settings.dagster_db}")
+    ensure_database(settings.warehouse_url)
+    settings.run_home.mkdir(parents=True, exist_ok=True)
+    settings.write_instance_yaml()
+    _migrate_instance(settings)  # once, before several processes would race to create tables
+    already = running(settings)
+    env = settings.process_env()
+    for name, cmd in commands(settings).items():
+        if name in already:
+            continue
+        with open(settings.home / f"{name}.log", "ab") as out:
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        pid_file(settings, name).write_text(str(proc.pid))
+        log(f"cluster: started {name} (pid {proc.pid}, log {settings.home / (name + '.log')})")
+    wait_ready(settings, log=log)
+    return running(settings)
+
+
+def down(settings: ClusterSettings, log=print) -> None:
+    """SIGTERM every process group, SIGKILL what is still there after GRACE_S."""
+    procs = running(settings)
+    for pid in procs.values():
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_S
+    for name, pid in procs.items():
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.2)
+        if _group_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+            log(f"cluster: {name} (pid {pid}) killed after {GRACE_S:.0f} s")
+        else:
+            log(f"cluster: stopped {name} (pid {pid})")
+        pid_file(settings, name).unlink(missing_ok=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # the leader may be a zombie of ours: reap it
+        os.waitpid(pgid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    return True
+
+
+def _migrate_instance(settings: ClusterSettings) -> None:
+    subprocess.run(
+        ["dagster", "instance", "migrate"],
+        env=settings.process_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def wait_ready(settings: ClusterSettings, timeout: float = 240.0, log=print) -> None:
+    """Until the webserver answers, the daemon heartbeats and every worker answers a ping."""
+    from dagster_celery.make_app import make_app
+
+    app = make_app({"broker": settings.broker, "backend": settings.backend})
+    expected = {f"worker{n}" for n in range(1, settings.workers + 1)}
+    deadline = time.monotonic() + timeout
+    pending = {"webserver", "daemon", *expected}
+    while pending and time.monotonic() < deadline:
+        dead = [n for n in pending if n not in running(settings)]
+        if dead:
+            raise ClusterError(f"{', '.join(sorted(dead))} exited; see {settings.home}/<name>.log")
+        if "webserver" in pending and _webserver_ready(settings):
+            pending.discard("webserver")
+        if "daemon" in pending and _daemon_ready(settings):
+            pending.discard("daemon")
+        if pending & expected:
+            replies = app.control.ping(timeout=1.0) or []
+            answered = {name.split("@")[0] for reply in replies for name in reply}
+            pending -= answered
+        if pending:
+            time.sleep(1.0)
+    if pending:
+        raise ClusterError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+    log(f"cluster: ready - webserver {settings.url}, daemon, {settings.workers} worker(s)")
+
+
+def _webserver_ready(settings: ClusterSettings) -> bool:
+    try:
+        return httpx.get(f"{settings.url}/server_info", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _daemon_ready(settings: ClusterSettings) -> bool:
+    out = subprocess.run(
+        ["dagster-daemon", "liveness-check"],
+        env=settings.process_env(),
+        capture_output=True,
+    )
+    return out.returncode == 0
