@@ -31,7 +31,8 @@ def media_file(outbox: Path, tenant_id: str, relpath: str) -> Path | None:
     return path
 
 
-@router.get("/media/{token}", include_in_schema=False)
+# HEAD too: a media fetcher may ask for the type and size before it downloads
+@router.api_route("/media/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 def media(token: str, request: Request) -> FileResponse:
     settings = request.app.state.settings
     opened = open_media(settings.secret, token, MEDIA_TTL_S)

@@ -48,6 +48,9 @@ def test_a_valid_token_serves_the_png(world):
     answer = client.get(f"/media/{sign_media(settings.secret, 'acme', CHART)}")
     assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
     assert answer.content == (outbox / "acme" / CHART).read_bytes()
+    head = client.head(answer.url)
+    assert head.status_code == 200 and head.headers["content-type"] == "image/png"
+    assert int(head.headers["content-length"]) == len(answer.content) and head.content == b""
 
 
 @pytest.mark.parametrize(
