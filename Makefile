@@ -9,7 +9,8 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql explore
+.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql explore \
+	cluster-up cluster-down cluster-demo
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
@@ -56,6 +57,19 @@ sql: install
 explore: install
 	@test -f "$(CALLINTEL_HOME)/warehouse.duckdb" || [ -n "$$CALLINTEL_WAREHOUSE_URL" ] || $(MAKE) demo DAYS=3
 	@$(PY) -m callintel_dagster.cli.explore --host 127.0.0.1 --port 8000
+
+# Cluster mode on this machine (docs/cluster.md): dagster-daemon, the webserver on :3070 and two
+# Celery workers against the local PostgreSQL (instance storage, warehouse) and RabbitMQ; pid
+# files and logs in $(CALLINTEL_HOME)/cluster/. cluster-demo launches the demo tenants' runs
+# through it and prints which worker ran each.
+cluster-up: install
+	@$(PY) -m callintel_dagster.cluster up
+
+cluster-down:
+	@$(PY) -m callintel_dagster.cluster down
+
+cluster-demo: install
+	@$(PY) -m callintel_dagster.cluster demo $(if $(DAYS),--days $(DAYS))
 
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
