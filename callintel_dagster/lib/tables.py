@@ -83,6 +83,9 @@ CALL_RECORDS = Table(
         ("record_hash", "VARCHAR NOT NULL"),
         ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
+        # {entity: mentions} redacted from the source's transcript at sync (docs/privacy.md);
+        # NULL when it was stored as delivered (no transcript, privacy off, or keep_raw)
+        ("redactions_json", "TEXT"),
     ),
 )
 
@@ -154,6 +157,9 @@ CALL_TRANSCRIPTS = Table(
         ("turn_count", "BIGINT NOT NULL"),
         ("attempts", "BIGINT"),  # transcription attempts for this audio, provider and model
         ("audio_sha256", "VARCHAR"),  # the recording transcribed; new audio transcribes again
+        # {entity: mentions} replaced in this transcript, at sync and here (docs/privacy.md);
+        # "{}" when checked and clean, NULL when the tenant's privacy block switches it off
+        ("redactions_json", "TEXT"),
     ),
 )
 
@@ -552,3 +558,11 @@ ALERT_INCIDENTS = Table(
     ),
 )
 ALL_TABLES = (*ALL_TABLES, ALERT_INCIDENTS)
+
+# ---- privacy: raw transcripts kept for admins (docs/privacy.md) ----------------------------
+
+# One row per speaker turn as spoken, for tenants with `privacy.keep_raw: true` only; the same
+# keys as core.transcript_turns, which holds the redacted turns everyone else reads. Admin-only:
+# no stage, index, LLM request or explorer page reads it.
+TRANSCRIPT_TURNS_RAW = Table("core", "transcript_turns_raw", TRANSCRIPT_TURNS.columns)
+ALL_TABLES = (*ALL_TABLES, TRANSCRIPT_TURNS_RAW)

@@ -73,6 +73,9 @@ class SyncSpec:
     companion: "SyncSpec | None" = None
     # whether a source can give the companion, from its declared capabilities (e.g. has_deals)
     offered_by: Callable[[SourceCapabilities], bool] = lambda capabilities: True
+    # (tenant, sanitised record) -> the record with its personal data redacted per the tenant's
+    # privacy block, before it becomes a row or a quarantine payload (docs/privacy.md)
+    redact: Callable[[Tenant, dict], dict] | None = None
 
 
 @dataclass
@@ -216,6 +219,8 @@ def screen(
     for window_day, record in fetched:
         clean, repairs = sanitise(record)
         repairs = sorted(set(repairs) | set(clean.pop("repairs", None) or ()))
+        if spec.redact is not None:
+            clean = spec.redact(tenant, clean)
         if problem := spec.problem(clean):
             quarantined.append(
                 _quarantine_row(tenant, spec, provider, window_day, clean, problem, now)

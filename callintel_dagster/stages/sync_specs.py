@@ -6,6 +6,7 @@ from collections import Counter
 import pandas as pd
 
 from callintel_dagster.lib.ingest.checks import call_problem, deal_problem, lead_problem
+from callintel_dagster.lib.ingest.redaction import redact_call_record
 from callintel_dagster.lib.ingest.rows import call_rows, deal_rows, lead_rows
 from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS, HELD_CALLS
 from callintel_dagster.lib.tenants.registry import Tenant
@@ -130,4 +131,5 @@ CALLS = SyncSpec(
     status_column="call_status",
     keep=crm_phone_filter,
     pending_sql=PENDING_CALLS_SQL,
+    redact=lambda tenant, record: redact_call_record(tenant.privacy, record),
 )

@@ -5,6 +5,11 @@ STT provider, the recorded transcript when lib/process_once.py says it needs no 
 the same recording by the same provider and model, and not failed, or failed `max_attempts`
 times), unless the run asks to `retranscribe`; else transcribe the archived recording. A call
 whose recording is not archived says why.
+
+Every transcript is redacted here, once, by the tenant's `privacy:` block before it is written
+(docs/privacy.md): everything downstream reads core.call_transcripts / core.transcript_turns and
+so only ever sees redacted text. With `keep_raw` the turns as spoken also go to the admin-only
+core.transcript_turns_raw.
 """
 
 from collections import Counter
@@ -14,6 +19,12 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from callintel_dagster.lib.analysis.usage import stt_cost, usage_row
+from callintel_dagster.lib.ingest.redaction import (
+    counts_json,
+    counts_of,
+    redact_transcript,
+    redactor_for,
+)
 from callintel_dagster.lib.process_once import TRANSCRIPTION, needs_work, next_attempt
 from callintel_dagster.lib.tables import (
     AI_USAGE,
@@ -21,6 +32,7 @@ from callintel_dagster.lib.tables import (
     CALL_RECORDS,
     CALL_TRANSCRIPTS,
     TRANSCRIPT_TURNS,
+    TRANSCRIPT_TURNS_RAW,
 )
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.language import detect_language
@@ -37,12 +49,14 @@ from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehou
 class TenantTranscripts:
     rows: list[dict] = field(default_factory=list)
     turns: list[dict] = field(default_factory=list)
+    raw_turns: list[dict] = field(default_factory=list)  # as spoken: keep_raw tenants only
     usage: list[dict] = field(default_factory=list)  # core.ai_usage: each recording sent to STT
     counts: Counter = field(default_factory=Counter)  # from_source, reused, transcribed, ...
 
     def merge(self, other: "TenantTranscripts") -> None:
         self.rows += other.rows
         self.turns += other.turns
+        self.raw_turns += other.raw_turns
         self.usage += other.usage
         self.counts.update(other.counts)
 
@@ -54,6 +68,12 @@ class TenantTranscripts:
                 TRANSCRIPT_TURNS,
                 slices,
                 pd.DataFrame(self.turns, columns=TRANSCRIPT_TURNS.column_names),
+            ),
+            # always written: a tenant that turns keep_raw off loses its raw turns on the next run
+            SliceWrite(
+                TRANSCRIPT_TURNS_RAW,
+                slices,
+                pd.DataFrame(self.raw_turns, columns=TRANSCRIPT_TURNS_RAW.column_names),
             ),
             RowUpsert(
                 AI_USAGE,
@@ -78,6 +98,7 @@ def transcribe_tenant(
     slices = [(tenant.id, d) for d in days]
     now = now or datetime.now(UTC).replace(tzinfo=None)
     out, source = TenantTranscripts(), PassthroughTranscriber()
+    privacy = _Privacy(tenant)
     previous = _by_call(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices))
     recordings = _by_call(warehouse.read_slices(CALL_RECORDINGS.qualified, slices))
     work: list[tuple[dict, dict, AudioWork]] = []
@@ -85,14 +106,14 @@ def transcribe_tenant(
     for call in warehouse.read_slices(CALL_RECORDS.qualified, slices).to_dict("records"):
         found = source.transcribe(call)
         if found.status == "ok" or audio_tx is None or not call.get("recording_url"):
-            _add(out, call, found)
+            _add(out, call, found, privacy)
             out.counts["from_source" if found.status == "ok" else found.status] += 1
             continue
         rec = recordings.get(call["call_id"])
         if rec is None or rec["recording_status"] != "archived":
             why = f"{rec['recording_status']}: {rec['reason']}" if rec else "not archived yet"
             reason = f"recording {why}"
-            _add(out, call, Transcript("no_transcript", audio_tx.provider, reason=reason))
+            _add(out, call, Transcript("no_transcript", audio_tx.provider, reason=reason), privacy)
             out.counts["no_recording"] += 1
             continue
         prior = previous.get(call["call_id"])
@@ -108,14 +129,36 @@ def transcribe_tenant(
         processor = (audio_tx.provider, audio_tx.model)
         prior = previous.get(call["call_id"])
         attempts = next_attempt(prior, processor, rec["sha256"], TRANSCRIPTION)
-        _add(out, call, result, attempts, rec["sha256"])
+        _add(out, call, result, privacy, attempts, rec["sha256"])
         out.counts["transcribed" if result.status == "ok" else result.status] += 1
         if result.status in BILLED:
             out.usage.append(_usage(call, result, tenant, now))
-    if reused:  # a reused transcript keeps its recorded turns
-        turns = warehouse.read_slices(TRANSCRIPT_TURNS.qualified, slices)
-        out.turns += [t for t in turns.to_dict("records") if t["call_id"] in reused]
+    if reused:  # a reused transcript keeps its recorded turns (redacted when first written)
+        for table, kept in ((TRANSCRIPT_TURNS, out.turns), (TRANSCRIPT_TURNS_RAW, out.raw_turns)):
+            if table is TRANSCRIPT_TURNS_RAW and not privacy.keep_raw:
+                continue
+            turns = warehouse.read_slices(table.qualified, slices)
+            kept += [t for t in turns.to_dict("records") if t["call_id"] in reused]
     return out
+
+
+class _Privacy:
+    """The tenant's redaction for this run (a PrivacyError, e.g. a missing salt, stops it)."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.redactor = redactor_for(tenant.privacy)
+        self.keep_raw = self.redactor is not None and tenant.privacy.keep_raw
+
+    def apply(self, call: dict, t: Transcript) -> tuple[str | None, list[dict], str | None]:
+        """The text and turns to store, and the call's counts (the sync's plus these)."""
+        if self.redactor is None:
+            return t.text, list(t.turns), None
+        done = redact_transcript(self.redactor, t.text, list(t.turns))
+        return (
+            done.text,
+            done.turns,
+            counts_json(counts_of(call.get("redactions_json")) + done.counts),
+        )
 
 
 # outcomes for which a provider processed the audio (and bills its minutes)
@@ -150,7 +193,10 @@ def _by_call(frame) -> dict[str, dict]:
     return {r["call_id"]: r for r in frame.to_dict("records")} if len(frame) else {}
 
 
-def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=None) -> None:
+def _add(
+    out: TenantTranscripts, call: dict, t: Transcript, privacy: _Privacy, attempts=None, sha=None
+) -> None:
+    text, turns, redactions = privacy.apply(call, t)
     key = {
         "tenant_id": call["tenant_id"],
         "partition_date": call["partition_date"],
@@ -161,7 +207,7 @@ def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=N
         | {
             "transcript_status": t.status,
             "reason": t.reason,
-            "text": t.text,
+            "text": text,
             # detected from the text itself (the local model always says "en"; text sources
             # say nothing); the provider's own word only when the text gives no signal
             "language": detect_language(t.text) or t.language,
@@ -173,9 +219,16 @@ def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=N
             "turn_count": len(t.turns),
             "attempts": attempts,
             "audio_sha256": sha,
+            "redactions_json": redactions,
         }
     )
-    out.turns += [
+    out.turns += _turn_rows(key, turns)
+    if privacy.keep_raw:
+        out.raw_turns += _turn_rows(key, t.turns)
+
+
+def _turn_rows(key: dict, turns: list[dict]) -> list[dict]:
+    return [
         key
         | {
             "turn_index": i,
@@ -185,5 +238,5 @@ def _add(out: TenantTranscripts, call: dict, t: Transcript, attempts=None, sha=N
             "text": turn["text"],
             "confidence": turn.get("confidence"),
         }
-        for i, turn in enumerate(t.turns)
+        for i, turn in enumerate(turns)
     ]

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from callintel_dagster.lib.ingest.redaction import REDACTIONS_KEY, counts_json
 from callintel_dagster.lib.phones import normalise_phone
 from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS
 
@@ -81,13 +82,14 @@ def call_rows(
                 "record_hash": record_hash(call),
                 "repairs": repairs_text(call),
                 "ingested_at_utc": ingested_at,
+                "redactions_json": counts_json(call.get(REDACTIONS_KEY)),
             }
         )
     return _frame(rows, CALL_RECORDS.column_names)
 
 
 # what call_rows maps to its own columns ("turns" becomes transcript_turns_json)
-_MODELLED_CALL_FIELDS = set(CALL_RECORDS.column_names) | {"turns"}
+_MODELLED_CALL_FIELDS = set(CALL_RECORDS.column_names) | {"turns", REDACTIONS_KEY}
 
 
 def deal_rows(
