@@ -30,23 +30,24 @@ def with_spoken_pii(call: dict, seed: int, market: str) -> dict:
     if not plan:
         return call
     turns = [dict(t) for t in call["turns"]]
-    for index, _, sentence, _ in plan:
+    for index, _, sentence, _, _ in plan:
         turns[index]["text"] = f"{turns[index]['text']} {sentence}"
     text = "\n".join(f"{t['role'].capitalize()}: {t['text']}" for t in turns)
     return call | {"turns": turns, "transcript_text": text}
 
 
-def spoken_pii(call: dict, seed: int, market: str) -> list[tuple[str, str]]:
-    """(entity, value as written) for each PII value said in a generated call.
+def spoken_pii(call: dict, seed: int, market: str) -> list[tuple[str, str, str]]:
+    """(entity, value as written, words as spoken) for each PII value said in a generated call
+    (the two differ for a number said in words or an e-mail said "at the rate ... dot com").
 
     Recomputed rather than carried in the call dict: a source keeps unknown keys (extra_json),
     and the values must not land in the warehouse by that side door.
     """
-    return [(kind, value) for _, kind, _, value in _plan(call, seed, market)]
+    return [(kind, value, said) for _, kind, _, value, said in _plan(call, seed, market)]
 
 
-def _plan(call: dict, seed: int, market: str) -> list[tuple[int, str, str, str]]:
-    """(turn index, entity, sentence, value) per PII value the call speaks; [] for most calls."""
+def _plan(call: dict, seed: int, market: str) -> list[tuple[int, str, str, str, str]]:
+    """(turn index, entity, sentence, value, as spoken) per PII value; [] for most calls."""
     rng = random.Random(stable_seed("pii", call["call_id"], seed))
     customer = [i for i, t in enumerate(call["turns"]) if t["role"] == "customer"]
     if not customer or rng.random() >= PII_SHARE:
@@ -54,39 +55,41 @@ def _plan(call: dict, seed: int, market: str) -> list[tuple[int, str, str, str]]
     kinds = rng.sample(_KINDS.get(market, _KINDS["US"]), k=rng.choice((1, 2)))
     plan = []
     for kind in kinds:
-        sentence, value = _SAY[kind](rng, market)
-        plan.append((rng.choice(customer), kind, sentence, value))
+        sentence, value, said = _SAY[kind](rng, market)
+        plan.append((rng.choice(customer), kind, sentence, value, said))
     return plan
 
 
-def _phone(rng: random.Random, market: str) -> tuple[str, str]:
+def _phone(rng: random.Random, market: str) -> tuple[str, str, str]:
     number = random_number(rng, market if market in ("IN", "US") else "US")
     if rng.random() < 0.5:
         said = " ".join(_WORDS[int(d)] for d in number)
-        return f"You can reach me on {said}.", number
+        return f"You can reach me on {said}.", number, said
     if market == "IN":
         grouped = f"{number[:5]} {number[5:]}"
     else:
         grouped = f"{number[:3]}-{number[3:6]}-{number[6:]}"
-    return f"My number is {grouped}, call me there.", number
+    return f"My number is {grouped}, call me there.", number, grouped
 
 
-def _email(rng: random.Random, market: str) -> tuple[str, str]:
+def _email(rng: random.Random, market: str) -> tuple[str, str, str]:
     local = f"{rng.choice(_LOCALS)}{rng.randrange(10, 100)}"
     domain = rng.choice(_DOMAINS if market == "IN" else _DOMAINS[:3:2])
     written = f"{local}@{domain.replace(' dot ', '.')}"
     if rng.random() < 0.5:
-        return f"Mail the details to {local} at the rate {domain}.", written
-    return f"Please send it to {written} today.", written
+        said = f"{local} at the rate {domain}"
+        return f"Mail the details to {said}.", written, said
+    return f"Please send it to {written} today.", written, written
 
 
-def _aadhaar(rng: random.Random, market: str) -> tuple[str, str]:
+def _aadhaar(rng: random.Random, market: str) -> tuple[str, str, str]:
     body = f"{rng.randrange(2, 10)}{rng.randrange(10**10):010d}"
     digits = next(body + c for c in "0123456789" if verhoeff_valid(body + c))
-    return f"My Aadhaar number is {digits[:4]} {digits[4:8]} {digits[8:]}.", digits
+    said = f"{digits[:4]} {digits[4:8]} {digits[8:]}"
+    return f"My Aadhaar number is {said}.", digits, said
 
 
-def _pan(rng: random.Random, market: str) -> tuple[str, str]:
+def _pan(rng: random.Random, market: str) -> tuple[str, str, str]:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     pan = (
         "".join(rng.choice(letters) for _ in range(3))
@@ -95,12 +98,12 @@ def _pan(rng: random.Random, market: str) -> tuple[str, str]:
         + f"{rng.randrange(10_000):04d}"
         + rng.choice(letters)
     )
-    return f"For the KYC my PAN is {pan}.", pan
+    return f"For the KYC my PAN is {pan}.", pan, pan
 
 
-def _upi(rng: random.Random, market: str) -> tuple[str, str]:
+def _upi(rng: random.Random, market: str) -> tuple[str, str, str]:
     upi = f"{rng.choice(_LOCALS)}{rng.randrange(10, 100)}@{rng.choice(_UPI_BANKS)}"
-    return f"I will pay the token amount from UPI id {upi}.", upi
+    return f"I will pay the token amount from UPI id {upi}.", upi, upi
 
 
 _SAY = {"PHONE": _phone, "EMAIL": _email, "AADHAAR": _aadhaar, "PAN": _pan, "UPI": _upi}
