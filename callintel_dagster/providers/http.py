@@ -18,6 +18,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from callintel_dagster.providers.base import RetryableProviderError, permanent_error
+from callintel_dagster.providers.echo import drop_echo, sent_text
 
 
 class RateLimiter:
@@ -171,7 +172,8 @@ def retry_after_from(headers: object) -> float | None:
 
 
 def _detail(response: httpx.Response) -> str:
-    text = response.text[:300]
+    """The provider's error text, without what repeats our request (it may quote a call)."""
+    text = drop_echo(response.text[:2000], sent_text(response.request.content))[:300]
     return text or response.reason_phrase
 
 

@@ -14,6 +14,7 @@ from callintel_dagster.providers.base import (
     ProviderError,
     RetryableProviderError,
 )
+from callintel_dagster.providers.echo import drop_echo
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,10 @@ class PermanentLlmError(PermanentProviderError, LlmError):
         super().__init__(tenant_id, provider, message, status, code=code)
 
 
-def scrub(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:
-    """Provider text fit for an error message: secrets masked, cut to `limit` characters."""
+def scrub(text: str, secrets: tuple[str, ...], limit: int = 300, sent: str = "") -> str:
+    """Provider text fit for an error message: what repeats the request (`sent`: the prompt,
+    which quotes the call) cut, secrets masked, cut to `limit` characters."""
+    text = drop_echo(text, sent)
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")

@@ -82,7 +82,7 @@ class BedrockChatClient:
                 inferenceConfig={"maxTokens": max_tokens, "temperature": 0},
             )
         except ClientError as exc:
-            raise self._client_error(exc) from None
+            raise self._client_error(exc, sent=f"{system}\n{user}") from None
         except (ReadTimeoutError, ConnectTimeoutError):
             raise self._retryable("no answer in time") from None
         except (EndpointConnectionError, ConnectionClosedError) as exc:
@@ -113,12 +113,12 @@ class BedrockChatClient:
             model=self.model,  # Converse does not echo the model
         )
 
-    def _client_error(self, exc: ClientError) -> Exception:
+    def _client_error(self, exc: ClientError, sent: str = "") -> Exception:
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
         code = str(error.get("Code") or "")
         status = meta.get("HTTPStatusCode")
-        detail = scrub(str(error.get("Message") or ""), self._secrets)
+        detail = scrub(str(error.get("Message") or ""), self._secrets, sent=sent)
         message = f"model {self.model}: {code or 'HTTP ' + str(status)}: {detail}"
         retryable = code in RETRYABLE_CODES or (
             code not in PERMANENT_CODES

@@ -4,6 +4,7 @@ import groq
 from groq.types.chat import ChatCompletion
 
 from callintel_dagster.lib.tenants.llm_config import GroqLlm
+from callintel_dagster.providers.echo import sent_text
 from callintel_dagster.providers.http import retry_after_from
 from callintel_dagster.providers.llm.base import (
     Completion,
@@ -80,7 +81,8 @@ class GroqChatClient:
 
     def _status_error(self, exc: groq.APIStatusError) -> Exception:
         status = exc.status_code
-        detail = scrub(_error_message(exc), self._secrets)
+        sent = sent_text(exc.response.request.content)
+        detail = scrub(_error_message(exc), self._secrets, sent=sent)
         code = _error_code(exc)
         message = f"model {self.model}: HTTP {status}: {detail}"
         if is_retryable_status(status):

@@ -7,6 +7,7 @@
 import httpx
 
 from callintel_dagster.lib.tenants.llm_config import OpenAICompatibleLlm
+from callintel_dagster.providers.echo import sent_text
 from callintel_dagster.providers.http import retry_after_from
 from callintel_dagster.providers.llm.base import (
     Completion,
@@ -92,7 +93,8 @@ class OpenAICompatibleChatClient:
     def _status_error(self, response: httpx.Response) -> Exception:
         status = response.status_code
         detail, code = _error_detail(response)
-        message = f"model {self.model}: HTTP {status}: {scrub(detail, self._secrets)}"
+        detail = scrub(detail, self._secrets, sent=sent_text(response.request.content))
+        message = f"model {self.model}: HTTP {status}: {detail}"
         if is_retryable_status(status):
             return RetryableLlmError(
                 self.tenant_id, PROVIDER, message, retry_after_from(response.headers), code
