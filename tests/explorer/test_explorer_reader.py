@@ -16,6 +16,7 @@ from callintel_dagster.resources.warehouse import RowUpsert, Warehouse, file_loc
 from conftest import requires_postgres
 
 COUNT = "SELECT count(*) AS n FROM raw.call_records WHERE tenant_id = ?"
+BACKENDS = ["duckdb", pytest.param("postgres", marks=requires_postgres)]
 
 
 def _sync_row(tenant: str, day: str) -> RowUpsert:
@@ -73,28 +74,31 @@ def test_duckdb_never_waits_on_a_process_holding_the_live_file(tmp_path):
             holder.communicate("", timeout=10)
 
 
-@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgres", marks=requires_postgres)])
-def test_rows_are_plain_dicts_and_writes_are_refused(backend, tmp_path):
-    with filled_reader(backend, tmp_path) as (reader, _home):
-        got = reader.rows(
-            "SELECT 'a%b' AS literal, avg(duration_seconds) AS avg_s, count(*) AS n "
-            "FROM raw.call_records WHERE tenant_id = ? AND call_id LIKE ?",
-            ["globex", "globex-%"],
-        )
-        assert got == [{"literal": "a%b", "avg_s": 20.0, "n": 2}]
-        assert isinstance(got[0]["avg_s"], float)  # PostgreSQL's numeric arrives as float
-        with pytest.raises(Exception, match="(?i)read.only"):
-            reader.rows("DELETE FROM raw.call_records WHERE tenant_id = ?", ["acme"])
-        assert reader.rows(COUNT, ["acme"]) == [{"n": 3}]
+@pytest.fixture(scope="module", params=BACKENDS)
+def reader(request, tmp_path_factory):
+    """A reader the tests below only read through (one database per backend for the module)."""
+    with filled_reader(request.param, tmp_path_factory.mktemp(request.param)) as (r, _home):
+        yield r
 
 
-@requires_postgres
-def test_postgres_threads_share_a_small_pool(tmp_path):
-    with filled_reader("postgres", tmp_path) as (reader, _home):
-        small = Reader(reader.warehouse, pool_size=2)
-        try:
-            with ThreadPoolExecutor(8) as pool:
-                counts = list(pool.map(lambda t: small.rows(COUNT, [t])[0]["n"], TENANTS * 10))
-            assert counts == [3] * 20
-        finally:
-            small.close()
+def test_rows_are_plain_dicts_and_writes_are_refused(reader):
+    got = reader.rows(
+        "SELECT 'a%b' AS literal, avg(duration_seconds) AS avg_s, count(*) AS n "
+        "FROM raw.call_records WHERE tenant_id = ? AND call_id LIKE ?",
+        ["globex", "globex-%"],
+    )
+    assert got == [{"literal": "a%b", "avg_s": 20.0, "n": 2}]
+    assert isinstance(got[0]["avg_s"], float)  # PostgreSQL's numeric arrives as float
+    with pytest.raises(Exception, match="(?i)read.only"):
+        reader.rows("DELETE FROM raw.call_records WHERE tenant_id = ?", ["acme"])
+    assert reader.rows(COUNT, ["acme"]) == [{"n": 3}]
+
+
+def test_threads_share_a_small_pool(reader):
+    small = Reader(reader.warehouse, pool_size=2)  # PostgreSQL: 2 connections for 8 threads
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(pool.map(lambda t: small.rows(COUNT, [t])[0]["n"], TENANTS * 10))
+        assert counts == [3] * 20
+    finally:
+        small.close()
