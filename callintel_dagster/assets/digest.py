@@ -77,7 +77,8 @@ def whatsapp_digest(
         },
     )
     for key, own in per_day.items():  # each tenant-day's own delivery counts
-        context.add_asset_metadata({k: own[k] for k in OUTCOMES}, partition_key=key)
+        extras = {"linked_calls": own["linked_calls"], "weekly_chart": bool(own["charts"])}
+        context.add_asset_metadata({k: own[k] for k in OUTCOMES} | extras, partition_key=key)
     totals = {key: outcomes[key] for key in OUTCOMES}
     return dg.MaterializeResult(
         metadata={"tenants_without_recipients": no_recipients, **run_totals(context, totals)}

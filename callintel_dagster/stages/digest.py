@@ -122,6 +122,10 @@ def deliver_digests(
         if digest is None:
             raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
         digest = with_chart(digest, warehouse, tenant, day, media)
+        if digest.links:  # what the explorer links added (no key at all for a plain digest)
+            outcomes["linked_calls"] += len(digest.links)
+        if digest.media_url:
+            outcomes["charts"] += 1
         for recipient in tenant.digest.recipients:
             sent = delivery.deliver(day, recipient, digest, force=force)
             outcomes[sent.outcome] += 1

@@ -184,7 +184,8 @@ def test_the_digest_links_its_calls_and_carries_the_weeks_chart(
     }
     with serving(ExplorerSettings.from_env(env), port=int(explorer.rsplit(":", 1)[1])):
         job = defs.resolve_job_def("daily_job")
-        assert job.execute_in_process(instance=instance, tags=tags).success
+        result = job.execute_in_process(instance=instance, tags=tags)
+    assert result.success
 
     chart = env.outbox_path / "tw_chart" / DAY.isoformat() / "kpi_week.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -206,3 +207,14 @@ def test_the_digest_links_its_calls_and_carries_the_weeks_chart(
     call_ids = set(warehouse.query("SELECT call_id FROM marts.fct_calls")["call_id"])
     assert {u.rsplit("/", 1)[1] for _, u in links} <= call_ids
     assert "http" not in bodies["tw_plain"] and "↳" not in bodies["tw_plain"]
+    meta = {
+        e.partition: {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("whatsapp_digest")
+    }
+    assert meta[f"{DAY}|tw_chart"]["linked_calls"] == len(links)
+    assert meta[f"{DAY}|tw_chart"]["weekly_chart"] is True
+    assert (meta[f"{DAY}|tw_plain"]["linked_calls"], meta[f"{DAY}|tw_plain"]["weekly_chart"]) == (
+        0,
+        False,
+    )
