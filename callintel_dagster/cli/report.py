@@ -1,6 +1,9 @@
 """The per-tenant summary the demo prints: what was ingested, analysed, and the last digest."""
 
+from collections import Counter
+
 from callintel_dagster.env import Env
+from callintel_dagster.lib.ingest.redaction import counts_of
 from callintel_dagster.lib.tables import (
     CALL_ANALYSES,
     CALL_RECORDS,
@@ -75,6 +78,7 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
                 f"   analysed by {r.provider} {r.model}: {r.calls} calls, {r.requests} requests, "
                 f"{r.cached} from cache, {int(r.tokens or 0):,} tokens, ${float(r.cost or 0):.4f}"
             )
+        print(f"   {privacy_line(warehouse, tenant)}")
         kpi = warehouse.query(
             f"SELECT * FROM {KPI_TENANT_DAILY} WHERE tenant_id = ? "
             "ORDER BY partition_date DESC LIMIT 1",
@@ -106,6 +110,27 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
     print(f"warehouse: {where}")
     print(f"vectors:   {env.lancedb_path}")
     print("explore:   make ui  →  http://127.0.0.1:3000")
+
+
+def privacy_line(warehouse: Warehouse, tenant: Tenant) -> str:
+    """`privacy (mask): 7 entities redacted in 5 calls (EMAIL 2, PHONE 5)`, from the counts
+    the transcription stage recorded per call (docs/privacy.md)."""
+    cfg = tenant.privacy
+    if not cfg.enabled or not cfg.entities:
+        return "privacy: redaction off"
+    stored = warehouse.query(
+        f"SELECT redactions_json FROM {CALL_TRANSCRIPTS.qualified} "
+        "WHERE tenant_id = ? AND redactions_json IS NOT NULL",
+        [tenant.id],
+    )["redactions_json"]
+    per_call = [counts_of(s) for s in stored]
+    total = sum(per_call, Counter())
+    kinds = ", ".join(f"{entity} {n}" for entity, n in sorted(total.items())) or "none found"
+    kept = "raw transcripts kept for admins" if cfg.keep_raw else "raw transcripts not kept"
+    return (
+        f"privacy ({cfg.method}): {total.total()} entities redacted in "
+        f"{sum(1 for c in per_call if c)} of {len(per_call)} calls ({kinds}); {kept}"
+    )
 
 
 def _pct(value) -> str:
