@@ -25,20 +25,32 @@ class ClusterError(RuntimeError):
     """The cluster cannot start or is not ready; the message names the process and the reason."""
 
 
-def commands(settings: ClusterSettings) -> dict[str, list[str]]:
+def commands(settings: ClusterSettings, webserver: bool = True) -> dict[str, list[str]]:
     ws = str(settings.workspace)
-    procs = {
-        "daemon": ["dagster-daemon", "run", "-w", ws],
-        "webserver": ["dagster-webserver", "-w", ws, "-h", "127.0.0.1", "-p", str(settings.port)],
-    }
+    procs = {"daemon": ["dagster-daemon", "run", "-w", ws]}
+    if webserver:  # the UI and the GraphQL API; runs can also be launched without it
+        procs["webserver"] = [
+            "dagster-webserver",
+            "-w",
+            ws,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.port),
+        ]
     for n in range(1, settings.workers + 1):
         procs[f"worker{n}"] = [
             "dagster-celery", "worker", "start", "-A", "dagster_celery.app",
-            "-y", str(CELERY_YAML), "-n", f"worker{n}",
+            "-y", str(CELERY_YAML), "-n", worker_name(settings, n), "-q", settings.queue,
             "-i", "callintel_dagster.cluster.celery_signals",
             "--", "--concurrency", "1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
     return procs
+
+
+def worker_name(settings: ClusterSettings, n: int) -> str:
+    """Celery node names are unique per broker: two clusters' `worker1` would clash."""
+    return f"worker{n}.{settings.queue}"
 
 
 def ensure_database(url: str) -> None:
@@ -78,7 +90,7 @@ def running(settings: ClusterSettings) -> dict[str, int]:
     return alive
 
 
-def up(settings: ClusterSettings, log=print) -> dict[str, int]:
+def up(settings: ClusterSettings, webserver: bool = True, log=print) -> dict[str, int]:
     """Start every process not yet running and wait until all are ready."""
     ensure_database(f"{settings.pg_server}/{settings.dagster_db}")
     ensure_database(settings.warehouse_url)
@@ -87,16 +99,18 @@ def up(settings: ClusterSettings, log=print) -> dict[str, int]:
     _migrate_instance(settings)  # once, before several processes would race to create tables
     already = running(settings)
     env = settings.process_env()
-    for name, cmd in commands(settings).items():
+    started: dict[str, subprocess.Popen] = {}
+    for name, cmd in commands(settings, webserver).items():
         if name in already:
             continue
         with open(settings.home / f"{name}.log", "ab") as out:
             proc = subprocess.Popen(
                 cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
+        started[name] = proc
         pid_file(settings, name).write_text(str(proc.pid))
         log(f"cluster: started {name} (pid {proc.pid}, log {settings.home / (name + '.log')})")
-    wait_ready(settings, log=log)
+    wait_ready(settings, started, webserver=webserver, log=log)
     return running(settings)
 
 
@@ -138,18 +152,25 @@ def _migrate_instance(settings: ClusterSettings) -> None:
     )
 
 
-def wait_ready(settings: ClusterSettings, timeout: float = 240.0, log=print) -> None:
+def wait_ready(
+    settings: ClusterSettings,
+    started: dict[str, subprocess.Popen],
+    webserver: bool = True,
+    timeout: float = 240.0,
+    log=print,
+) -> None:
     """Until the webserver answers, the daemon heartbeats and every worker answers a ping."""
     from dagster_celery.make_app import make_app
 
     app = make_app({"broker": settings.broker, "backend": settings.backend})
-    expected = {f"worker{n}" for n in range(1, settings.workers + 1)}
+    expected = {worker_name(settings, n) for n in range(1, settings.workers + 1)}
     deadline = time.monotonic() + timeout
-    pending = {"webserver", "daemon", *expected}
+    pending = {"daemon", *expected} | ({"webserver"} if webserver else set())
     while pending and time.monotonic() < deadline:
-        dead = [n for n in pending if n not in running(settings)]
-        if dead:
-            raise ClusterError(f"{', '.join(sorted(dead))} exited; see {settings.home}/<name>.log")
+        dead = sorted(n for n, p in started.items() if p.poll() is not None)
+        if dead:  # leave nothing half-started behind
+            down(settings, log=log)
+            raise ClusterError(f"{', '.join(dead)} exited at start; see {settings.home}/<name>.log")
         if "webserver" in pending and _webserver_ready(settings):
             pending.discard("webserver")
         if "daemon" in pending and _daemon_ready(settings):
@@ -161,8 +182,10 @@ def wait_ready(settings: ClusterSettings, timeout: float = 240.0, log=print) -> 
         if pending:
             time.sleep(1.0)
     if pending:
+        down(settings, log=log)
         raise ClusterError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
-    log(f"cluster: ready - webserver {settings.url}, daemon, {settings.workers} worker(s)")
+    web = f"webserver {settings.url}, " if webserver else ""
+    log(f"cluster: ready - {web}daemon, {settings.workers} worker(s) on queue {settings.queue}")
 
 
 def _webserver_ready(settings: ClusterSettings) -> bool:

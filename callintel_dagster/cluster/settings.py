@@ -7,6 +7,7 @@
 | CALLINTEL_CLUSTER_DAGSTER_DB | callintel_cluster_dagster (Dagster's instance storage) |
 | CALLINTEL_WAREHOUSE_URL | <CALLINTEL_CLUSTER_PG>/callintel_cluster (the warehouse the runs write) |
 | CALLINTEL_CELERY_BROKER | pyamqp://guest:guest@127.0.0.1:5672// (RabbitMQ) |
+| CALLINTEL_CELERY_QUEUE | dagster (the queue the runs go to and the workers take from) |
 | CALLINTEL_CELERY_BACKEND | redis://127.0.0.1:6379/0 (task states for run monitoring) |
 | CALLINTEL_CLUSTER_PORT | 3070 (the webserver, on 127.0.0.1) |
 | CALLINTEL_CLUSTER_WORKERS | 2 |
@@ -33,6 +34,7 @@ class ClusterSettings:
     dagster_db: str
     broker: str
     backend: str
+    queue: str
     port: int
     workers: int
     warehouse_url: str
@@ -68,6 +70,7 @@ class ClusterSettings:
             "DAGSTER_PG_DB": self.dagster_db,
             "CALLINTEL_CELERY_BROKER": self.broker,
             "CALLINTEL_CELERY_BACKEND": self.backend,
+            "CALLINTEL_CELERY_QUEUE": self.queue,
             "CALLINTEL_HOME": str(self.run_home),
             "CALLINTEL_WAREHOUSE_URL": self.warehouse_url,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -98,6 +101,7 @@ def cluster_settings() -> ClusterSettings:
         dagster_db=os.environ.get("CALLINTEL_CLUSTER_DAGSTER_DB") or "callintel_cluster_dagster",
         broker=os.environ.get("CALLINTEL_CELERY_BROKER") or "pyamqp://guest:guest@127.0.0.1:5672//",
         backend=os.environ.get("CALLINTEL_CELERY_BACKEND") or "redis://127.0.0.1:6379/0",
+        queue=os.environ.get("CALLINTEL_CELERY_QUEUE") or "dagster",
         port=port,
         workers=workers,
         warehouse_url=os.environ.get("CALLINTEL_WAREHOUSE_URL") or f"{pg_server}/callintel_cluster",
