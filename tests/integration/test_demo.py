@@ -3,8 +3,18 @@
 import re
 import subprocess
 import sys
+from collections import Counter
+from datetime import date
 
+from callintel_dagster.lib.tenants.registry import load_registry
+from callintel_dagster.resources.warehouse import Warehouse
 from conftest import TENANTS_YAML
+from tests.privacy_pipeline.pii_canaries import canaries, hits, lance_texts, spoken
+
+PRIVACY = re.compile(
+    r"privacy \(mask\): (\d+) entities redacted in (\d+) of (\d+) calls \(([^)]*)\); "
+    r"raw transcripts not kept"
+)
 
 
 def run_demo() -> str:
@@ -44,3 +54,32 @@ def test_demo_twice_prints_the_same_counts(callintel_env, monkeypatch, tmp_path)
     assert fidelity.findall(first) == fidelity.findall(second) and len(fidelity.findall(first)) == 2
     calls = [int(n) for n in re.findall(r"· calls (\d+) ·", first)]
     assert calls == [3 * 6, 3 * 4]
+    assert PRIVACY.findall(first) == PRIVACY.findall(second)
+    check_privacy(callintel_env, PRIVACY.findall(first))
+
+
+def check_privacy(env, lines: list[tuple[str, ...]]) -> None:
+    """Each tenant's privacy line counts exactly what its synthetic calls spoke, and none of the
+    spoken values (as written or as said) reached the vectors."""
+    warehouse = Warehouse(url=f"duckdb:///{env.duckdb_path}")
+    found = {}
+    for tenant, (total, calls, of, kinds) in zip(
+        load_registry(env.tenants_path).active, lines, strict=True
+    ):
+        days = [
+            date.fromisoformat(d)
+            for d in warehouse.query(
+                "SELECT DISTINCT CAST(partition_date AS VARCHAR) AS d FROM raw.call_records "
+                "WHERE tenant_id = ?",
+                [tenant.id],
+            )["d"]
+        ]
+        said = {c: v for d in days for c, v in spoken(tenant, d).items()}
+        counts = Counter(entity for values in said.values() for entity, _, _ in values)
+        expected = ", ".join(f"{e} {n}" for e, n in sorted(counts.items())) or "none found"
+        assert (int(total), int(calls), kinds) == (counts.total(), len(said), expected)
+        assert int(of) == 3 * (6 if tenant.id == "acme" else 4)
+        for day in days:
+            found |= canaries(tenant, day)
+    texts = list(lance_texts(env.lancedb_path))
+    assert texts and hits(texts, found) == []

@@ -56,7 +56,13 @@ def lance_texts(root: Path) -> Iterable[tuple[str, str]]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         yield str(path.relative_to(root)), path.read_bytes().decode("utf-8", "replace")
     db = lancedb.connect(str(root))
-    for name in db.table_names():
+    names, page = [], None
+    while True:  # list_tables pages its answer
+        listed = db.list_tables(page_token=page)
+        names += listed.tables
+        if not (page := listed.page_token):
+            break
+    for name in names:
         table = db.open_table(name).to_arrow()
         for column in table.column_names:
             if str(table.schema.field(column).type) in ("string", "large_string"):
