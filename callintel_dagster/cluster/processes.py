@@ -78,16 +78,29 @@ def pid_file(settings: ClusterSettings, name: str) -> Path:
 
 
 def running(settings: ClusterSettings) -> dict[str, int]:
-    """The processes whose pid file names a live process group."""
+    """The processes whose pid file names a live process group we started (a stale pid file
+    whose pid was reused by another program is dropped, never signalled)."""
     alive = {}
     for path in sorted(settings.home.glob("*.pid")):
-        pid = int(path.read_text().strip() or 0)
-        try:
-            os.killpg(pid, 0)
-            alive[path.stem] = pid
-        except (ProcessLookupError, PermissionError):
+        pid = path.read_text().strip()
+        if pid.isdigit() and _is_ours(int(pid)):
+            alive[path.stem] = int(pid)
+        else:
             path.unlink(missing_ok=True)
     return alive
+
+
+def _is_ours(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
+        return not cmdline or b"dagster" in cmdline  # empty: a zombie leader, its group lives
+    except OSError:  # no /proc, or the leader exited while its group lives on
+        return True
 
 
 def up(settings: ClusterSettings, webserver: bool = True, log=print) -> dict[str, int]:
@@ -144,12 +157,16 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _migrate_instance(settings: ClusterSettings) -> None:
-    subprocess.run(
-        ["dagster", "instance", "migrate"],
-        env=settings.process_env(),
-        check=True,
-        capture_output=True,
-    )
+    log_path = settings.home / "migrate.log"
+    with open(log_path, "wb") as out:
+        done = subprocess.run(
+            ["dagster", "instance", "migrate"],
+            env=settings.process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if done.returncode != 0:
+        raise ClusterError(f"the instance storage could not be prepared; see {log_path}")
 
 
 def wait_ready(
