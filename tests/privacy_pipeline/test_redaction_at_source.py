@@ -9,7 +9,9 @@ from datetime import date, datetime
 import pytest
 from pii_canaries import canaries, hits, spoken
 
+from callintel_dagster.lib.ingest.redaction import redact_call_record
 from callintel_dagster.lib.tables import CALL_RECORDS, TRANSCRIPT_TURNS_RAW
+from callintel_dagster.lib.tenants.privacy_config import PrivacyConfig
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.privacy import PrivacyError
 from callintel_dagster.providers.synthetic import SyntheticSource
@@ -138,3 +140,23 @@ def test_a_hash_tenant_without_its_salt_is_refused_by_name(tmp_path, monkeypatch
     run(warehouse, t)
     turns = " ".join(warehouse.query("SELECT text FROM core.transcript_turns")["text"])
     assert "<PHONE:" in turns and hits([("turns", turns)], canaries(t, DAY)) == []
+
+
+def test_a_delivered_record_is_redacted_with_what_its_voice_agent_took_down():
+    record = {
+        "call_id": "b1",
+        "transcript_text": "user: mail asha at the rate gmail dot com\nassistant: noted",
+        "turns": [
+            {"role": "customer", "text": "mail asha at the rate gmail dot com"},
+            {"role": "agent", "text": "noted"},
+        ],
+        "extracted_data": {"email": "asha@gmail.com", "callback": ["98765 43210"], "hot": True},
+    }
+    out = redact_call_record(PrivacyConfig(), record)
+    assert out["transcript_text"] == "user: mail <EMAIL_1>\nassistant: noted"
+    assert [t["text"] for t in out["turns"]] == ["mail <EMAIL_1>", "noted"]
+    assert out["extracted_data"] == {"email": "<EMAIL_1>", "callback": ["<PHONE_1>"], "hot": True}
+    assert out["redactions"] == {"EMAIL": 2, "PHONE": 1}
+    assert redact_call_record(PrivacyConfig(keep_raw=True), record) == record
+    odd = record | {"turns": "not a list"}  # the sync's checks quarantine it, by id
+    assert redact_call_record(PrivacyConfig(), odd) == odd

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from callintel_dagster.lib.tenants.privacy_config import PrivacyConfig
 
 REDACTIONS_KEY = "redactions"  # a source record's counts from sync, as raw.call_records sees them
+EXTRACTED_KEY = "extracted_data"  # Bolna: what the voice agent took down (a number, an e-mail)
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,29 @@ def redact_call_record(cfg: PrivacyConfig, record: dict) -> dict:
     ):
         return record
     done = redact_transcript(redactor, text, turns or [])
+    counts = Counter(done.counts)
+    extracted = record.get(EXTRACTED_KEY)
+    if extracted:  # what a voice agent noted from the call (Bolna): kept in extra_json
+        extracted = _redact_values(redactor, extracted, counts)
     return record | {
         "transcript_text": done.text,
         "turns": done.turns or turns,
-        REDACTIONS_KEY: dict(done.counts),
+        **({EXTRACTED_KEY: extracted} if EXTRACTED_KEY in record else {}),
+        REDACTIONS_KEY: dict(counts),
     }
+
+
+def _redact_values(redactor, value, counts: Counter):
+    """Every string inside a provider's JSON value redacted on its own (keys are field names)."""
+    if isinstance(value, str):
+        done = redactor.redact_turns([value])
+        counts.update(done.counts)
+        return done.turns[0]
+    if isinstance(value, dict):
+        return {k: _redact_values(redactor, v, counts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_values(redactor, v, counts) for v in value]
+    return value
 
 
 def counts_json(counts: Counter | dict | None) -> str | None:
