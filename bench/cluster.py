@@ -23,7 +23,8 @@ from pathlib import Path
 import psycopg2
 
 from callintel_dagster.cluster.demo import last_complete_days, run_tenants
-from callintel_dagster.cluster.processes import down, up
+from callintel_dagster.cluster.launch import ClusterClient
+from callintel_dagster.cluster.processes import down, forget_queue, up
 from callintel_dagster.cluster.settings import cluster_settings
 from callintel_dagster.lib.tenants.registry import load_registry
 
@@ -65,6 +66,9 @@ def measure(workers: int, tenants: list[str], days: int, home: Path) -> float:
     first, last = last_complete_days(registry.active, days)
     quiet = lambda line: None  # noqa: E731
     try:
+        # the webserver first, to switch the sensors off before the daemon would tick them
+        up(settings, only={"webserver"}, log=quiet)
+        ClusterClient("127.0.0.1", settings.port).stop_sensors()
         up(settings, log=quiet)
         run_tenants(settings, tenants[:1], last, last, log=quiet)  # warm-up: marts built
         began = time.perf_counter()
@@ -72,6 +76,7 @@ def measure(workers: int, tenants: list[str], days: int, home: Path) -> float:
         wall = time.perf_counter() - began
     finally:
         down(settings, log=quiet)
+        forget_queue(settings)
         drop(dagster_db)
         drop(warehouse_db)
     failed = [o.label for o in outcomes if o.status != "SUCCESS"]

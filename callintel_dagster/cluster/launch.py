@@ -38,6 +38,14 @@ class RunOutcome:
         )
 
 
+SENSORS_QUERY = """
+query ($selector: RepositorySelector!) { sensorsOrError(repositorySelector: $selector) {
+  __typename
+  ... on Sensors { results { name sensorState { id status } } }
+} }"""
+STOP_SENSOR = "mutation ($id: String!) { stopSensor(id: $id) { __typename } }"
+
+
 class ClusterClient:
     def __init__(self, url_host: str, port: int, location: str = "callintel"):
         self.client = DagsterGraphQLClient(url_host, port_number=port)
@@ -61,14 +69,29 @@ class ClusterClient:
         except DagsterGraphQLClientError as exc:
             raise RuntimeError(f"launch of {job} refused: {exc.args[0]}") from None
 
-    def run(self, run_id: str) -> dict:
+    def _query(self, query: str, variables: dict) -> dict:
         reply = httpx.post(
-            self.graphql,
-            json={"query": RUN_QUERY, "variables": {"runId": run_id}},
-            timeout=30.0,
+            self.graphql, json={"query": query, "variables": variables}, timeout=30.0
         )
         reply.raise_for_status()
-        found = reply.json()["data"]["runOrError"]
+        return reply.json()["data"]
+
+    def stop_sensors(self) -> list[str]:
+        """Switch off every running sensor of the location (a benchmark must time only the runs
+        it launched, not the late-digest runs a sensor requests for new tenants)."""
+        selector = {"repositoryLocationName": self.location, "repositoryName": "__repository__"}
+        found = self._query(SENSORS_QUERY, {"selector": selector})["sensorsOrError"]
+        if found["__typename"] != "Sensors":
+            raise RuntimeError(f"sensors of {self.location}: {found['__typename']}")
+        stopped = []
+        for sensor in found["results"]:
+            if sensor["sensorState"]["status"] == "RUNNING":
+                self._query(STOP_SENSOR, {"id": sensor["sensorState"]["id"]})
+                stopped.append(sensor["name"])
+        return stopped
+
+    def run(self, run_id: str) -> dict:
+        found = self._query(RUN_QUERY, {"runId": run_id})["runOrError"]
         if found["__typename"] != "Run":
             raise RuntimeError(f"run {run_id}: {found['__typename']}")
         return found

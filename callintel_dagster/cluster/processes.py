@@ -103,8 +103,10 @@ def _is_ours(pid: int) -> bool:
         return True
 
 
-def up(settings: ClusterSettings, webserver: bool = True, log=print) -> dict[str, int]:
-    """Start every process not yet running and wait until all are ready."""
+def up(
+    settings: ClusterSettings, webserver: bool = True, only: set[str] | None = None, log=print
+) -> dict[str, int]:
+    """Start every process not yet running (or only those named) and wait until all are ready."""
     ensure_database(f"{settings.pg_server}/{settings.dagster_db}")
     ensure_database(settings.warehouse_url)
     settings.run_home.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,7 @@ def up(settings: ClusterSettings, webserver: bool = True, log=print) -> dict[str
     env = settings.process_env()
     started: dict[str, subprocess.Popen] = {}
     for name, cmd in commands(settings, webserver).items():
-        if name in already:
+        if name in already or (only is not None and name not in only):
             continue
         with open(settings.home / f"{name}.log", "ab") as out:
             proc = subprocess.Popen(
@@ -123,8 +125,29 @@ def up(settings: ClusterSettings, webserver: bool = True, log=print) -> dict[str
         started[name] = proc
         pid_file(settings, name).write_text(str(proc.pid))
         log(f"cluster: started {name} (pid {proc.pid}, log {settings.home / (name + '.log')})")
-    wait_ready(settings, started, webserver=webserver, log=log)
+    if only is None:
+        wait_ready(settings, started, webserver=webserver, log=log)
+    elif "webserver" in only:
+        _wait_for(lambda: _webserver_ready(settings), "webserver", started, settings)
     return running(settings)
+
+
+def _wait_for(ready, name: str, started: dict, settings: ClusterSettings, timeout=240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if started[name].poll() is not None or time.monotonic() > deadline:
+            down(settings, log=lambda _: None)
+            raise ClusterError(f"{name} did not start; see {settings.home}/{name}.log")
+        time.sleep(1.0)
+
+
+def forget_queue(settings: ClusterSettings) -> None:
+    """Delete the cluster's queue from the broker (a throwaway cluster: tests, benchmarks)."""
+    from dagster_celery.make_app import make_app
+
+    app = make_app({"broker": settings.broker, "backend": settings.backend})
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(settings.queue)
 
 
 def down(settings: ClusterSettings, log=print) -> None:

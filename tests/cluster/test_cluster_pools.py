@@ -12,10 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_celery.make_app import make_app
 
 from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
-from callintel_dagster.cluster.processes import down, up
+from callintel_dagster.cluster.processes import down, forget_queue, up
 from callintel_dagster.cluster.settings import REPO_ROOT, cluster_settings
 from conftest import fresh_postgres_db, postgres_available
 
@@ -47,9 +46,7 @@ def cluster(tmp_path_factory, monkeypatch_module):
             yield settings
         finally:
             down(settings)
-            app = make_app({"broker": settings.broker, "backend": settings.backend})
-            with app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)
+            forget_queue(settings)
 
 
 @pytest.fixture(scope="module")
