@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import psycopg2
 
-from callintel_dagster.cluster.launch import ClusterClient, RunOutcome
+from callintel_dagster.cluster.launch import TENANT_TAG, ClusterClient, RunOutcome
 from callintel_dagster.cluster.processes import ClusterError, running
 from callintel_dagster.cluster.settings import ClusterSettings
 from callintel_dagster.env import current_env
@@ -44,6 +44,9 @@ def run_tenants(
                 "daily_job",
                 tenant_day_key(tenant, first.isoformat()),
                 tenant_day_key(tenant, last.isoformat()),
+                # a range run has no dagster/partition/tenant tag: the queue's per-tenant limit
+                # (deploy/dagster.cluster.yaml) reads this one
+                extra_tags={TENANT_TAG: tenant},
             )
             log(f"  launched {tenant}: run {run_id}")
             runs[run_id] = tenant

@@ -12,6 +12,7 @@ from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
 from callintel_dagster.instance.worker import WORKER_TAG
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+TENANT_TAG = "callintel/tenant"
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 RUN_QUERY = """
 query ($runId: ID!) { runOrError(runId: $runId) {
