@@ -24,7 +24,8 @@ import psycopg2
 
 from callintel_dagster.cluster.demo import last_complete_days, run_tenants
 from callintel_dagster.cluster.launch import ClusterClient
-from callintel_dagster.cluster.processes import down, forget_queue, up
+from callintel_dagster.cluster.processes import down, up
+from callintel_dagster.cluster.services import forget_queue
 from callintel_dagster.cluster.settings import cluster_settings
 from callintel_dagster.lib.tenants.registry import load_registry
 

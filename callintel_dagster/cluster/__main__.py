@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from callintel_dagster.cluster.processes import ClusterError, down, running, up
+from callintel_dagster.cluster.processes import down, running, up
+from callintel_dagster.cluster.services import ClusterError
 from callintel_dagster.cluster.settings import cluster_settings
 
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import psycopg2
 
 from callintel_dagster.cluster.launch import TENANT_TAG, ClusterClient, RunOutcome
-from callintel_dagster.cluster.processes import ClusterError, running
+from callintel_dagster.cluster.processes import running
+from callintel_dagster.cluster.services import ClusterError
 from callintel_dagster.cluster.settings import ClusterSettings
 from callintel_dagster.env import current_env
 from callintel_dagster.lib.dayspan import local_today

@@ -10,19 +10,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
-import psycopg2
-from psycopg2 import sql
 
+from callintel_dagster.cluster.services import ClusterError, ensure_database
 from callintel_dagster.cluster.settings import CELERY_YAML, ClusterSettings
 
 GRACE_S = 30.0
-
-
-class ClusterError(RuntimeError):
-    """The cluster cannot start or is not ready; the message names the process and the reason."""
 
 
 def commands(settings: ClusterSettings, webserver: bool = True) -> dict[str, list[str]]:
@@ -51,26 +45,6 @@ def commands(settings: ClusterSettings, webserver: bool = True) -> dict[str, lis
 def worker_name(settings: ClusterSettings, n: int) -> str:
     """Celery node names are unique per broker: two clusters' `worker1` would clash."""
     return f"worker{n}.{settings.queue}"
-
-
-def ensure_database(url: str) -> None:
-    """Create the database `url` names, if missing, on its server."""
-    parts = urlsplit(url)
-    name, server = parts.path.lstrip("/"), parts._replace(path="/postgres").geturl()
-    try:
-        admin = psycopg2.connect(server, connect_timeout=5)
-    except psycopg2.OperationalError:
-        raise ClusterError(
-            f"PostgreSQL at {parts.hostname}:{parts.port} is not reachable"
-        ) from None
-    admin.autocommit = True  # CREATE DATABASE refuses to run in a transaction
-    try:
-        with admin.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        admin.close()
 
 
 def pid_file(settings: ClusterSettings, name: str) -> Path:
@@ -139,15 +113,6 @@ def _wait_for(ready, name: str, started: dict, settings: ClusterSettings, timeou
             down(settings, log=lambda _: None)
             raise ClusterError(f"{name} did not start; see {settings.home}/{name}.log")
         time.sleep(1.0)
-
-
-def forget_queue(settings: ClusterSettings) -> None:
-    """Delete the cluster's queue from the broker (a throwaway cluster: tests, benchmarks)."""
-    from dagster_celery.make_app import make_app
-
-    app = make_app({"broker": settings.broker, "backend": settings.backend})
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(settings.queue)
 
 
 def down(settings: ClusterSettings, log=print) -> None:

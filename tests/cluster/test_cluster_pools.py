@@ -14,7 +14,8 @@ import dagster as dg
 import pytest
 
 from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
-from callintel_dagster.cluster.processes import down, forget_queue, up
+from callintel_dagster.cluster.processes import down, up
+from callintel_dagster.cluster.services import forget_queue
 from callintel_dagster.cluster.settings import REPO_ROOT, cluster_settings
 from conftest import fresh_postgres_db, postgres_available
 
