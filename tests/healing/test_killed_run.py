@@ -1,6 +1,7 @@
-"""A run killed with `kill -9` while it holds every slot of its LLM provider's pool: the daemon's
-run monitoring (LocalRunLauncher's worker check) fails it and frees the slots, and the next run
-completes the tenant-day with nothing lost or duplicated. Real processes, a real kill."""
+"""A backfill run (three days, one run) killed with `kill -9` while it holds every slot of its LLM
+provider's pool: the daemon's run monitoring (LocalRunLauncher's worker check) fails it and frees
+the slots, the warehouse lock died with it, and the next run completes every day with nothing lost
+or duplicated. Real processes, a real kill."""
 
 import os
 import signal
@@ -65,21 +66,23 @@ def deployment(tmp_path):
         yield env, llm, tmp_path
 
 
-def materialize(env) -> subprocess.Popen:
+def backfill(env) -> subprocess.Popen:
     return subprocess.Popen(
         [BIN / "dagster", "asset", "materialize", "-m", "callintel_dagster.definitions",
-         "--select", ASSETS, "--partition", "2026-11-18|acme"],
+         "--select", ASSETS, "--partition-range", "2026-11-16|acme...2026-11-18|acme"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
 
 
-def test_a_killed_run_is_failed_its_slots_freed_and_the_next_run_completes(deployment, monkeypatch):
+def test_a_killed_backfill_is_failed_its_slots_freed_and_the_next_run_completes_it(
+    deployment, monkeypatch
+):
     env, llm, tmp_path = deployment
     monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
-        first = materialize(env)
+        first = backfill(env)
         info = wait_for(
             "the run to hold all 4 slots",
             lambda: (i := storage.get_concurrency_info(POOL)).active_slot_count == 4 and i,
@@ -119,19 +122,22 @@ def test_a_killed_run_is_failed_its_slots_freed_and_the_next_run_completes(deplo
     with file_lock(str(tmp_path / "home" / "warehouse.duckdb.lock"), timeout_s=1):
         pass
     llm.latency_s = 0.01
-    second = materialize(env)
+    second = backfill(env)
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out.decode()[-3000:]
     con = duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True)
-    calls = con.execute(
-        "SELECT count(*) FROM raw.call_records WHERE tenant_id = 'acme'"
-    ).fetchone()[0]
-    rows, distinct, ok = con.execute(
-        "SELECT count(*), count(DISTINCT call_id), count(*) FILTER (analysis_status = 'ok') "
-        "FROM core.call_analyses WHERE tenant_id = 'acme'"
-    ).fetchone()
-    transcripts = con.execute(
-        "SELECT count(*) FROM core.call_transcripts WHERE tenant_id = 'acme'"
-    ).fetchone()[0]
-    # every transcribed call analysed exactly once, none left behind by the killed run
-    assert calls > 0 and rows == distinct == transcripts and ok > 0
+    per_table = {
+        table: con.execute(
+            f"SELECT partition_date, count(*), count(DISTINCT call_id) FROM {table} "
+            "WHERE tenant_id = 'acme' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        for table in ("raw.call_records", "core.call_transcripts", "core.call_analyses")
+    }
+    records = per_table["raw.call_records"]
+    assert len(records) == 3 and all(n == distinct == 12 for _, n, distinct in records)
+    assert per_table["core.call_transcripts"] == records  # every day, each call once
+    assert per_table["core.call_analyses"] == records
+    statuses = con.execute(
+        "SELECT DISTINCT analysis_status FROM core.call_analyses WHERE tenant_id = 'acme'"
+    ).fetchall()
+    assert {s for (s,) in statuses} <= {"ok", "skipped"}  # none left pending or failed
