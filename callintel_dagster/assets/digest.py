@@ -2,19 +2,20 @@
 stages/digest.py."""
 
 from collections import Counter
+from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from callintel_dagster.assets.common import PARTITIONED, utcnow
+from callintel_dagster.assets.common import DIGEST_FRESHNESS, PROVIDER_FACING, utcnow
 from callintel_dagster.assets.metadata import by_partition, counts, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DIGESTS, WHATSAPP_LEDGER
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
-from callintel_dagster.stages.digest import deliver_digests
+from callintel_dagster.stages.digest import LATE_TAG, deliver_digests
 
 
 class DigestConfig(dg.Config):
@@ -25,7 +26,13 @@ class DigestConfig(dg.Config):
     )
 
 
-@dg.asset(group_name="deliver", deps=["daily_ai_summary"], kinds={"python"}, **PARTITIONED)
+@dg.asset(
+    group_name="deliver",
+    deps=["daily_ai_summary"],
+    kinds={"python"},
+    freshness_policy=DIGEST_FRESHNESS,
+    **PROVIDER_FACING,
+)
 def whatsapp_digest(
     context: dg.AssetExecutionContext,
     config: DigestConfig,
@@ -38,6 +45,8 @@ def whatsapp_digest(
     (delivery.whatsapp_ledger). The default `outbox` provider stores it and sends nothing."""
     run, now, rows, outcomes = TenantRun(context, registry), utcnow(), [], Counter()
     media = digest_senders.chart_media()  # the week's chart, for tenants with an explorer URL
+    late = context.run.tags.get(LATE_TAG)  # set by late_digest_sensor: the send time it missed
+    late_due = datetime.fromisoformat(late) if late else None
     no_recipients, per_day = [], {}  # per_day: each tenant-day's own sent / already_sent / failed
     for tenant, days in run.tenants():
         try:  # rows kept only when the whole tenant went through
@@ -47,7 +56,15 @@ def whatsapp_digest(
                 force = config.force_resend
                 try:
                     rows += deliver_digests(
-                        tenant, [day], sender, warehouse, own, force=force, now=now, media=media
+                        tenant,
+                        [day],
+                        sender,
+                        warehouse,
+                        own,
+                        force=force,
+                        now=now,
+                        media=media,
+                        late_due=late_due,
                     )
                 finally:  # what was sent before a failure still counts
                     outcomes.update(own)

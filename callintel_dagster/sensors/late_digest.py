@@ -20,9 +20,9 @@ from callintel_dagster.lib.tenants.registry import RegistryError
 from callintel_dagster.partitions import tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.digest import LATE_TAG
 
 GRACE = timedelta(minutes=30)
-LATE_TAG = "callintel/digest_late"
 SENT_SQL = f"SELECT DISTINCT tenant_id FROM {DIGESTS.qualified} WHERE partition_date = ?"
 
 

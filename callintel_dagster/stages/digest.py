@@ -25,6 +25,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from callintel_dagster.lib.digest.chart import CHART_NAME, render_week_chart, week_days
 from callintel_dagster.lib.digest.daily_summary import DailySummary
@@ -46,6 +47,9 @@ from callintel_dagster.resources.digests import ChartMedia, DigestSender
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 from callintel_dagster.stages.ledger import SENDING, Ledger, Step, utcnow
 
+# The run tag the late-digest sensor sets: the send instant (UTC, ISO) the digest missed.
+LATE_TAG = "callintel/digest_late"
+
 LEDGER_KEY = ("tenant_id", "partition_date", "recipient", "part_index")
 DIGEST_KEY = ("tenant_id", "partition_date", "recipient")
 RECIPIENT_DAY = "tenant_id = ? AND partition_date = ? AND recipient = ?"
@@ -62,8 +66,11 @@ class Delivery:
     outcome: str = "sent"  # sent | already_sent | failed | pending (retried by the next run)
 
 
-def load_digest(warehouse: Warehouse, tenant: Tenant, day: date) -> Digest | None:
-    """The tenant-day's digest from its daily summary and KPIs; None without a summary."""
+def load_digest(
+    warehouse: Warehouse, tenant: Tenant, day: date, late_due: datetime | None = None
+) -> Digest | None:
+    """The tenant-day's digest from its daily summary and KPIs; None without a summary.
+    `late_due`: the send instant it missed (UTC), for a digest sent late."""
     rows = warehouse.read_slices(DAILY_SUMMARIES.qualified, [(tenant.id, day)])
     if rows.empty:
         return None
@@ -73,7 +80,11 @@ def load_digest(warehouse: Warehouse, tenant: Tenant, day: date) -> Digest | Non
     if base_url := tenant.explorer.base_url:  # the calls its sentences name, picked again
         calls = notable_calls(warehouse.read_slices(FCT_CALLS, [(tenant.id, day)]))
         links = call_links(base_url, tenant.id, calls)
-    return compose_digest(tenant.name, day, kpis, summary, links)
+    late = None
+    if late_due is not None:
+        local = late_due.astimezone(ZoneInfo(tenant.timezone))
+        late = f"{local:%H:%M} {local.tzname()}"
+    return compose_digest(tenant.name, day, kpis, summary, links, late=late)
 
 
 def with_chart(
@@ -112,13 +123,14 @@ def deliver_digests(
     force: bool = False,
     now: datetime,
     media: ChartMedia | None = None,
+    late_due: datetime | None = None,
 ) -> list[tuple]:
     """The tenant's delivery.digests rows for `days`, one per day and recipient. `outcomes` is
     counted as recipients are served, so a tenant that fails midway still counts what it sent.
     Raises NoSummary for a day without a daily summary. `media`: where the week's chart goes."""
     delivery, rows = DigestDelivery(tenant, sender, warehouse), []
     for day in days:
-        digest = load_digest(warehouse, tenant, day)
+        digest = load_digest(warehouse, tenant, day, late_due)
         if digest is None:
             raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
         digest = with_chart(digest, warehouse, tenant, day, media)

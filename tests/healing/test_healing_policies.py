@@ -9,7 +9,7 @@ from callintel_dagster.env import REPO_ROOT
 from callintel_dagster.instance.launcher import LocalRunLauncher
 
 PROVIDER_FACING = ["crm_leads", "call_records", "call_recordings", "call_transcripts",
-                   "call_analyses", "daily_ai_summary", "crm_writeback"]  # fmt: skip
+                   "call_analyses", "daily_ai_summary", "crm_writeback", "whatsapp_digest"]  # fmt: skip
 
 
 @pytest.mark.parametrize("key", PROVIDER_FACING)
@@ -46,3 +46,8 @@ def test_the_shipped_instance_loads_the_launcher(tmp_path):
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert isinstance(instance.run_launcher, LocalRunLauncher)
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
+
+
+def test_the_digest_has_a_freshness_policy(defs):
+    assets = defs.resolve_assets_def("whatsapp_digest")
+    assert assets.specs_by_key[assets.key].freshness_policy.fail_window.to_timedelta().days == 1

@@ -37,10 +37,12 @@ def compose_digest(
     kpis: dict[str, Any],
     summary: DailySummary,
     links: Sequence[CallLink] = (),
+    late: str | None = None,
 ) -> Digest:
     """The digest text of one tenant-day and the facts its template variables can carry;
-    `links`: the calls its bullets may link to (none: no links)."""
-    text = render_digest(tenant_name, day, kpis, summary, links=links)
+    `links`: the calls its bullets may link to (none: no links); `late`: when it was due, for a
+    digest sent after its send time (e.g. "08:30 IST")."""
+    text = render_digest(tenant_name, day, kpis, summary, links=links, late=late)
     shown = tuple(lk for lk in links if lk.line in text.split("\n"))
     return Digest(text, template_values(tenant_name, day, kpis, summary, text), shown)
 
@@ -82,12 +84,14 @@ def render_digest(
     summary: DailySummary,
     max_chars: int = 1600,
     links: Sequence[CallLink] = (),
+    late: str | None = None,
 ) -> str:
     """WhatsApp digest text for one tenant-day, at most `max_chars` characters."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     header = [
         f"📊 *{clip_text(tenant_name, 80)} · {format_day(day)}*",
+        *([f"⏰ _Sent late: this digest was due at {late}._"] if late else []),
         summary.headline,
         "",
         kpi_line(kpis),
