@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import dagster as dg
+import httpx
 import pytest
 from leak_scan import captured_output, event_log, files, hits, mask, warehouse_columns
 from leak_scenario import (
@@ -25,6 +26,9 @@ from leak_scenario import (
 
 from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import current_env
+from callintel_dagster.explorer import serve as explorer
+from callintel_dagster.explorer.settings import ExplorerSettings
+from callintel_dagster.inbound import serve as webhook
 from callintel_dagster.providers.zoho.source import clear_token_cache
 from conftest import DAY, register_tenants
 from emulators.twilio import ACCOUNT_SID
@@ -176,3 +180,40 @@ def test_no_transcript_text_outside_transcripts(scenario):
     needles |= {f"prompt line the LLM error quoted {i}": q for i, q in enumerate(echoed)}
     found = hits(sources, needles, allowed=TRANSCRIPT_PLACES)
     assert not found, f"{len(found)} transcript leak(s):\n" + "\n".join(found)
+
+
+SERVICE_KEYS = {
+    "CALLINTEL_KEY_LK_ZOHO": "explorer-LEAKCANARY-k3y9",
+    "CALLINTEL_ADMIN_KEY": "admin-LEAKCANARY-77aa",
+    "a refused key": "wrong-LEAKCANARY-0000",
+}
+
+
+def test_the_explorer_and_the_webhook_log_no_key(scenario, tmp_path, monkeypatch):
+    """The explorer (a good key, a refused one, a bad login) and the WhatsApp webhook (a signed
+    question, a forged one) run in-process; uvicorn's and our log output is scanned."""
+    for name in ("CALLINTEL_KEY_LK_ZOHO", "CALLINTEL_ADMIN_KEY"):
+        monkeypatch.setenv(name, SERVICE_KEYS[name])
+    env, twilio = scenario["env"], scenario["emu"]["twilio"]
+    output = tmp_path / "services.txt"
+    with captured_output(output):
+        with explorer.serving(ExplorerSettings.from_env(env)) as url:
+            api = f"{url}/api/tenants/lk_zoho/calls"
+            for key in SERVICE_KEYS.values():
+                httpx.get(api, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+            httpx.post(f"{url}/login", data={"key": SERVICE_KEYS["a refused key"]}, timeout=10)
+        twilio.clear_faults()
+        with webhook.serving(webhook.settings_from_env(env)) as url:
+            for signed in (True, False):
+                twilio.send_inbound(
+                    f"{url}/twilio/inbound",
+                    f"whatsapp:{R1}",
+                    "whatsapp:+14155238886",
+                    "why was quality low?",
+                    signed=signed,
+                )
+    statuses = [entry["status"] for entry in twilio.inbound[-2:]]
+    assert statuses[0] == 200 and statuses[1] in (401, 403), statuses
+    text = output.read_text(encoding="utf-8", errors="replace")
+    found = hits([("service output", text)], {**KEYS, **SERVICE_KEYS, "any": "LEAKCANARY"})
+    assert not found, found
