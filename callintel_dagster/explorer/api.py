@@ -16,6 +16,7 @@ from callintel_dagster.explorer.auth import ApiTenant, settings_of
 from callintel_dagster.explorer.call_page import call_audio, call_detail
 from callintel_dagster.explorer.calls import CallFilters, calls_csv, facets, list_calls
 from callintel_dagster.explorer.dashboard import dashboard
+from callintel_dagster.explorer.page_format import as_date
 from callintel_dagster.explorer.search_api import run_ask, run_search
 from callintel_dagster.explorer.turn_links import call_page_url
 
@@ -105,7 +106,7 @@ def kpis(
     reader = settings_of(request).reader
     if day_from is None or day_to is None:
         last = facets(reader, tenant.id).get("last_day")
-        end = day_to or _as_date(last) or date.today()
+        end = day_to or as_date(last) or date.today()
         day_to, day_from = end, day_from or end - timedelta(days=DEFAULT_KPI_DAYS - 1)
     check_days(day_from, day_to, MAX_KPI_DAYS)
     body = dashboard(reader, tenant.id, day_from, day_to)
@@ -153,12 +154,6 @@ def _call_id(call_id: str) -> str:
     if not call_id or len(call_id) > 200:
         raise HTTPException(400, [{"param": "call_id", "reason": "must be 1 to 200 characters"}])
     return call_id
-
-
-def _as_date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _with_url(tenant_id: str, row: dict) -> dict:

@@ -24,7 +24,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from callintel_dagster.explorer import api, auth, media, pages
 from callintel_dagster.explorer.auth import LoginRequired, login_url
-from callintel_dagster.explorer.page_format import templates
+from callintel_dagster.explorer.page_format import describe, templates
+from callintel_dagster.explorer.reader import SnapshotUnavailable
 from callintel_dagster.explorer.settings import ExplorerSettings
 
 HERE = Path(__file__).parent
@@ -94,19 +95,13 @@ def error_response(request: Request, status: int, detail, headers=None) -> Respo
     if _is_api(request):
         body = {"error": title.lower(), "detail": detail}
         return JSONResponse(body, status_code=status, headers=headers)
-    message = detail if isinstance(detail, str) else _describe(detail)
+    message = detail if isinstance(detail, str) else describe(detail)
     context = {"status_code": status, "title": title, "message": message}
     if "session" in request.scope:  # not for a 500: it is answered outside the session layer
         context |= {"principal": auth.session_principal(request), "csrf": auth.csrf_token(request)}
     return templates.TemplateResponse(
         request, "error.html", context, status_code=status, headers=headers
     )
-
-
-def _describe(problems) -> str:
-    if isinstance(problems, list):
-        return "; ".join(f"{p.get('param')}: {p.get('reason')}" for p in problems if p)
-    return str(problems)
 
 
 def _bad_params(exc: RequestValidationError) -> list[dict]:
@@ -130,6 +125,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(login_url(exc.next_url), status_code=303)
+
+    @app.exception_handler(SnapshotUnavailable)
+    async def busy(request: Request, exc: SnapshotUnavailable) -> Response:
+        detail = "a pipeline run holds the warehouse and there is no snapshot yet: try again soon"
+        return error_response(request, 503, detail, {"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from callintel_dagster.explorer.reader import Reader
+from callintel_dagster.lib.transcripts.moments import mm_ss
 
 BANT_ITEMS = ("budget", "authority", "need", "timeline")
 # a validation error's reason quotes the value it refused (an LLM reply: words of the call)
@@ -91,11 +92,9 @@ def _turns(reader: Reader, key: list) -> list[dict]:
 
 
 def moment(seconds: float | None) -> str:
-    """ "mm:ss" into the recording ("" when the transcript has no timestamps)."""
-    if seconds is None:
-        return ""
-    whole = int(max(0.0, seconds))
-    return f"{whole // 60:02d}:{whole % 60:02d}"
+    """ "mm:ss" into the recording, as every other callintel surface writes it ("" when the
+    transcript has no timestamps)."""
+    return "" if seconds is None else mm_ss(max(0.0, seconds))
 
 
 def _signals(reader: Reader, key: list) -> dict | None:

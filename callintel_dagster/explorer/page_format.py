@@ -88,3 +88,19 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(
     fmt=fmt, value=value, duration=duration, minutes=minutes, when=when, marked=marked, moment=mm_ss
 )
+
+
+def describe(detail) -> str:
+    """An error detail (a sentence, or [{param, reason}]) as one sentence."""
+    if isinstance(detail, list):
+        return "; ".join(f"{p.get('param')}: {p.get('reason')}" for p in detail if p)
+    return str(detail)
+
+
+def as_date(value) -> date | None:
+    """A date from a warehouse value (date, timestamp or ISO text); None for nothing."""
+    if isinstance(value, datetime):
+        return value.date()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10]) if str(value) else None

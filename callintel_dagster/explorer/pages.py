@@ -21,7 +21,7 @@ from callintel_dagster.explorer.auth import PagePrincipal, PageTenant, settings_
 from callintel_dagster.explorer.call_page import call_audio, call_detail
 from callintel_dagster.explorer.calls import CallFilters, calls_csv, facets, list_calls
 from callintel_dagster.explorer.dashboard import dashboard
-from callintel_dagster.explorer.page_format import kpi_totals, templates
+from callintel_dagster.explorer.page_format import as_date, describe, kpi_totals, templates
 from callintel_dagster.explorer.search_api import run_ask, run_search
 
 router = APIRouter(include_in_schema=False)
@@ -95,7 +95,7 @@ def dashboard_page(
 ):
     reader = settings_of(request).reader
     # the API's default range: the last DEFAULT_KPI_DAYS days up to the last day with calls
-    day_to = day_to or _as_date(facets(reader, tenant.id).get("last_day")) or date.today()
+    day_to = day_to or as_date(facets(reader, tenant.id).get("last_day")) or date.today()
     day_from = day_from or day_to - timedelta(days=DEFAULT_KPI_DAYS - 1)
     check_days(day_from, day_to, MAX_KPI_DAYS)
     board = dashboard(reader, tenant.id, day_from, day_to)
@@ -169,7 +169,7 @@ def search_page(
             check_days(day_from, day_to)
             hits = run_search(settings_of(request), tenant, q[:200], "hybrid", day_from, day_to)
         except HTTPException as exc:
-            error = _reason(exc)
+            error = describe(exc.detail)
     return render(
         request, "search.html", title="Search", tenant=tenant, q=q, hits=hits, error=error,
         day_from=day_from, day_to=day_to,
@@ -197,7 +197,7 @@ def ask_submit(
         check_days(first, last)
         answer = run_ask(settings_of(request), tenant, question, first, last)
     except HTTPException as exc:
-        error = _reason(exc)
+        error = describe(exc.detail)
     return render(
         request, "ask.html", title="Ask", tenant=tenant, active="ask", question=question,
         day_from=day_from, day_to=day_to, answer=answer, error=error,
@@ -226,14 +226,3 @@ def _day(value: str, param: str) -> date | None:
         raise HTTPException(
             400, [{"param": param, "reason": "is not a date (YYYY-MM-DD)"}]
         ) from None
-
-
-def _reason(exc: HTTPException) -> str:
-    """The search/ask helpers' error detail (a sentence, or [{param, reason}]) as a sentence."""
-    if isinstance(exc.detail, list):
-        return "; ".join(f"{p.get('param')}: {p.get('reason')}" for p in exc.detail)
-    return str(exc.detail)
-
-
-def _as_date(value) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None

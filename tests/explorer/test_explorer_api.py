@@ -4,6 +4,7 @@ search and ask; bad input answered 400 with the parameter and why, never a 500."
 import csv
 import io
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -243,3 +244,16 @@ def test_ask_while_a_run_holds_the_live_file_is_a_503(world, monkeypatch):
         response = client.post("/api/tenants/acme/ask", json={"question": "demo?"}, headers=ACME)
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
     assert "busy with a pipeline run" in response.json()["detail"]
+
+
+def test_no_snapshot_while_a_run_holds_the_live_file_is_a_503(world, monkeypatch, tmp_path):
+    # a fresh deployment: no snapshot yet, and a run holds the live file longer than we wait
+    live = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(world.warehouse.duckdb_path, live)
+    fresh = Reader(Warehouse(url=f"duckdb:///{live}", lock_timeout_s=0.2))
+    client = client_for(replace(world, settings=replace(world.settings, reader=fresh)), monkeypatch)
+    with file_lock(f"{live}.lock", 5):
+        response = client.get("/api/tenants/acme/calls", headers=ACME)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "try again" in response.json()["detail"]
+    assert client.get("/api/tenants/acme/calls", headers=ACME).status_code == 200  # run ended
