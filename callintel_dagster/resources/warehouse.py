@@ -162,6 +162,9 @@ class Warehouse(dg.ConfigurableResource):
                             f"ALTER TABLE {table.qualified} ADD COLUMN {column} "
                             + sql_type.replace(" NOT NULL", "")
                         )
+            if self.is_postgres:
+                for statement in pg_indexes():
+                    cur.execute(statement)
         self._ready = True
 
     def replace_slices(
@@ -287,6 +290,33 @@ class Warehouse(dg.ConfigurableResource):
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.is_postgres else sql
+
+
+def pg_indexes() -> list[str]:
+    """PostgreSQL indexes for what every write and read filters on: a tenant-day slice (slice
+    replacement, the marts) and a tenant's call (the explorer, upserts), plus the call list's
+    default order and lead lookup by phone. At 100k calls they took the explorer's call page from
+    0.9 s to 0.18 s and its list from 3.0 s to 0.47 s (bench/explorer.py). DuckDB needs none: its
+    zone maps prune on partition_date, and ART indexes would slow its bulk writes."""
+    out = []
+    for table in ALL_TABLES:
+        columns = {name for name, _ in table.columns}
+        if {"tenant_id", "partition_date"} <= columns:
+            out.append(_index(table, "slice", "tenant_id, partition_date"))
+        if {"tenant_id", "call_id"} <= columns:
+            out.append(_index(table, "call", "tenant_id, call_id"))
+    out.append(_index_on("raw.call_records", "started", "tenant_id, started_at_utc DESC, call_id"))
+    out.append(_index_on("raw.crm_leads", "phone", "tenant_id, phone_e164"))
+    return out
+
+
+def _index(table: Table, suffix: str, columns: str) -> str:
+    return _index_on(table.qualified, suffix, columns)
+
+
+def _index_on(qualified: str, suffix: str, columns: str) -> str:
+    schema, name = qualified.split(".")
+    return f"CREATE INDEX IF NOT EXISTS {name}_{suffix} ON {schema}.{name} ({columns})"
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,16 @@ def _hold_lock(path, ready):
     with file_lock(path, 5):
         ready.set()
         time.sleep(30)
+
+
+@requires_postgres
+def test_postgres_gets_its_slice_and_call_indexes_once():
+    with fresh_postgres_db() as url:
+        for _ in range(2):  # a second process (or release) finds them there
+            Warehouse(url=url).ensure_schema()
+        found = Warehouse(url=url).query(
+            "SELECT schemaname, indexname FROM pg_indexes WHERE schemaname IN ('raw', 'core')"
+        )
+    names = set(zip(found["schemaname"], found["indexname"], strict=True))
+    assert {("raw", "call_records_slice"), ("raw", "call_records_call")} <= names
+    assert {("core", "transcript_turns_call"), ("raw", "call_records_started")} <= names
