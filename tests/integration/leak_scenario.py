@@ -32,6 +32,9 @@ KEYS = {  # variable -> a fake secret, distinctive enough that any hit is a leak
     "LK_SARVAM": "sv-LEAKCANARY-c4d2aa",
     "LK_TWILIO": "twilio-token-LEAKCANARY-a1b2",
     "LK_SALT": "salt-LEAKCANARY-6e6e42",
+    # a call-centre database URL holds a password (trust auth ignores it); the database is
+    # missing, so the refusal run's sync of lk_sql fails
+    "LK_SQL_URL": "postgresql://postgres:pw-LEAKCANARY-5q1d@127.0.0.1:5432/callintel_leak_nodb",
 }
 ZOHO_CLIENT_ID = "1000.LEAKTESTCLIENT"  # an OAuth client id is not a secret
 R1 = "+919812345678"
@@ -79,8 +82,13 @@ tenants:
     calls: {{provider: folder, source_timezone: Asia/Kolkata, settle_s: 0, audio_wait_s: 0}}
     stt: {{provider: sarvam, api_key_env: LK_SARVAM, base_url: "{sarvam}",
            poll_interval_s: 0.05, timeout_s: 0.5}}
+  - id: lk_sql
+    name: SQL Co
+    timezone: Asia/Kolkata
+    calls: {{provider: sql, url_env: LK_SQL_URL, table: cdr, watermark_column: updated_at}}
 """
-IDS = ["lk_bolna", "lk_zoho", "lk_lsq", "lk_deepgram", "lk_sarvam"]
+IDS = ["lk_bolna", "lk_zoho", "lk_lsq", "lk_deepgram", "lk_sarvam"]  # the daily run's
+REFUSED_ONLY = "lk_sql"  # only in the refusal run: its failing sync would stop the daily graph
 # what the audio-only calls say: sentences no template of the synthetic source writes
 SPOKEN = [
     "Mera budget pachpan lakh hai aur main Baner mein teen BHK dhoondh raha hoon",

@@ -16,6 +16,7 @@ from leak_scenario import (
     IDS,
     KEYS,
     R1,
+    REFUSED_ONLY,
     SPOKEN,
     TENANTS,
     ZOHO_CLIENT_ID,
@@ -34,10 +35,10 @@ from conftest import DAY, register_tenants
 from emulators.twilio import ACCOUNT_SID
 
 
-def day_range(day) -> dict[str, str]:
+def day_range(day, last: str = IDS[-1]) -> dict[str, str]:
     return {
         "dagster/asset_partition_range_start": f"{day}|{IDS[0]}",
-        "dagster/asset_partition_range_end": f"{day}|{IDS[-1]}",
+        "dagster/asset_partition_range_end": f"{day}|{last}",
     }
 
 
@@ -60,7 +61,7 @@ def scenario(tmp_path_factory):
         dagster_home = tmp / "dagster_home"
         dagster_home.mkdir()
         instance = stack.enter_context(dg.instance_for_test(temp_dir=str(dagster_home)))
-        register_tenants(instance, IDS)
+        register_tenants(instance, [*IDS, REFUSED_ONLY])
         inject_faults(emu)
         output = tmp / "output.txt"
         results = {}
@@ -71,7 +72,9 @@ def scenario(tmp_path_factory):
             refuse_every_key(emu)
             for job in ("sync_job", "processing_job"):
                 results[job] = defs.resolve_job_def(job).execute_in_process(
-                    instance=instance, tags=day_range(DAY + timedelta(days=1)), raise_on_error=False
+                    instance=instance,
+                    tags=day_range(DAY + timedelta(days=1), REFUSED_ONLY),
+                    raise_on_error=False,
                 )
         yield {
             "env": env,
@@ -119,6 +122,12 @@ def test_the_scenario_reaches_every_provider_and_fault(scenario):
     assert not any(r.success for r in results.values())  # the refused keys fail their steps
     failed = {e.step_key for r in results.values() for e in r.all_events if e.is_step_failure}
     assert {"call_records", "crm_leads", "call_analyses", "whatsapp_digest"} <= failed, failed
+    sync_errors = " ".join(
+        str(e.event_specific_data.error)
+        for e in results["sync_job"].all_events
+        if e.is_step_failure
+    )
+    assert "lk_sql: sql: query failed" in sync_errors, "the database URL was tried"
     statuses = set(
         warehouse.query("SELECT DISTINCT analysis_status FROM core.call_analyses")[
             "analysis_status"
