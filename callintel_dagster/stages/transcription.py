@@ -19,12 +19,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from callintel_dagster.lib.analysis.usage import stt_cost, usage_row
-from callintel_dagster.lib.ingest.redaction import (
-    counts_json,
-    counts_of,
-    redact_transcript,
-    redactor_for,
-)
+from callintel_dagster.lib.ingest.redaction import TenantRedaction
 from callintel_dagster.lib.process_once import TRANSCRIPTION, needs_work, next_attempt
 from callintel_dagster.lib.tables import (
     AI_USAGE,
@@ -98,11 +93,11 @@ def transcribe_tenant(
     slices = [(tenant.id, d) for d in days]
     now = now or datetime.now(UTC).replace(tzinfo=None)
     out, source = TenantTranscripts(), PassthroughTranscriber()
-    privacy = _Privacy(tenant)
+    privacy = TenantRedaction(tenant.privacy)
     previous = _by_call(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices))
     recordings = _by_call(warehouse.read_slices(CALL_RECORDINGS.qualified, slices))
     work: list[tuple[dict, dict, AudioWork]] = []
-    reused: set[str] = set()
+    reused: dict[str, dict] = {}
     for call in warehouse.read_slices(CALL_RECORDS.qualified, slices).to_dict("records"):
         found = source.transcribe(call)
         if found.status == "ok" or audio_tx is None or not call.get("recording_url"):
@@ -118,8 +113,7 @@ def transcribe_tenant(
             continue
         prior = previous.get(call["call_id"])
         if not retranscribe and not _needs_work(prior, audio_tx, rec["sha256"], tenant):
-            out.rows.append(prior)
-            reused.add(call["call_id"])
+            reused[call["call_id"]] = prior
             out.counts["reused"] += 1
             continue
         work.append((call, rec, AudioWork(call, rec["archive_uri"])))
@@ -133,32 +127,30 @@ def transcribe_tenant(
         out.counts["transcribed" if result.status == "ok" else result.status] += 1
         if result.status in BILLED:
             out.usage.append(_usage(call, result, tenant, now))
-    if reused:  # a reused transcript keeps its recorded turns (redacted when first written)
-        for table, kept in ((TRANSCRIPT_TURNS, out.turns), (TRANSCRIPT_TURNS_RAW, out.raw_turns)):
-            if table is TRANSCRIPT_TURNS_RAW and not privacy.keep_raw:
-                continue
-            turns = warehouse.read_slices(table.qualified, slices)
-            kept += [t for t in turns.to_dict("records") if t["call_id"] in reused]
+    if reused:
+        _reuse(out, warehouse, slices, reused, privacy)
     return out
 
 
-class _Privacy:
-    """The tenant's redaction for this run (a PrivacyError, e.g. a missing salt, stops it)."""
+def _reuse(out, warehouse: Warehouse, slices, reused: dict, privacy: TenantRedaction) -> None:
+    """A reused transcript keeps its recorded turns; one stored before redaction existed (no
+    counts) is redacted now, and its turns as stored are the raw ones of a keep_raw tenant."""
+    tables = (TRANSCRIPT_TURNS, TRANSCRIPT_TURNS_RAW) if privacy.keep_raw else (TRANSCRIPT_TURNS,)
+    stored = [_by_call_turns(warehouse.read_slices(t.qualified, slices)) for t in tables]
+    for call_id, prior in reused.items():
+        turns = stored[0].get(call_id, [])
+        row, redacted = privacy.upgrade(prior, turns)
+        out.rows.append(row)
+        out.turns += redacted
+        if privacy.keep_raw:
+            out.raw_turns += stored[1].get(call_id) or (turns if row is not prior else [])
 
-    def __init__(self, tenant: Tenant) -> None:
-        self.redactor = redactor_for(tenant.privacy)
-        self.keep_raw = self.redactor is not None and tenant.privacy.keep_raw
 
-    def apply(self, call: dict, t: Transcript) -> tuple[str | None, list[dict], str | None]:
-        """The text and turns to store, and the call's counts (the sync's plus these)."""
-        if self.redactor is None:
-            return t.text, list(t.turns), None
-        done = redact_transcript(self.redactor, t.text, list(t.turns))
-        return (
-            done.text,
-            done.turns,
-            counts_json(counts_of(call.get("redactions_json")) + done.counts),
-        )
+def _by_call_turns(frame) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for turn in frame.to_dict("records") if len(frame) else []:
+        grouped.setdefault(turn["call_id"], []).append(turn)
+    return {k: sorted(v, key=lambda t: t["turn_index"]) for k, v in grouped.items()}
 
 
 # outcomes for which a provider processed the audio (and bills its minutes)
@@ -194,9 +186,14 @@ def _by_call(frame) -> dict[str, dict]:
 
 
 def _add(
-    out: TenantTranscripts, call: dict, t: Transcript, privacy: _Privacy, attempts=None, sha=None
+    out: TenantTranscripts,
+    call: dict,
+    t: Transcript,
+    privacy: TenantRedaction,
+    attempts=None,
+    sha=None,
 ) -> None:
-    text, turns, redactions = privacy.apply(call, t)
+    text, turns, redactions = privacy.apply(t.text, list(t.turns), call.get("redactions_json"))
     key = {
         "tenant_id": call["tenant_id"],
         "partition_date": call["partition_date"],

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from pii_canaries import canaries, hits, spoken
 
-from callintel_dagster.lib.ingest.redaction import redact_call_record
+from callintel_dagster.lib.ingest.redaction import TenantRedaction, redact_call_record
 from callintel_dagster.lib.tables import CALL_RECORDS, TRANSCRIPT_TURNS_RAW
 from callintel_dagster.lib.tenants.privacy_config import PrivacyConfig
 from callintel_dagster.lib.tenants.registry import Tenant
@@ -160,3 +160,17 @@ def test_a_delivered_record_is_redacted_with_what_its_voice_agent_took_down():
     assert redact_call_record(PrivacyConfig(keep_raw=True), record) == record
     odd = record | {"turns": "not a list"}  # the sync's checks quarantine it, by id
     assert redact_call_record(PrivacyConfig(), odd) == odd
+
+
+def test_a_transcript_stored_before_redaction_is_redacted_when_reused():
+    privacy = TenantRedaction(PrivacyConfig())
+    turns = [{"turn_index": 0, "role": "customer", "text": "call me on 98765 43210"}]
+    legacy = {"call_id": "a1", "text": "Customer: call me on 98765 43210", "redactions_json": None}
+    row, redacted = privacy.upgrade(legacy, turns)
+    assert (
+        row["text"] == "Customer: call me on <PHONE_1>" and row["redactions_json"] == '{"PHONE": 1}'
+    )
+    assert redacted == [turns[0] | {"text": "call me on <PHONE_1>"}]
+    checked = legacy | {"redactions_json": "{}"}  # redacted when stored: kept exactly
+    assert privacy.upgrade(checked, turns) == (checked, turns)
+    assert TenantRedaction(PrivacyConfig(enabled=False)).upgrade(legacy, turns) == (legacy, turns)

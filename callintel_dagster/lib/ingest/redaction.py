@@ -110,3 +110,30 @@ def counts_of(stored: str | None) -> Counter:
     if not isinstance(stored, str) or not stored:
         return Counter()
     return Counter(json.loads(stored))
+
+
+class TenantRedaction:
+    """One tenant's redaction for a transcription run (a PrivacyError, e.g. a missing salt,
+    stops the run before anything is written)."""
+
+    def __init__(self, cfg: PrivacyConfig) -> None:
+        self.redactor = redactor_for(cfg)
+        self.keep_raw = self.redactor is not None and cfg.keep_raw
+
+    def apply(
+        self, text: str | None, turns: list[dict], sync_counts: str | None
+    ) -> tuple[str | None, list[dict], str | None]:
+        """The text and turns to store, and the call's counts (the sync's plus these)."""
+        if self.redactor is None:
+            return text, turns, None
+        done = redact_transcript(self.redactor, text, turns)
+        return done.text, done.turns, counts_json(counts_of(sync_counts) + done.counts)
+
+    def upgrade(self, row: dict, turns: list[dict]) -> tuple[dict, list[dict]]:
+        """A stored transcript row and its turns, redacted now if they were stored before
+        redaction existed (no counts recorded); else exactly as stored."""
+        if self.redactor is None or isinstance(row.get("redactions_json"), str):
+            return row, turns
+        text = row.get("text") if isinstance(row.get("text"), str) else None
+        done = redact_transcript(self.redactor, text, turns)
+        return row | {"text": done.text, "redactions_json": counts_json(done.counts)}, done.turns
