@@ -32,6 +32,7 @@ class TenantRun:
         self.transient: set[str] = set()  # tenants whose failure a later attempt may not meet
         self.unknown: list[str] = []  # not in the registry, or inactive: no work, no deletes
         self.future: set[tuple[str, date]] = set()
+        self.held: set[tuple[str, date]] = set()  # another live run is working on them
 
     def tenants(self) -> Iterator[tuple[Tenant, list[date]]]:
         days: dict[str, list[date]] = defaultdict(list)
@@ -85,7 +86,16 @@ class TenantRun:
     def done_slices(self) -> list[tuple[str, date]]:
         """Slices of tenants that ran without failure (the ones safe to replace)."""
         skip = set(self.failures) | set(self.unknown)
-        return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in self.future]
+        left = self.future | self.held
+        return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in left]
+
+    def hold(self, held: dict[tuple[str, date], str]) -> None:
+        """Leave these tenant-days to the runs that hold them (no work, no write here)."""
+        for (tenant_id, day), other in sorted(held.items()):
+            self.context.log.warning(
+                f"tenant {tenant_id} {day}: run {other} is working on it; left to that run"
+            )
+        self.held.update(held)
 
     def raise_failures(self) -> None:
         if self.failures:

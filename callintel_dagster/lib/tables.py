@@ -566,3 +566,20 @@ ALL_TABLES = (*ALL_TABLES, ALERT_INCIDENTS)
 # no stage, index, LLM request or explorer page reads it.
 TRANSCRIPT_TURNS_RAW = Table("core", "transcript_turns_raw", TRANSCRIPT_TURNS.columns)
 ALL_TABLES = (*ALL_TABLES, TRANSCRIPT_TURNS_RAW)
+
+# ---- work claims: overlapping runs never do (and pay for) the same tenant-day twice ---------
+
+# One row per tenant-day a run is working on in a stage (stages/claims.py); deleted when the
+# run's step ends, or ignored once `expires_at_utc` passes (a killed run).
+WORK_CLAIMS = Table(
+    "core",
+    "work_claims",
+    KEY
+    + (
+        ("stage", "VARCHAR NOT NULL"),
+        ("run_id", "VARCHAR NOT NULL"),
+        ("claimed_at_utc", "TIMESTAMP NOT NULL"),
+        ("expires_at_utc", "TIMESTAMP NOT NULL"),
+    ),
+)
+ALL_TABLES = (*ALL_TABLES, WORK_CLAIMS)

@@ -194,7 +194,7 @@ class Warehouse(dg.ConfigurableResource):
                     extra = "".join(f" AND {col} = ?" for col in w.match)
                     for tenant_id, day in w.slices:
                         cur.execute(
-                            self._sql(
+                            self.sql(
                                 f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
                                 f"AND partition_date = ?{extra}"
                             ),
@@ -202,7 +202,7 @@ class Warehouse(dg.ConfigurableResource):
                         )
                 frame = w.rows.reindex(columns=w.table.column_names)
                 if not frame.empty:
-                    self._insert(con, w.table, frame)
+                    self.insert(con, w.table, frame)
                 written.append(len(frame))
         return written
 
@@ -244,7 +244,7 @@ class Warehouse(dg.ConfigurableResource):
         order = f" ORDER BY {order_by}" if order_by else ""
         return self.query(f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params)
 
-    def _insert(self, con: Any, table: Table, frame: pd.DataFrame) -> None:
+    def insert(self, con: Any, table: Table, frame: pd.DataFrame) -> None:
         cols = ", ".join(table.column_names)
         if self.is_postgres:
             from psycopg2.extras import execute_values
@@ -271,7 +271,7 @@ class Warehouse(dg.ConfigurableResource):
         self.ensure_schema()
         with self.connect(timeout_s) as con:
             cur = self.cursor(con)
-            cur.execute(self._sql(sql), tuple(params))
+            cur.execute(self.sql(sql), tuple(params))
             names = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=names)
 
@@ -288,7 +288,7 @@ class Warehouse(dg.ConfigurableResource):
         # A DuckDB cursor() is a second connection with its own transaction: use the connection.
         return con.cursor() if self.is_postgres else con
 
-    def _sql(self, sql: str) -> str:
+    def sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.is_postgres else sql
 
 
