@@ -15,7 +15,10 @@ from callintel_dagster.stages.daily_summary import summarise_days
 
 
 @dg.asset(
-    group_name="deliver", deps=["kpi_tenant_daily", "fct_calls"], kinds={"python"}, **PROVIDER_FACING
+    group_name="deliver",
+    deps=["kpi_tenant_daily", "fct_calls"],
+    kinds={"python"},
+    **PROVIDER_FACING,
 )
 def daily_ai_summary(
     context: dg.AssetExecutionContext,
