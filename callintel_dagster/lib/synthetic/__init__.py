@@ -24,6 +24,7 @@ from callintel_dagster.lib.synthetic.base import market_for, tenant_profile
 from callintel_dagster.lib.synthetic.calls import SCENARIO_WEIGHTS, SCENARIOS, make_calls
 from callintel_dagster.lib.synthetic.dialogue import CONNECTED
 from callintel_dagster.lib.synthetic.leads import make_leads
+from callintel_dagster.lib.synthetic.pii import with_spoken_pii
 
 __all__ = ["CONNECTED", "SCENARIOS", "SCENARIO_WEIGHTS", "SyntheticDay", "generate_day"]
 
@@ -43,13 +44,15 @@ def generate_day(
     leads_per_day: int,
     seed: int = 0,
     now_utc: datetime | None = None,
+    spoken_pii: bool = True,
 ) -> SyntheticDay:
     """Leads and calls of `tenant_id`'s local `day` in IANA zone `tz`.
 
     With `now_utc` (naive UTC, or aware), only records that exist by then: calls that started at
     or before it, leads last modified at or before it (a lead's status and modified_at must not
     come from the future). Callers that match a lead assume `leads_per_day` was the same on
-    earlier days.
+    earlier days. `spoken_pii=False`: no call speaks personal data (lib/synthetic/pii.py), as
+    the calls were before it existed (a corpus labelled on those keeps its labels).
     """
     if calls_per_day < 0 or leads_per_day < 0:
         raise ValueError("calls_per_day and leads_per_day must be >= 0")
@@ -61,6 +64,8 @@ def generate_day(
     calls = make_calls(
         tenant_id, day, seed, ten, start, day_len, calls_per_day, leads_per_day, h9, h20
     )
+    if spoken_pii:  # from a random stream of its own: every other value is as without it
+        calls = [with_spoken_pii(c, seed, ten.market) for c in calls]
     if now_utc is not None:
         cut = now_utc.astimezone(UTC).replace(tzinfo=None) if now_utc.tzinfo else now_utc
         leads = [x for x in leads if x["modified_at_utc"] <= cut]

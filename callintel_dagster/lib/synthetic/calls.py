@@ -18,7 +18,6 @@ from callintel_dagster.lib.synthetic.base import (
 )
 from callintel_dagster.lib.synthetic.dialogue import conversation, timed_turns
 from callintel_dagster.lib.synthetic.leads import lead_person
-from callintel_dagster.lib.synthetic.pii import with_spoken_pii
 
 SCENARIO_WEIGHTS = {
     "booked_meeting": 15,
@@ -81,8 +80,7 @@ def make_calls(
                 "lead_id_hint": hint,
             }
         )
-    # spoken personal data comes from a stream of its own (seeded by the call id): see pii.py
-    return [with_spoken_pii(c, seed, ten.market) for c in calls]
+    return calls
 
 
 def _caller(
