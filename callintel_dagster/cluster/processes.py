@@ -13,7 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from callintel_dagster.cluster.services import ClusterError, ensure_database
+from callintel_dagster.cluster.services import (
+    ClusterError,
+    check_broker_and_backend,
+    ensure_database,
+)
 from callintel_dagster.cluster.settings import CELERY_YAML, ClusterSettings
 
 GRACE_S = 30.0
@@ -83,6 +87,7 @@ def up(
     """Start every process not yet running (or only those named) and wait until all are ready."""
     ensure_database(f"{settings.pg_server}/{settings.dagster_db}")
     ensure_database(settings.warehouse_url)
+    check_broker_and_backend(settings)
     settings.run_home.mkdir(parents=True, exist_ok=True)
     settings.write_instance_yaml()
     _migrate_instance(settings)  # once, before several processes would race to create tables

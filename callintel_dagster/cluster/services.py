@@ -39,3 +39,27 @@ def forget_queue(settings: ClusterSettings) -> None:
     app = make_app({"broker": settings.broker, "backend": settings.backend})
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(settings.queue)
+
+
+def check_broker_and_backend(settings: ClusterSettings) -> None:
+    """Fail before starting anything when RabbitMQ or Redis does not answer."""
+    import redis
+    from dagster_celery.make_app import make_app
+    from kombu.exceptions import OperationalError
+
+    app = make_app({"broker": settings.broker, "backend": settings.backend})
+    broker = urlsplit(settings.broker)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+    except (OperationalError, OSError):
+        raise ClusterError(
+            f"the broker at {broker.hostname}:{broker.port} is not reachable"
+        ) from None
+    backend = urlsplit(settings.backend)
+    try:
+        redis.Redis.from_url(settings.backend, socket_connect_timeout=5).ping()
+    except (redis.RedisError, OSError):
+        raise ClusterError(
+            f"the result backend at {backend.hostname}:{backend.port} is not reachable"
+        ) from None
