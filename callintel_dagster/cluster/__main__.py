@@ -3,6 +3,8 @@
 import argparse
 import sys
 
+import httpx
+
 from callintel_dagster.cluster.processes import down, running, up
 from callintel_dagster.cluster.services import ClusterError
 from callintel_dagster.cluster.settings import cluster_settings
@@ -30,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
             from callintel_dagster.cluster.demo import run_demo
 
             return run_demo(settings, days=args.days)
-    except (ClusterError, ValueError) as exc:
+    except (ClusterError, RuntimeError, ValueError, httpx.HTTPError) as exc:
+        # ClusterError: a process or service; RuntimeError: a launch refused or a run not found
         print(f"cluster {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
