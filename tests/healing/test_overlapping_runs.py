@@ -1,0 +1,51 @@
+"""Two runs on the same tenant-day at once: the second leaves the day to the first, so no call is
+analysed - and paid for - twice. Real processes against a slow LLM emulator."""
+
+import subprocess
+
+import dagster as dg
+import duckdb
+import pytest
+from test_killed_run import BIN, POOL, TENANTS, deployment, wait_for  # noqa: F401 - the fixture
+
+from callintel_dagster.env import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+UPSTREAM = "call_records,call_recordings,call_transcripts,call_signals,call_analyses"
+
+
+def materialize(env, select: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [BIN / "dagster", "asset", "materialize", "-m", "callintel_dagster.definitions",
+         "--select", select, "--partition", "2026-11-18|acme"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def test_a_second_run_leaves_a_day_being_analysed_to_the_first(deployment):  # noqa: F811
+    env, llm, tmp_path = deployment
+    # three waves of four requests: the first run analyses for ~60 s, time enough for the
+    # second to start (imports included) and meet the day claimed
+    llm.latency_s = 20
+    first = materialize(env, UPSTREAM)
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        wait_for(
+            "the first run to be analysing",
+            lambda: instance.event_log_storage.get_concurrency_info(POOL).active_slot_count,
+            240,
+        )
+    second = materialize(env, "call_analyses")
+    second_out, _ = second.communicate(timeout=300)
+    first_out, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, first_out.decode()[-3000:]
+    assert second.returncode == 0, second_out.decode()[-3000:]
+    assert "is working on it; left to that run" in second_out.decode()
+
+    con = duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True)
+    rows, distinct, ok = con.execute(
+        "SELECT count(*), count(DISTINCT call_id), count(*) FILTER (analysis_status = 'ok') "
+        "FROM core.call_analyses WHERE tenant_id = 'acme'"
+    ).fetchone()
+    asked = sum(n for route, n in llm.requests.items() if "chat" in route)
+    assert rows == distinct == 12 and ok > 0
+    assert asked == ok  # one request per analysed call: nothing paid for twice
