@@ -84,7 +84,8 @@ def load_digest(
     if late_due is not None:
         local = late_due.astimezone(ZoneInfo(tenant.timezone))
         late = f"{local:%H:%M} {local.tzname()}"
-    return compose_digest(tenant.name, day, kpis, summary, links, late=late)
+    numbers = tenant.privacy.digest_numbers  # customers' numbers as the tenant allows them shown
+    return compose_digest(tenant.name, day, kpis, summary, links, late=late, digest_numbers=numbers)
 
 
 def with_chart(

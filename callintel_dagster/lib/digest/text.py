@@ -6,12 +6,19 @@ bullets says "…and N more". Lines are never cut in half. Length is counted in 
 
 With explorer links (links.py) a bullet that names a call carries that call's page URL on a line
 of its own below it, counted in the length; without links the text is exactly as before.
+
+A customer's number is shown only as the tenant allows (`privacy.digest_numbers`, docs/privacy.md):
+masked by default, `+91 ••••• •3210`, so a manager can tell calls apart, whole with `full`.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from callintel_dagster.privacy import mask_phone_for_digest
+from callintel_dagster.privacy.masking import MASK
 
 from .daily_summary import DailySummary, clip_text, connect_rate, format_day
 from .links import CallLink, with_links
@@ -38,13 +45,44 @@ def compose_digest(
     summary: DailySummary,
     links: Sequence[CallLink] = (),
     late: str | None = None,
+    digest_numbers: str = "masked",
 ) -> Digest:
     """The digest text of one tenant-day and the facts its template variables can carry;
     `links`: the calls its bullets may link to (none: no links); `late`: when it was due, for a
-    digest sent after its send time (e.g. "08:30 IST")."""
+    digest sent after its send time (e.g. "08:30 IST"); `digest_numbers`: the tenant's
+    `privacy.digest_numbers`, how customers' numbers are shown (masked | full)."""
+    summary = numbers_as_allowed(summary, digest_numbers)
     text = render_digest(tenant_name, day, kpis, summary, links=links, late=late)
     shown = tuple(lk for lk in links if lk.line in text.split("\n"))
     return Digest(text, template_values(tenant_name, day, kpis, summary, text), shown)
+
+
+# an international number as a summary writes it: +919876543210, +91 98765 43210, +1 415-555-0123
+_NUMBER = re.compile(r"\+\d(?:[ -]?\d){6,14}(?!\d)")
+
+
+def numbers_as_allowed(summary: DailySummary, mode: str) -> DailySummary:
+    """The summary with every phone number in it shown as `mode` (masked | full) allows."""
+    if mode not in ("masked", "full"):
+        raise ValueError(f"digest_numbers must be 'masked' or 'full', not {mode!r}")
+
+    def shown(text: str) -> str:
+        return _NUMBER.sub(lambda m: _shown_number(m.group(), mode), text)
+
+    return summary.model_copy(
+        update={
+            "headline": shown(summary.headline),
+            **{key: [shown(item) for item in getattr(summary, key)] for key, _ in SECTIONS},
+        }
+    )
+
+
+def _shown_number(written: str, mode: str) -> str:
+    e164 = "+" + "".join(c for c in written if c.isdigit())
+    try:
+        return mask_phone_for_digest(e164, mode)
+    except ValueError:  # not a valid number: shown as written only when numbers may be
+        return written if mode == "full" else "+" + MASK * max(len(e164) - 5, 1) + e164[-4:]
 
 
 def _num(value: Any, fmt: str = ".0f") -> str:

@@ -8,7 +8,7 @@ import pytest
 from callintel_dagster.lib.digest.daily_summary import offline_daily_summary
 from callintel_dagster.lib.digest.links import call_links, call_url
 from callintel_dagster.lib.digest.parts import split_body
-from callintel_dagster.lib.digest.text import compose_digest, render_digest
+from callintel_dagster.lib.digest.text import compose_digest, numbers_as_allowed, render_digest
 
 DAY = date(2026, 11, 25)
 BASE = "https://calls.acme.example"
@@ -28,10 +28,11 @@ CALLS = [
     call("c-mid", "Asha", 70.0),
 ]
 SUMMARY = offline_daily_summary("Acme Realty", DAY, KPIS, CALLS)
+SHOWN = numbers_as_allowed(SUMMARY, "masked")  # as compose_digest shows it by default
 
 
 def test_without_links_the_text_is_unchanged():
-    plain = render_digest("Acme Realty", DAY, KPIS, SUMMARY)
+    plain = render_digest("Acme Realty", DAY, KPIS, SHOWN)
     digest = compose_digest("Acme Realty", DAY, KPIS, SUMMARY)
     assert digest.text == plain and digest.links == () and digest.media_url is None
     assert "http" not in plain
@@ -53,7 +54,7 @@ def test_named_calls_link_to_their_pages_below_the_bullet():
     # each call once: the coaching action names Riya's phone too, but gets no second link
     assert digest.text.count("/calls/c-riya") == 1
     # everything else is as without links
-    plain = render_digest("Acme Realty", DAY, KPIS, SUMMARY)
+    plain = render_digest("Acme Realty", DAY, KPIS, SHOWN)
     assert [x for x in lines if "↳" not in x] == plain.split("\n")
 
 
