@@ -20,6 +20,12 @@ def tag_run_with_worker(task_id=None, task=None, args=None, kwargs=None, **_):
         return
     run_args = unpack_value(packed, as_type=(ExecuteRunArgs, ResumeRunArgs))
     with DagsterInstance.get() as instance:
+        run = instance.get_run_by_id(run_args.run_id)
+        # a task redelivered after its worker died keeps naming the dead worker: this worker
+        # will not run it again (Dagster ignores a duplicate start), and run monitoring must see
+        # that the worker which took it is gone (cluster/launcher.py)
+        if run is None or CELERY_WORKER_TAG in run.tags:
+            return
         instance.add_run_tags(
             run_args.run_id, {CELERY_WORKER_TAG: f"{task.request.hostname} pid {os.getpid()}"}
         )
