@@ -4,67 +4,22 @@ runs whose steps claim the same pool of 1 (PoolSlots) are launched with `dagster
 queued by the daemon, each taken by a different worker process, and never hold the pool at
 the same time."""
 
-import json
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
+import cluster_harness
 import dagster as dg
 import pytest
+from cluster_harness import launch
 
 from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
-from callintel_dagster.cluster.processes import down, up
-from callintel_dagster.cluster.services import forget_queue
-from callintel_dagster.cluster.settings import REPO_ROOT, cluster_settings
-from conftest import fresh_postgres_db, postgres_available
+from conftest import postgres_available
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not postgres_available(), reason="needs PostgreSQL on 127.0.0.1:5432"),
 ]
-DEFS = Path(__file__).with_name("pool_job_defs.py")
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory, monkeypatch_module):
-    home = tmp_path_factory.mktemp("cluster_home")
-    workspace = home / "workspace.yaml"
-    workspace.write_text(
-        f"load_from:\n  - python_file:\n      relative_path: {DEFS}\n"
-        f"      location_name: pool_test\n      working_directory: {REPO_ROOT}\n"
-    )
-    queue = f"callintel_test_{uuid.uuid4().hex[:8]}"
-    monkeypatch_module.setenv("CALLINTEL_HOME", str(home))
-    monkeypatch_module.setenv("CALLINTEL_CELERY_QUEUE", queue)
-    with fresh_postgres_db() as url:
-        monkeypatch_module.setenv("CALLINTEL_CLUSTER_DAGSTER_DB", url.rsplit("/", 1)[1])
-        monkeypatch_module.setenv("CALLINTEL_WAREHOUSE_URL", url)
-        settings = cluster_settings().with_workspace(workspace)
-        settings.home.mkdir(parents=True)
-        try:
-            up(settings, webserver=False)
-            yield settings
-        finally:
-            down(settings)
-            forget_queue(settings)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-def launch(settings, batch: str) -> None:
-    subprocess.run(
-        ["dagster", "job", "launch", "-w", str(settings.workspace), "-j", "pool_job"]
-        + ["--tags", json.dumps({"cluster_test/batch": batch})],
-        env=settings.process_env(),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+cluster, monkeypatch_module = cluster_harness.cluster, cluster_harness.monkeypatch_module
 
 
 def wait_for_batch(instance: dg.DagsterInstance, batch: str, timeout: float = 150.0) -> list:
