@@ -72,6 +72,7 @@ def corpus_calls(params: dict) -> list[dict]:
             calls_per_day=params["calls_per_day"],
             leads_per_day=params["leads_per_day"],
             seed=params["seed"],
+            spoken_pii=False,  # the labels predate the synthetic calls' spoken personal data
         ).calls
     return calls
 

@@ -9,7 +9,8 @@ from callintel_dagster.lib.analysis.usage import usage_row
 from callintel_dagster.lib.digest.kpis import kpis_for, notable_calls
 from callintel_dagster.lib.tables import AI_USAGE, FCT_CALLS, KPI_TENANT_DAILY
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.resources.summaries import Summarizer
+from callintel_dagster.privacy.masking import mask_phone_for_digest
+from callintel_dagster.resources.summaries import OfflineSummarizer, Summarizer
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 
 
@@ -23,7 +24,7 @@ def summarise_days(
     for day in days:
         kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
         calls = warehouse.read_slices(FCT_CALLS, [(tenant.id, day)])
-        result = summarizer.summarise(day, kpis, notable_calls(calls))
+        result = summarizer.summarise(day, kpis, _as_sent(tenant, summarizer, notable_calls(calls)))
         if result.fallback_reason:
             fallbacks.append(f"{tenant.id} {day}: {result.fallback_reason}")
         u = result.usage
@@ -64,3 +65,19 @@ def summarise_days(
         frame = pd.DataFrame(usage, columns=AI_USAGE.column_names)
         warehouse.write([RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame)])
     return rows, fallbacks
+
+
+def _as_sent(tenant: Tenant, summarizer: Summarizer, calls: list[dict]) -> list[dict]:
+    """The notable calls as the summariser may see them: an LLM provider never gets a caller's
+    number (masked, `+91 ••••• •3210`); the offline rules, which run here, keep it for the
+    digest to show as `privacy.digest_numbers` allows."""
+    if isinstance(summarizer, OfflineSummarizer) or not tenant.privacy.enabled:
+        return calls
+    return [{**c, "phone_e164": _masked(c.get("phone_e164"))} for c in calls]
+
+
+def _masked(e164: str | None) -> str | None:
+    try:
+        return mask_phone_for_digest(e164, "masked") if e164 else e164
+    except ValueError:  # not a valid number: nothing of it goes out
+        return "•••"

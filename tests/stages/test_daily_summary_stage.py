@@ -9,10 +9,11 @@ import pandas as pd
 from callintel_dagster.lib.digest.daily_summary import OFFLINE_SUMMARY_MODEL, DailySummary
 from callintel_dagster.lib.tables import FCT_CALLS, KPI_TENANT_DAILY
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.resources.summaries import OfflineSummarizer
+from callintel_dagster.resources.summaries import LlmSummarizer, OfflineSummarizer
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.daily_summary import summarise_days
 from conftest import DAY
+from emulators.llm import LlmEmulator
 
 NOW = datetime(2026, 11, 19, 3, 0)
 TENANT = Tenant(id="acme", name="Acme Realty", timezone="Asia/Kolkata")
@@ -61,3 +62,16 @@ def test_each_day_gets_one_summary_row(tmp_path):
     assert quiet["headline"] == "No calls on Thu 19 Nov 2026."
     assert all(r["created_at_utc"] == NOW and r["cost_usd"] == 0.0 for r in rows)
     assert (first["prompt_tokens"], first["completion_tokens"]) == (0, 0)
+
+
+def test_an_llm_summariser_never_gets_a_callers_number(tmp_path):
+    with LlmEmulator(latency_s=0) as emulator:
+        tenant = Tenant.model_validate(
+            {"id": "acme", "name": "Acme Realty", "timezone": "Asia/Kolkata",
+             "llm": {"provider": "openai_compatible", "base_url": emulator.base_url,
+                     "model": "llama3.1:8b", "max_backoff_s": 0.1}}
+        )  # fmt: skip
+        summarise_days(tenant, [DAY], LlmSummarizer(tenant), marts(tmp_path), NOW)
+        sent = " ".join(c["user"] for c in emulator.calls)
+    assert emulator.calls and "+919812345602" not in sent and "98123 45602" not in sent
+    assert "+91 ••••• •5602" in sent  # the manager can still tell the callers apart
