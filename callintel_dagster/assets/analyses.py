@@ -50,7 +50,8 @@ def call_analyses(
 
     def analyse(tenant, days):  # a bad key or model fails this tenant, not the others
         # days another live run is analysing are left to it: nobody pays for a call twice
-        run.hold(claim(warehouse, "analysis", [(tenant.id, d) for d in days], run_id, now))
+        slices = [(tenant.id, d) for d in days]
+        run.hold(claim(warehouse, "analysis", slices, run_id, now, live=run.is_live))
         days = [d for d in days if (tenant.id, d) not in run.held]
         analyzer = analyzers.for_tenant(tenant, run.pool_slots("llm", tenant, tenant.llm.provider))
         done = analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)

@@ -23,6 +23,9 @@ PROVIDER_RETRY = dg.RetryPolicy(
     max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 PROVIDER_FACING = dict(**PARTITIONED, retry_policy=PROVIDER_RETRY)
+# The dbt step's pool: cluster mode limits it to 1 (callintel_dagster/cluster/processes.py), one
+# dbt build at a time against the shared warehouse.
+DBT_POOL = "dbt_warehouse"
 
 
 # What "fresh" means, shown on the asset pages and the UI's freshness view: the 5-minute sync has

@@ -17,7 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from callintel_dagster.assets.common import OWNERS
+from callintel_dagster.assets.common import DBT_POOL, OWNERS
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.partitions import partition_slices, tenant_day_partitions
 from callintel_dagster.resources.warehouse import Warehouse
@@ -44,6 +44,7 @@ class MetricsTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(
+    pool=DBT_POOL,
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=MetricsTranslator(),
     name="dbt_metrics",

@@ -17,6 +17,13 @@ from callintel_dagster.resources.pool_slots import PoolSlots, PoolWaitTimeout
 from callintel_dagster.resources.registry import TenantRegistry
 
 T = TypeVar("T")
+LIVE_STATUSES = {
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+}
 TRANSIENT = (RetryableProviderError, PoolWaitTimeout, TimeoutError, ConnectionError)
 
 
@@ -88,6 +95,11 @@ class TenantRun:
         skip = set(self.failures) | set(self.unknown)
         left = self.future | self.held
         return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in left]
+
+    def is_live(self, run_id: str) -> bool:
+        """Whether that run may still be working (a dead worker's run is failed by monitoring)."""
+        other = self.context.instance.get_run_by_id(run_id)
+        return other is not None and other.status in LIVE_STATUSES
 
     def hold(self, held: dict[tuple[str, date], str]) -> None:
         """Leave these tenant-days to the runs that hold them (no work, no write here)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from callintel_dagster.assets.common import DBT_POOL
 from callintel_dagster.cluster.services import (
     ClusterError,
     check_broker_and_backend,
@@ -160,6 +161,15 @@ def _migrate_instance(settings: ClusterSettings) -> None:
         )
     if done.returncode != 0:
         raise ClusterError(f"the instance storage could not be prepared; see {log_path}")
+    # one dbt build at a time against the shared PostgreSQL warehouse: two first builds of a
+    # mart would both CREATE TABLE it (`relation "fct_calls" already exists`)
+    pool = subprocess.run(
+        ["dagster", "instance", "concurrency", "set", DBT_POOL, "1"],
+        env=settings.process_env(),
+        capture_output=True,
+    )
+    if pool.returncode != 0:
+        raise ClusterError(f"could not limit the {DBT_POOL} pool to 1")
 
 
 def wait_ready(

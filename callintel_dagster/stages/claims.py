@@ -6,11 +6,11 @@ holds are left to that run (this run skips them and writes nothing there, so nei
 overwritten), the rest are claimed. The claim unit is the tenant-day because that is the unit a
 stage's write replaces; calls are claimed with their day. On DuckDB the warehouse's writer lock
 makes the claim atomic; on PostgreSQL a transaction-scoped advisory lock does. A claim is released
-when the step ends; a killed run's claims lapse after `ttl` (the run monitoring that fails the
-run does not reach into the warehouse).
+when the step ends. A killed run's claims stop counting as soon as its run is no longer live
+(`live(run_id)`: run monitoring marks a dead worker's run failed), and lapse after `ttl` anyway.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
@@ -30,6 +30,7 @@ def claim(
     run_id: str,
     now: datetime,
     ttl: timedelta = DEFAULT_TTL,
+    live: Callable[[str], bool] = lambda run_id: True,
 ) -> dict[tuple[str, date], str]:
     """Claim `slices` for `run_id`; returns the ones another live run holds, with its run id."""
     if not slices:
@@ -47,7 +48,7 @@ def claim(
             ),
             (*params, run_id, now),
         )
-        held = {(t, _day(d)): r for t, d, r in cur.fetchall()}
+        held = {(t, _day(d)): r for t, d, r in cur.fetchall() if live(r)}
         free = [s for s in slices if (s[0], s[1]) not in held]
         if free:
             where, params = _where(stage, free)
@@ -70,11 +71,11 @@ def release(warehouse: Warehouse, stage: str, run_id: str) -> None:
 
 @contextmanager
 def claimed(
-    warehouse: Warehouse, stage: str, slices, run_id: str, now: datetime
+    warehouse: Warehouse, stage: str, slices, run_id: str, now: datetime, **kwargs
 ) -> Iterator[dict[tuple[str, date], str]]:
     """`claim` for the block, released after it (also when it fails)."""
     try:
-        yield claim(warehouse, stage, slices, run_id, now)
+        yield claim(warehouse, stage, slices, run_id, now, **kwargs)
     finally:
         release(warehouse, stage, run_id)
 

@@ -60,3 +60,12 @@ def test_racing_runs_each_day_goes_to_exactly_one(url):
         won = list(pool.map(race, [f"run-{i}" for i in range(4)]))
     assert sum(len(w) for w in won) == len(days)  # every day claimed once, none twice
     assert set().union(*won) == set(days)
+
+
+def test_a_claim_of_a_run_no_longer_live_does_not_count(url):
+    warehouse = Warehouse(url=url)
+    claim(warehouse, "analysis", DAYS, "failed-run", NOW)  # then its worker was killed
+    still_running = claim(warehouse, "analysis", DAYS, "run-b", NOW, live=lambda r: True)
+    assert still_running == {DAYS[0]: "failed-run", DAYS[1]: "failed-run"}
+    assert claim(warehouse, "analysis", DAYS, "run-b", NOW, live=lambda r: False) == {}
+    assert claim(warehouse, "analysis", DAYS, "run-c", NOW) == {DAYS[0]: "run-b", DAYS[1]: "run-b"}
