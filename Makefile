@@ -75,16 +75,17 @@ ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # Everything: lint, the definitions as the UI loads them, then every tier; prints the wall time
-# and the 15 slowest tests so a slow one is seen when it lands.
+# and the 15 slowest tests so a slow one is seen when it lands. Two workers (pytest-xdist), one
+# test file each at a time, so a module's shared pipeline run is made once.
 test: install lint
 	@start=$$(date +%s); \
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml && \
-	$(VENV)/bin/pytest --durations=15; status=$$?; \
+	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=15; status=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The inner loop: unit and stage tests (no Dagster runs, no dbt), under 2 minutes on 2 cores.
 test-fast: install
-	$(VENV)/bin/pytest -m "unit or stage" --durations=5
+	$(VENV)/bin/pytest -m "unit or stage" -n 2 --dist loadfile --durations=5
 
 lint: install
 	$(VENV)/bin/ruff check callintel_dagster emulators tests bench
