@@ -3,14 +3,12 @@ the same CALLINTEL_* settings as everything else; and uvicorn to serve it (in th
 `callintel whatsapp-webhook`, on a thread for the demo and the tests).
 """
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 
 import uvicorn
 
+from callintel_dagster.asgi_thread import serving_app
 from callintel_dagster.env import Env
 from callintel_dagster.inbound.replies import Answerer
 from callintel_dagster.inbound.whatsapp_webhook import WAIT_S, WebhookSettings, create_app
@@ -77,24 +75,7 @@ def run(settings: WebhookSettings, host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, workers=1, log_level="warning")
 
 
-@contextmanager
-def serving(settings: WebhookSettings, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serving(settings: WebhookSettings, host: str = "127.0.0.1", port: int = 0):
     """Serve on a thread; yields the base URL (port 0: a free one). Stops on exit, after the
     questions being answered are done."""
-    config = uvicorn.Config(
-        create_app(settings), host=host, port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="whatsapp-webhook", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the WhatsApp webhook did not start on {host}:{port}")
-        time.sleep(0.02)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://{host}:{bound}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    return serving_app(create_app(settings), "WhatsApp webhook", host, port)
