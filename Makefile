@@ -76,11 +76,15 @@ ui: install
 
 # Everything: lint, the definitions as the UI loads them, then every tier; prints the wall time
 # and the 15 slowest tests so a slow one is seen when it lands. Two workers (pytest-xdist), one
-# test file each at a time, so a module's shared pipeline run is made once.
+# test file each at a time, so a module's shared pipeline run is made once; the definitions are
+# validated beside them (its output is shown when it fails).
 test: install lint
-	@start=$$(date +%s); \
-	$(VENV)/bin/dagster definitions validate -w workspace.yaml && \
+	@start=$$(date +%s); mkdir -p "$(CALLINTEL_HOME)"; \
+	$(VENV)/bin/dagster definitions validate -w workspace.yaml \
+		> "$(CALLINTEL_HOME)/validate.log" 2>&1 & validate=$$!; \
 	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=15; status=$$?; \
+	if ! wait $$validate; then cat "$(CALLINTEL_HOME)/validate.log"; status=1; \
+	else echo "dagster definitions validate: ok"; fi; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The inner loop: unit and stage tests (no Dagster runs, no dbt), under 2 minutes on 2 cores.
