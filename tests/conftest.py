@@ -34,6 +34,18 @@ tenants:
 """
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_defs_state_storage():
+    """Each test starts with no "current" Dagster defs-state storage. An instance entered in one
+    context and left in another (a thread, an event loop) leaves its storage set, and a later
+    test in the same worker that builds definitions would open that instance's deleted temporary
+    directory ("unable to open database file")."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture
 def callintel_env(tmp_path, monkeypatch):
     """CALLINTEL_* pointing at a fresh home and registry; returns the Env."""
