@@ -65,7 +65,14 @@ def instance():
 
 @pytest.fixture
 def defs(callintel_env):
-    return build_defs(callintel_env)
+    """The definitions, their repository built at once with no ambient defs-state storage (see
+    no_leaked_defs_state_storage), so no later resolve reads another instance's storage."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    built = build_defs(callintel_env)
+    with set_defs_state_storage(None):
+        built.get_repository_def()
+    return built
 
 
 def register_tenants(instance, ids=("acme", "globex")):
