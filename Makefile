@@ -87,7 +87,7 @@ test: install lint
 	else echo "dagster definitions validate: ok"; fi; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
-# The inner loop: unit and stage tests (no Dagster runs, no dbt), under 2 minutes on 2 cores.
+# The inner loop: unit and stage tests (no Dagster runs, no dbt), about 2 minutes on 2 cores.
 test-fast: install
 	$(VENV)/bin/pytest -m "unit or stage" -n 2 --dist loadfile --durations=5
 
