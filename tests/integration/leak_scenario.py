@@ -22,7 +22,7 @@ KEYS = {  # variable -> a fake secret, distinctive enough that any hit is a leak
     "LK_BOLNA": "bolna-LEAKCANARY-9c1e7a52d4",
     "LK_GROQ": "gsk_LEAKCANARY_groq_7f3a19b2",
     "LK_OPENAI": "sk-LEAKCANARY-openai-4b6c0d",
-    "LK_AWS_ID": "AKIALEAKCANARY7Q2XF3",
+    "LK_AWS_ID": "LEAKCANARY-aws-key-id-7Q2XF3",  # not AWS-shaped: a canary, never a key
     "LK_AWS_SECRET": "aws-secret-LEAKCANARY-0f9e11",
     "LK_ZOHO_SECRET": "zoho-secret-LEAKCANARY-51d0",
     "LK_ZOHO_REFRESH": "1000.zoho-refresh-LEAKCANARY-e2b7",
