@@ -1,5 +1,6 @@
 """Shared fixtures: a temporary callintel home, a small tenant registry, a Dagster instance."""
 
+import contextvars
 import logging
 import os
 import uuid
@@ -34,16 +35,22 @@ tenants:
 """
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_defs_state_storage():
-    """Each test starts with no "current" Dagster defs-state storage. An instance entered in one
-    context and left in another (a thread, an event loop) leaves its storage set, and a later
-    test in the same worker that builds definitions would open that instance's deleted temporary
-    directory ("unable to open database file")."""
-    from dagster._core.storage.defs_state.base import set_defs_state_storage
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test (set-up, call, tear-down) runs in its own copy of the session's context.
 
-    with set_defs_state_storage(None):
-        yield
+    Entering a Dagster instance sets a "current" defs-state storage ContextVar through a context
+    manager. An instance some code entered and never exited resets that variable when the garbage
+    collector finalises it, at any later moment: in a shared context that restores a storage whose
+    temporary directory is long deleted, and the next definitions build fails with "unable to open
+    database file" (seen by test order under xdist). A token from another context cannot be reset
+    into this one: Dagster then falls back to no storage, which is what tests want."""
+    from _pytest.runner import runtestprotocol
+
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    contextvars.copy_context().run(runtestprotocol, item, nextitem=nextitem)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
 
 
 @pytest.fixture
@@ -65,14 +72,7 @@ def instance():
 
 @pytest.fixture
 def defs(callintel_env):
-    """The definitions, their repository built at once with no ambient defs-state storage (see
-    no_leaked_defs_state_storage), so no later resolve reads another instance's storage."""
-    from dagster._core.storage.defs_state.base import set_defs_state_storage
-
-    built = build_defs(callintel_env)
-    with set_defs_state_storage(None):
-        built.get_repository_def()
-    return built
+    return build_defs(callintel_env)
 
 
 def register_tenants(instance, ids=("acme", "globex")):
