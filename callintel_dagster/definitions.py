@@ -22,6 +22,7 @@ from callintel_dagster.assets import (
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
 from callintel_dagster.jobs import daily_job, processing_job, redrive_analyses_job, sync_job
+from callintel_dagster.lib.shared_store import audio_archive_settings, vector_location
 from callintel_dagster.lib.tenants.registry import load_registry
 from callintel_dagster.partitions import tenants_partitions
 from callintel_dagster.resources.analyzers import Analyzers
@@ -63,6 +64,8 @@ def resources_for(env: Env) -> dict:
         if env.warehouse_url
         else Warehouse(url=f"duckdb:///{env.duckdb_path}")
     )
+    # local disk under CALLINTEL_HOME, or the shared store's bucket (CALLINTEL_SHARED_STORE)
+    vectors, vector_options = vector_location(env)
     return {
         "registry": TenantRegistry(path=str(env.tenants_path)),
         "warehouse": warehouse,
@@ -71,11 +74,11 @@ def resources_for(env: Env) -> dict:
         "transcribers": Transcribers(),
         "analyzers": Analyzers(),
         "embedders": Embedders(),
-        "vector_store": VectorStore(path=str(env.lancedb_path)),
+        "vector_store": VectorStore(path=vectors, storage_options=vector_options),
         "audio_archive": AudioArchive(
             root=str(env.home / "audio"),
             local_roots=[str(env.home / "processed"), str(env.home / "samples")],
-            s3_endpoint_url=env.s3_endpoint_url,
+            **audio_archive_settings(env),
         ),
         "summarizers": Summarizers(),
         "digest_senders": DigestSenders(outbox_dir=str(env.outbox_path)),

@@ -18,6 +18,10 @@ class Env:
     tenants_path: Path  # CALLINTEL_TENANTS
     warehouse_url: str | None  # CALLINTEL_WAREHOUSE_URL (postgresql://...) or None for DuckDB
     s3_endpoint_url: str | None = None  # CALLINTEL_S3_ENDPOINT_URL: an S3-compatible store
+    # CALLINTEL_SHARED_STORE: s3://bucket/prefix holding the vectors and the archived audio, so
+    # any worker can run any step (lib/shared_store.py); None keeps both under `home`
+    shared_store: str | None = None
+    s3_region: str | None = None  # CALLINTEL_S3_REGION, else AWS_REGION / AWS_DEFAULT_REGION
 
     @property
     def duckdb_path(self) -> Path:
@@ -45,4 +49,9 @@ def current_env() -> Env:
         tenants_path=Path(os.environ.get("CALLINTEL_TENANTS") or DEMO_TENANTS).resolve(),
         warehouse_url=os.environ.get("CALLINTEL_WAREHOUSE_URL") or None,
         s3_endpoint_url=os.environ.get("CALLINTEL_S3_ENDPOINT_URL") or None,
+        shared_store=os.environ.get("CALLINTEL_SHARED_STORE") or None,
+        s3_region=os.environ.get("CALLINTEL_S3_REGION")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or None,
     )

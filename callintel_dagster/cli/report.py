@@ -4,6 +4,7 @@ from collections import Counter
 
 from callintel_dagster.env import Env
 from callintel_dagster.lib.ingest.redaction import counts_of
+from callintel_dagster.lib.shared_store import vector_location
 from callintel_dagster.lib.tables import (
     CALL_ANALYSES,
     CALL_RECORDS,
@@ -108,7 +109,7 @@ def print_report(warehouse: Warehouse, tenants: list[Tenant], env: Env) -> None:
         print()
     where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path
     print(f"warehouse: {where}")
-    print(f"vectors:   {env.lancedb_path}")
+    print(f"vectors:   {vector_location(env)[0]}")
     print("explore:   make ui  →  http://127.0.0.1:3000")
 
 

@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from callintel_dagster.explorer.auth import ApiTenant, settings_of
-from callintel_dagster.explorer.call_page import call_audio, call_detail
+from callintel_dagster.explorer.call_page import call_detail
 from callintel_dagster.explorer.calls import CallFilters, calls_csv, facets, list_calls
 from callintel_dagster.explorer.dashboard import dashboard
 from callintel_dagster.explorer.page_format import as_date
+from callintel_dagster.explorer.recording import recording_response
 from callintel_dagster.explorer.search_api import run_ask, run_search
 from callintel_dagster.explorer.turn_links import call_page_url
 
@@ -90,13 +91,9 @@ def call(tenant: ApiTenant, request: Request, call_id: str) -> dict:
 
 
 @router.get("/calls/{call_id}/audio", summary="The call's archived recording")
-def audio(tenant: ApiTenant, request: Request, call_id: str) -> FileResponse:
-    settings = settings_of(request)
-    found = call_audio(settings.reader, settings.env.home, tenant.id, _call_id(call_id))
-    if found is None:
-        raise HTTPException(404, "no archived recording for this call")
-    path, content_type = found
-    return FileResponse(path, media_type=content_type)  # answers Range requests (seeking)
+def audio(tenant: ApiTenant, request: Request, call_id: str) -> Response:
+    # from disk or the shared store; Range requests answered either way (seeking)
+    return recording_response(settings_of(request), tenant.id, _call_id(call_id), request)
 
 
 @router.get("/kpis", summary="KPIs per day, leaderboard, objections, funnel and freshness")

@@ -227,19 +227,26 @@ def _not_landed(reader: Reader, tenant_id: str, call_id: str) -> dict | None:
     return {"call": call, "turns": [], **nothing, "problems": problems}
 
 
-def call_audio(reader: Reader, home: Path, tenant_id: str, call_id: str) -> tuple[Path, str] | None:
-    """The archived recording's file and content type; None when there is none, or when the
-    stored path does not lie inside this tenant's archive ($CALLINTEL_HOME/audio/<tenant>)."""
+def archived_recording(reader: Reader, tenant_id: str, call_id: str) -> dict | None:
+    """The call's latest archived recording: {archive_uri, content_type}; None without one."""
     rows = reader.rows(
         "SELECT archive_uri, content_type FROM raw.call_recordings WHERE tenant_id = ? "
         "AND call_id = ? AND recording_status = 'archived' ORDER BY archived_at_utc DESC LIMIT 1",
         [tenant_id, call_id],
     )
-    if not rows or not rows[0]["archive_uri"] or "://" in rows[0]["archive_uri"]:
-        return None  # an S3 archive is not served from this machine
-    path = Path(rows[0]["archive_uri"]).resolve()
+    return rows[0] if rows and rows[0]["archive_uri"] else None
+
+
+def call_audio(reader: Reader, home: Path, tenant_id: str, call_id: str) -> tuple[Path, str] | None:
+    """The archived recording's file and content type; None when there is none, or when the
+    stored path does not lie inside this tenant's archive ($CALLINTEL_HOME/audio/<tenant>).
+    A recording in the shared store (s3://) is served by explorer/recording.py."""
+    found = archived_recording(reader, tenant_id, call_id)
+    if found is None or "://" in found["archive_uri"]:
+        return None
+    path = Path(found["archive_uri"]).resolve()
     if not path.is_relative_to((Path(home) / "audio" / tenant_id).resolve()):
         return None
     if not path.is_file():
         return None
-    return path, rows[0]["content_type"] or "application/octet-stream"
+    return path, found["content_type"] or "application/octet-stream"

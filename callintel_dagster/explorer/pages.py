@@ -12,16 +12,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 
 from callintel_dagster.explorer import auth
 from callintel_dagster.explorer.api import DEFAULT_KPI_DAYS, MAX_KPI_DAYS, check_days
 from callintel_dagster.explorer.auth import PagePrincipal, PageTenant, settings_of
-from callintel_dagster.explorer.call_page import call_audio, call_detail
+from callintel_dagster.explorer.call_page import call_detail
 from callintel_dagster.explorer.calls import CallFilters, calls_csv, facets, list_calls
 from callintel_dagster.explorer.dashboard import dashboard
 from callintel_dagster.explorer.page_format import as_date, describe, kpi_totals, templates
+from callintel_dagster.explorer.recording import recording_response
 from callintel_dagster.explorer.search_api import run_ask, run_search
 
 router = APIRouter(include_in_schema=False)
@@ -150,12 +151,8 @@ def call_page(request: Request, tenant: PageTenant, call_id: CallId):
 
 @router.get("/t/{tenant_id}/calls/{call_id}/audio")
 def call_audio_page(request: Request, tenant: PageTenant, call_id: CallId):
-    settings = settings_of(request)
-    found = call_audio(settings.reader, settings.env.home, tenant.id, call_id)
-    if found is None:
-        raise HTTPException(404, "no archived recording for this call")
-    path, content_type = found
-    return FileResponse(path, media_type=content_type)  # answers Range requests: seeking works
+    # from disk or the shared store; Range requests answered either way: seeking works
+    return recording_response(settings_of(request), tenant.id, call_id, request)
 
 
 @router.get("/t/{tenant_id}/search")

@@ -24,7 +24,7 @@ BUSY = "the warehouse is busy with a pipeline run; ask again in a minute"
 
 def open_store(settings, tenant: Tenant) -> ChunkIndex:
     """The tenant's index, checked before any model loads."""
-    store = ChunkIndex(str(settings.lancedb_path))
+    store = ChunkIndex.for_env(settings.env)  # local, or the shared store's bucket
     if store.open(tenant.id) is None:
         raise HTTPException(409, _no_index(tenant))
     return store

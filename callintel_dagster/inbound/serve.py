@@ -45,7 +45,7 @@ def ask_answerer(env: Env, warehouse: Warehouse) -> Answerer:
     from callintel_dagster.search.filters import Filters
     from callintel_dagster.search.index import ChunkIndex
 
-    store, embedders = ChunkIndex(str(env.lancedb_path)), Embedders()
+    store, embedders = ChunkIndex.for_env(env), Embedders()
 
     def answer(tenant: Tenant, question: str, day_from: date, day_to: date):
         embedder = embedders.for_tenant(tenant)

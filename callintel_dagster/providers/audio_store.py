@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +42,7 @@ from callintel_dagster.providers.http import ProviderHttp, retry_after_from
 
 # provider call ids: UUIDs, Twilio SIDs, Asterisk "1700000000.123"; never a path
 CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)")  # one range; S3 refuses what it cannot answer
 _CHUNK = 1 << 20
 
 
@@ -59,6 +60,14 @@ class ArchivedAudio:
     bytes_len: int
     sha256: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class ArchivedStream:
+    chunks: Iterator[bytes]
+    length: int  # bytes in `chunks`
+    content_type: str
+    content_range: str | None  # "bytes a-b/total" when a range was asked and answered
 
 
 class AudioStore:
@@ -130,6 +139,7 @@ class AudioStore:
     def read_archived(self, tenant_id: str, path_or_uri: str) -> bytes:
         """The bytes of a recording this store archived (its `ArchivedAudio.path_or_uri`)."""
         if path_or_uri.startswith("s3://"):
+            self.archive_key(tenant_id, path_or_uri)  # only this tenant's prefix of our bucket
             sink = io.BytesIO()
             self._read_s3(tenant_id, path_or_uri, sink)
             return sink.getvalue()
@@ -137,6 +147,50 @@ class AudioStore:
         if not path.is_relative_to((self.root / tenant_id).resolve()):
             raise AudioUnavailable("not in this tenant's archive", path_or_uri)
         return path.read_bytes()
+
+    def archive_key(self, tenant_id: str, uri: str) -> str:
+        """The key of `uri` in the archive bucket when it is one of this tenant's recordings
+        (`<prefix>/<tenant>/<call_id><ext>`); AudioUnavailable otherwise, so a stored URI never
+        reaches another tenant's objects or anything else in the bucket."""
+        parts = urlsplit(uri)
+        key = unquote(parts.path.lstrip("/"))
+        tenant_prefix = "/".join(p for p in (self.archive_prefix, tenant_id) if p) + "/"
+        name = key[len(tenant_prefix) :]
+        if not (
+            self.archive_bucket
+            and re.fullmatch(TENANT_ID_PATTERN, tenant_id)
+            and parts.scheme == "s3"
+            and parts.netloc == self.archive_bucket
+            and key.startswith(tenant_prefix)
+            and CALL_ID_PATTERN.fullmatch(name)
+            and not parts.query
+        ):
+            raise AudioUnavailable("not in this tenant's archive", uri)
+        return key
+
+    def open_archived(
+        self, tenant_id: str, uri: str, byte_range: str | None = None
+    ) -> "ArchivedStream":
+        """One of this tenant's archived recordings on S3, streamed; `byte_range` is an HTTP
+        `bytes=a-b` range (S3 answers it), anything else reads the whole object."""
+        key = self.archive_key(tenant_id, uri)
+        extra = {"Range": byte_range} if byte_range and _RANGE.fullmatch(byte_range) else {}
+        try:
+            obj = self._s3().get_object(Bucket=self.archive_bucket, Key=key, **extra)
+        except ClientError as exc:
+            if _s3_code(exc) == "InvalidRange":
+                raise AudioUnavailable("range not satisfiable", uri) from None
+            raise _s3_unavailable(exc, uri) from None
+        except BotoCoreError as exc:
+            raise RetryableProviderError(
+                tenant_id, "s3", f"{_redact(uri)}: {type(exc).__name__}", None
+            ) from None
+        return ArchivedStream(
+            chunks=obj["Body"].iter_chunks(_CHUNK),
+            length=int(obj.get("ContentLength", 0)),
+            content_type=obj.get("ContentType") or "application/octet-stream",
+            content_range=obj.get("ContentRange"),
+        )
 
     # -- reading -----------------------------------------------------------------------------
 

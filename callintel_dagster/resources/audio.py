@@ -1,5 +1,6 @@
 """The audio archive as a resource: recordings fetched from s3://, http(s):// or a local path
-and kept under each tenant's own prefix (see audio_store.py)."""
+and kept under each tenant's own prefix (see audio_store.py): on local disk, or in the shared
+store's bucket when CALLINTEL_SHARED_STORE is set (lib/shared_store.py)."""
 
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class AudioArchive(dg.ConfigurableResource):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     archive_bucket: str | None = None  # archive to S3 instead of `root`
+    archive_prefix: str = ""  # keys are <archive_prefix>/<tenant>/<call_id><ext>
     _store: AudioStore | None = PrivateAttr(default=None)
 
     def store(self) -> AudioStore:
@@ -27,6 +29,7 @@ class AudioArchive(dg.ConfigurableResource):
                 s3_endpoint_url=self.s3_endpoint_url,
                 s3_region=self.s3_region,
                 archive_bucket=self.archive_bucket,
+                archive_prefix=self.archive_prefix,
                 allowed_local_roots=[Path(p) for p in self.local_roots],
             )
         return self._store

@@ -21,14 +21,15 @@ class VectorStore(dg.ConfigurableResource):
     """One LanceDB table per tenant (`chunks_<tenant>`) under `path`; tenants never share one.
     Chunks with the call's facets, a BM25 index on the text, an ANN index from `ann_min_rows`."""
 
-    path: str
+    path: str  # a local directory, or s3://bucket/prefix/lancedb (lib/shared_store.py)
     ann_min_rows: int | None = None  # None: by the vector size (search/index.py)
+    storage_options: dict[str, str] = {}  # LanceDB's, for an s3:// path: endpoint, region; no keys
     _index: ChunkIndex | None = PrivateAttr(default=None)
 
     @property
     def index(self) -> ChunkIndex:
         if self._index is None:  # one connection for the resource's life: a warm index cache
-            self._index = ChunkIndex(self.path, self.ann_min_rows)
+            self._index = ChunkIndex(self.path, self.ann_min_rows, self.storage_options)
         return self._index
 
     def open(self, tenant_id: str):

@@ -10,6 +10,9 @@ from datetime import timedelta
 
 import pyarrow as pa
 
+from callintel_dagster.env import Env
+from callintel_dagster.lib.shared_store import vector_location
+
 # Where the ANN index starts to pay for one tenant's table, measured by bench/search_latency.py
 # (384-d, 2 busy cores, unfiltered vector search p50, exact scan vs IVF_RQ): 10k chunks 25 vs
 # 24 ms (with filters the exact scan is faster), 30k 40 vs 12 ms, 100k 90 vs 15 ms, 1M 844 vs
@@ -89,18 +92,32 @@ class ModelMismatch(SearchError):
 class ChunkIndex:
     """The tenants' chunk tables under one LanceDB directory."""
 
-    def __init__(self, path: str, ann_min_rows: int | None = None):
-        """`ann_min_rows`: rows from which the ANN index is built; None: by the vector size
-        (`ann_min_rows_for`)."""
+    def __init__(
+        self,
+        path: str,
+        ann_min_rows: int | None = None,
+        storage_options: dict[str, str] | None = None,
+    ):
+        """`path`: a local directory or an s3:// URI (lib/shared_store.py), with LanceDB's
+        `storage_options` for it; `ann_min_rows`: rows from which the ANN index is built; None:
+        by the vector size (`ann_min_rows_for`)."""
         self.path = str(path)
         self.ann_min_rows = ann_min_rows
+        self.storage_options = dict(storage_options or {})
         self._db = None  # one connection: its cache keeps index partitions loaded across queries
+
+    @classmethod
+    def for_env(cls, env: Env, ann_min_rows: int | None = None) -> "ChunkIndex":
+        """The index where this environment keeps it: the shared store when set, else
+        $CALLINTEL_HOME/lancedb."""
+        path, options = vector_location(env)
+        return cls(path, ann_min_rows, options)
 
     def _connect(self):
         import lancedb
 
         if self._db is None:
-            self._db = lancedb.connect(self.path)
+            self._db = lancedb.connect(self.path, storage_options=self.storage_options or None)
         return self._db
 
     @staticmethod

@@ -61,7 +61,7 @@ def open_index(env: Env, tenant: Tenant):
     one-line error."""
     from callintel_dagster.search.index import ChunkIndex
 
-    store = ChunkIndex(str(env.lancedb_path))
+    store = ChunkIndex.for_env(env)
     if store.open(tenant.id) is None:
         raise user_error(
             f"tenant {tenant.id} has no search index yet: run the pipeline for its days first"
