@@ -11,14 +11,16 @@
 | CALLINTEL_CELERY_BACKEND | redis://127.0.0.1:6379/0 (task states for run monitoring) |
 | CALLINTEL_CLUSTER_PORT | 3070 (the webserver, on 127.0.0.1) |
 | CALLINTEL_CLUSTER_WORKERS | 2 |
+| CALLINTEL_CLUSTER_MONITOR_S | 30 (run monitoring: how soon a lost worker's run fails and its slots are freed) |
 """
 
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from callintel_dagster.env import REPO_ROOT
 
@@ -39,6 +41,10 @@ class ClusterSettings:
     workers: int
     warehouse_url: str
     workspace: Path = WORKSPACE
+    # run monitoring's poll and slot-free delay (s): how soon a lost worker's run fails and its
+    # pool slots come back. 30 s suits a cluster (each poll reads every started run); small
+    # clusters and the tests may go lower.
+    monitor_s: int = 30
 
     @property
     def dagster_home(self) -> Path:
@@ -81,7 +87,11 @@ class ClusterSettings:
     def write_instance_yaml(self) -> Path:
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         target = self.dagster_home / "dagster.yaml"
-        shutil.copyfile(CLUSTER_YAML, target)
+        config = yaml.safe_load(CLUSTER_YAML.read_text())
+        monitoring = config["run_monitoring"]
+        monitoring["poll_interval_seconds"] = self.monitor_s
+        monitoring["free_slots_after_run_end_seconds"] = self.monitor_s
+        target.write_text(yaml.safe_dump(config, sort_keys=False))
         return target
 
 
@@ -90,10 +100,15 @@ def cluster_settings() -> ClusterSettings:
     try:
         port = int(os.environ.get("CALLINTEL_CLUSTER_PORT") or 3070)
         workers = int(os.environ.get("CALLINTEL_CLUSTER_WORKERS") or 2)
+        monitor_s = int(os.environ.get("CALLINTEL_CLUSTER_MONITOR_S") or 30)
     except ValueError as exc:
-        raise ValueError(f"CALLINTEL_CLUSTER_PORT/WORKERS must be integers ({exc})") from None
+        raise ValueError(
+            f"CALLINTEL_CLUSTER_PORT/WORKERS/MONITOR_S must be integers ({exc})"
+        ) from None
     if workers < 1:
         raise ValueError("CALLINTEL_CLUSTER_WORKERS must be at least 1")
+    if monitor_s < 1:
+        raise ValueError("CALLINTEL_CLUSTER_MONITOR_S must be at least 1")
     pg_server = os.environ.get("CALLINTEL_CLUSTER_PG") or "postgresql://postgres@127.0.0.1:5432"
     return ClusterSettings(
         home=home,
@@ -104,5 +119,6 @@ def cluster_settings() -> ClusterSettings:
         queue=os.environ.get("CALLINTEL_CELERY_QUEUE") or "dagster",
         port=port,
         workers=workers,
+        monitor_s=monitor_s,
         warehouse_url=os.environ.get("CALLINTEL_WAREHOUSE_URL") or f"{pg_server}/callintel_cluster",
     )

@@ -27,6 +27,7 @@ def cluster(tmp_path_factory, monkeypatch_module):
     queue = f"callintel_test_{uuid.uuid4().hex[:8]}"
     monkeypatch_module.setenv("CALLINTEL_HOME", str(home))
     monkeypatch_module.setenv("CALLINTEL_CELERY_QUEUE", queue)
+    monkeypatch_module.setenv("CALLINTEL_CLUSTER_MONITOR_S", "5")  # a lost worker is seen sooner
     with fresh_postgres_db() as url:
         monkeypatch_module.setenv("CALLINTEL_CLUSTER_DAGSTER_DB", url.rsplit("/", 1)[1])
         monkeypatch_module.setenv("CALLINTEL_WAREHOUSE_URL", url)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from callintel_dagster.cluster.processes import commands, running, worker_name
 from callintel_dagster.cluster.settings import cluster_settings
@@ -29,6 +30,15 @@ def test_processes_get_the_cluster_instance_and_their_own_home(settings, tmp_pat
     assert env["CALLINTEL_CELERY_QUEUE"] == "q1"
 
 
+def test_the_instance_yaml_carries_the_monitoring_interval(settings, monkeypatch):
+    shipped = yaml.safe_load(settings.write_instance_yaml().read_text())
+    assert shipped["run_monitoring"]["poll_interval_seconds"] == 30
+    assert shipped["run_launcher"]["class"] == "CeleryRunLauncher"
+    monkeypatch.setenv("CALLINTEL_CLUSTER_MONITOR_S", "5")
+    fast = yaml.safe_load(cluster_settings().write_instance_yaml().read_text())["run_monitoring"]
+    assert fast["poll_interval_seconds"] == fast["free_slots_after_run_end_seconds"] == 5
+
+
 def test_workers_take_the_cluster_queue_under_names_unique_to_it(settings):
     procs = commands(settings)
     assert set(procs) == {"daemon", "webserver", "worker1", "worker2"}
@@ -46,6 +56,7 @@ def test_workers_take_the_cluster_queue_under_names_unique_to_it(settings):
         ("CALLINTEL_CLUSTER_WORKERS", "two", "must be integers"),
         ("CALLINTEL_CLUSTER_WORKERS", "0", "at least 1"),
         ("CALLINTEL_CLUSTER_PORT", "80a", "must be integers"),
+        ("CALLINTEL_CLUSTER_MONITOR_S", "0", "at least 1"),
     ],
 )
 def test_bad_settings_are_refused_with_a_reason(monkeypatch, var, value, reason):

@@ -63,7 +63,7 @@ def test_a_killed_worker_fails_its_run_and_frees_its_slot(cluster, monkeypatch_m
             if e.dagster_event and e.dagster_event.is_run_failure
         ]
         assert any(f"Celery worker {node}" in m and "no longer answers" in m for m in reasons)
-        # freed by run monitoring `free_slots_after_run_end_seconds` (30 s) after the failure
+        # freed by run monitoring `free_slots_after_run_end_seconds` (5 s here) after the failure
         freed = poll(
             lambda: instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0,
             75.0,
