@@ -3,6 +3,13 @@
 Every table carries `tenant_id` and `partition_date` (the tenant's local calendar day) so that a
 partitioned write can replace exactly its (tenant, day) slice. Timestamps are naive UTC (`*_utc`).
 JSON payloads are stored as TEXT so both engines read them the same way.
+
+Every table has a primary key, tenant_id first, chosen from what its writers guarantee unique:
+- tables written by slice replacement (a stage's rows for a tenant-day) include partition_date,
+  because a call whose day the provider changed still sits in its old day's slice until that day
+  is re-materialized: (tenant_id, partition_date, call_id[, ...]);
+- tables written by row upsert use exactly the upsert's key, wherever the row's day is (a lead, a
+  call record, a cache entry): on PostgreSQL the upsert is then INSERT ... ON CONFLICT (key).
 """
 
 from dataclasses import dataclass
@@ -13,6 +20,8 @@ class Table:
     schema: str
     name: str
     columns: tuple[tuple[str, str], ...]
+    # the columns no two rows share (tenant_id first); NOT NULL columns only
+    primary_key: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -23,7 +32,10 @@ class Table:
         return [c for c, _ in self.columns]
 
     def ddl(self) -> str:
-        cols = ",\n  ".join(f"{c} {t}" for c, t in self.columns)
+        parts = [f"{c} {t}" for c, t in self.columns]
+        if self.primary_key:
+            parts.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
+        cols = ",\n  ".join(parts)
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n  {cols}\n)"
 
 
@@ -58,6 +70,7 @@ CRM_LEADS = Table(
         ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "lead_id"),
 )
 
 CALL_RECORDS = Table(
@@ -87,6 +100,7 @@ CALL_RECORDS = Table(
         # NULL when it was stored as delivered (no transcript, privacy off, or keep_raw)
         ("redactions_json", "TEXT"),
     ),
+    primary_key=("tenant_id", "call_id"),
 )
 
 # One row per (tenant, day, source) sync: the spine that says a tenant-day was ingested even when
@@ -101,6 +115,7 @@ SYNC_LOG = Table(
         ("fetched", "BIGINT NOT NULL"),
         ("synced_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "source"),
 )
 
 # One row per (tenant, source): how far the incremental sync has read. Advanced in the same
@@ -115,6 +130,7 @@ SYNC_CURSORS = Table(
         ("cursor_utc", "TIMESTAMP NOT NULL"),
         ("updated_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "source"),
 )
 
 CRM_DEALS = Table(
@@ -137,6 +153,7 @@ CRM_DEALS = Table(
         ("repairs", "VARCHAR"),  # what the sanitiser repaired, as column:reason, ...
         ("ingested_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "deal_id"),
 )
 
 CALL_TRANSCRIPTS = Table(
@@ -161,6 +178,7 @@ CALL_TRANSCRIPTS = Table(
         # "{}" when checked and clean, NULL when the tenant's privacy block switches it off
         ("redactions_json", "TEXT"),
     ),
+    primary_key=("tenant_id", "partition_date", "call_id"),
 )
 
 TRANSCRIPT_TURNS = Table(
@@ -176,6 +194,7 @@ TRANSCRIPT_TURNS = Table(
         ("text", "TEXT NOT NULL"),
         ("confidence", "DOUBLE PRECISION"),
     ),
+    primary_key=("tenant_id", "partition_date", "call_id", "turn_index"),
 )
 
 CALL_SIGNALS = Table(
@@ -202,6 +221,7 @@ CALL_SIGNALS = Table(
         # agent words / (agent + customer words): a talk share that needs no timestamps
         ("agent_word_share", "DOUBLE PRECISION"),
     ),
+    primary_key=("tenant_id", "partition_date", "call_id"),
 )
 
 CALL_ANALYSES = Table(
@@ -241,6 +261,7 @@ CALL_ANALYSES = Table(
         ("completion_tokens", "BIGINT"),
         ("cost_usd", "DOUBLE PRECISION"),  # from the configured price table; 0 when unpriced
     ),
+    primary_key=("tenant_id", "partition_date", "call_id"),
 )
 
 # One row per call and answer: a tenant's "questions for every call" and custom fields.
@@ -256,6 +277,7 @@ CALL_ANSWERS = Table(
         ("answer", "TEXT"),  # yes | no | unknown for yes/no questions, else short text
         ("quote", "TEXT"),  # the words in the call that support the answer
     ),
+    primary_key=("tenant_id", "partition_date", "call_id", "kind", "name"),
 )
 
 # One row per call and objection (taxonomy value): feeds the objection-trend mart.
@@ -267,6 +289,7 @@ CALL_OBJECTIONS = Table(
         ("call_id", "VARCHAR NOT NULL"),
         ("objection", "VARCHAR NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "call_id", "objection"),
 )
 
 # LLM answers by hash(transcript, prompt version, model), per tenant: a repeated scripted call
@@ -284,6 +307,7 @@ LLM_CACHE = Table(
         ("completion_tokens", "BIGINT"),
         ("created_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "cache_key"),
 )
 
 DAILY_SUMMARIES = Table(
@@ -301,6 +325,7 @@ DAILY_SUMMARIES = Table(
         ("completion_tokens", "BIGINT"),
         ("cost_usd", "DOUBLE PRECISION"),
     ),
+    primary_key=("tenant_id", "partition_date"),
 )
 
 DIGESTS = Table(
@@ -315,6 +340,7 @@ DIGESTS = Table(
         ("location", "VARCHAR"),  # outbox file path or provider message id
         ("created_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "recipient"),
 )
 
 # Exactly once per tenant, day, recipient and message part: a row is written BEFORE the send
@@ -337,6 +363,7 @@ WHATSAPP_LEDGER = Table(
         ("created_at_utc", "TIMESTAMP NOT NULL"),
         ("updated_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "recipient", "part_index"),
 )
 
 # One row per call written back to the tenant's CRM (Zoho note, LeadSquared activity, ...),
@@ -357,6 +384,7 @@ CRM_WRITEBACKS = Table(
         ("attempts", "BIGINT NOT NULL"),
         ("written_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "call_id", "agent_version"),
 )
 
 CALL_RECORDINGS = Table(
@@ -374,6 +402,7 @@ CALL_RECORDINGS = Table(
         ("reason", "VARCHAR"),
         ("archived_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "call_id"),
 )
 
 # One row per source record that could not become a row (quarantined on its own, its neighbours
@@ -394,6 +423,7 @@ QUARANTINED_RECORDS = Table(
         ("quarantined_at_utc", "TIMESTAMP NOT NULL"),
         ("resolved_at_utc", "TIMESTAMP"),
     ),
+    primary_key=("tenant_id", "source", "quarantine_id"),
 )
 
 # One row per paid piece of AI work: every LLM request batch (a call's analysis attempt with its
@@ -419,6 +449,7 @@ AI_USAGE = Table(
         ("priced", "BOOLEAN NOT NULL"),  # false: the tenant's price table has no price for it
         ("recorded_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "usage_id"),
 )
 
 # Calls the CRM-phone filter (`only_crm_phones`) held back because their number was not a lead
@@ -434,6 +465,7 @@ HELD_CALLS = Table(
         ("row_json", "TEXT NOT NULL"),  # the raw.call_records row, as it would have landed
         ("held_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "call_id"),
 )
 
 ALL_TABLES = (
@@ -494,6 +526,7 @@ WHATSAPP_QUESTIONS = Table(
         ("answered_at_utc", "TIMESTAMP"),
         ("updated_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "message_sid"),
 )
 ALL_TABLES = (*ALL_TABLES, WHATSAPP_QUESTIONS)
 
@@ -525,6 +558,7 @@ EVALUATIONS = Table(
         ("cost_usd", "DOUBLE PRECISION"),
         ("evaluated_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "call_id", "question_id"),
 )
 
 ALL_TABLES = (*ALL_TABLES, EVALUATIONS)
@@ -556,6 +590,7 @@ ALERT_INCIDENTS = Table(
         ("notified_at_utc", "TIMESTAMP"),
         ("sent_to", "VARCHAR"),  # channels that already have the pending notice (partial send)
     ),
+    primary_key=("tenant_id", "rule", "asset", "partition_key"),
 )
 ALL_TABLES = (*ALL_TABLES, ALERT_INCIDENTS)
 
@@ -564,7 +599,9 @@ ALL_TABLES = (*ALL_TABLES, ALERT_INCIDENTS)
 # One row per speaker turn as spoken, for tenants with `privacy.keep_raw: true` only; the same
 # keys as core.transcript_turns, which holds the redacted turns everyone else reads. Admin-only:
 # no stage, index, LLM request or explorer page reads it.
-TRANSCRIPT_TURNS_RAW = Table("core", "transcript_turns_raw", TRANSCRIPT_TURNS.columns)
+TRANSCRIPT_TURNS_RAW = Table(
+    "core", "transcript_turns_raw", TRANSCRIPT_TURNS.columns, TRANSCRIPT_TURNS.primary_key
+)
 ALL_TABLES = (*ALL_TABLES, TRANSCRIPT_TURNS_RAW)
 
 # ---- work claims: overlapping runs never do (and pay for) the same tenant-day twice ---------
@@ -581,5 +618,6 @@ WORK_CLAIMS = Table(
         ("claimed_at_utc", "TIMESTAMP NOT NULL"),
         ("expires_at_utc", "TIMESTAMP NOT NULL"),
     ),
+    primary_key=("tenant_id", "partition_date", "stage"),
 )
 ALL_TABLES = (*ALL_TABLES, WORK_CLAIMS)

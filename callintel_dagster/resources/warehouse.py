@@ -3,9 +3,25 @@
 Schemas: raw (as ingested), core (transcripts, signals, analyses), marts (dbt), delivery.
 A partitioned write replaces exactly its (tenant, day) slices in one transaction, so
 re-materializing a partition yields identical rows and never duplicates.
+
+Concurrency. DuckDB admits one writing process per file: callintel's processes queue on a file
+lock (`exclusive`), one writer at a time. PostgreSQL has no global lock; runs for different
+tenants and days write at the same time, and every table's primary key (lib/tables.py) makes a
+duplicate impossible whatever the interleaving:
+- A slice replacement (delete the slice, insert its rows) first takes a transaction-scoped
+  advisory lock on (table, tenant, day). Replacements of different slices take different locks
+  and touch disjoint rows (the slice is in the delete's WHERE and in the key), so they never wait
+  on each other. Two runs replacing the SAME slice queue on its lock: the second one's delete
+  runs after the first commits, sees its rows and removes them, so the slice ends up as exactly
+  one run's rows (the last to commit). Row locks alone would not do: the second delete does not
+  see rows inserted by a transaction still open, and on an empty slice it locks nothing.
+- A row upsert keyed by the table's primary key is INSERT ... ON CONFLICT DO UPDATE: two runs
+  upserting the same key serialise on that key's index entry and the later one updates the row.
+  Rows are sent in key order, so two upserts of overlapping keys lock them in the same order.
 """
 
 import fcntl
+import logging
 import os
 import shutil
 import time
@@ -23,8 +39,15 @@ from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from callintel_dagster.lib.tables import ALL_TABLES, SCHEMAS, Table
+from callintel_dagster.resources.warehouse_keys import (
+    PK_SQL,
+    add_primary_key,
+    slice_lock_keys,
+    upsert_suffix,
+)
 
 PartitionSlice = tuple[str, date]  # (tenant_id, partition_date)
+log = logging.getLogger("callintel.warehouse")
 
 
 @contextmanager
@@ -62,6 +85,9 @@ class Warehouse(dg.ConfigurableResource):
     url: str
     lock_timeout_s: float = 120.0
     _ready: bool = PrivateAttr(default=False)
+    # tables whose primary key is in place (an older warehouse may still lack one: see
+    # ensure_schema); only these take PostgreSQL's ON CONFLICT upsert
+    _keyed: frozenset[str] = PrivateAttr(default=frozenset())
 
     @property
     def is_postgres(self) -> bool:
@@ -141,7 +167,8 @@ class Warehouse(dg.ConfigurableResource):
         return self.snapshot_path
 
     def ensure_schema(self) -> None:
-        """Create schemas and tables if missing (idempotent, cheap)."""
+        """Create schemas and tables if missing, and give tables made by older releases the
+        columns and primary keys added since (idempotent, cheap once done)."""
         if self._ready:
             return
         with self.connect() as con:
@@ -162,9 +189,20 @@ class Warehouse(dg.ConfigurableResource):
                             f"ALTER TABLE {table.qualified} ADD COLUMN {column} "
                             + sql_type.replace(" NOT NULL", "")
                         )
+            cur.execute(PK_SQL)
+            keyed = {f"{schema}.{name}" for schema, name in cur.fetchall()}
+            for table in ALL_TABLES:
+                if table.primary_key and table.qualified not in keyed:
+                    columns = [
+                        c for s, n, c in sorted(have) if (s, n) == (table.schema, table.name)
+                    ]
+                    columns += [c for c in table.column_names if c not in columns]
+                    if add_primary_key(cur, table, columns, self.is_postgres):
+                        keyed.add(table.qualified)
             if self.is_postgres:
                 for statement in pg_indexes():
                     cur.execute(statement)
+        self._keyed = frozenset(keyed)
         self._ready = True
 
     def replace_slices(
@@ -180,31 +218,65 @@ class Warehouse(dg.ConfigurableResource):
     def write(self, writes: Sequence["SliceWrite | RowUpsert | RowDelete"]) -> list[int]:
         """Apply slice replacements, row upserts and deletions atomically (all or none)."""
         self.ensure_schema()
-        written = []
         with self.connect() as con:
-            cur = self.cursor(con)
-            for w in writes:
-                if isinstance(w, RowDelete):
-                    self._delete_keys(con, w)
-                    written.append(0)
-                    continue
-                if isinstance(w, RowUpsert):
-                    self._delete_keys(con, w)
-                else:
-                    extra = "".join(f" AND {col} = ?" for col in w.match)
-                    for tenant_id, day in w.slices:
-                        cur.execute(
-                            self.sql(
-                                f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
-                                f"AND partition_date = ?{extra}"
-                            ),
-                            (tenant_id, day, *w.match.values()),
-                        )
-                frame = w.rows.reindex(columns=w.table.column_names)
-                if not frame.empty:
-                    self.insert(con, w.table, frame)
-                written.append(len(frame))
+            return self.write_in(con, writes)
+
+    def write_in(
+        self, con: Any, writes: Sequence["SliceWrite | RowUpsert | RowDelete"]
+    ) -> list[int]:
+        """`write` inside the caller's transaction (`con` from `connect()`, after
+        `ensure_schema()`): for work that must commit together with other statements."""
+        if not self._ready:
+            raise RuntimeError("Warehouse.write_in: call ensure_schema() before connect()")
+        if self.is_postgres:  # see the module docstring: the same slice, one writer at a time
+            locks = [
+                k
+                for w in writes
+                if isinstance(w, SliceWrite)
+                for k in slice_lock_keys(w.table, w.slices)
+            ]
+            for key in sorted(set(locks)):
+                con.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        written = []
+        for w in writes:
+            if isinstance(w, RowDelete):
+                self._delete_keys(con, w)
+                written.append(0)
+            elif isinstance(w, RowUpsert):
+                written.append(self._upsert(con, w))
+            else:
+                written.append(self._replace(con, w))
         return written
+
+    def _replace(self, con: Any, w: "SliceWrite") -> int:
+        extra = "".join(f" AND {col} = ?" for col in w.match)
+        for tenant_id, day in w.slices:
+            self.cursor(con).execute(
+                self.sql(
+                    f"DELETE FROM {w.table.qualified} WHERE tenant_id = ? "
+                    f"AND partition_date = ?{extra}"
+                ),
+                (tenant_id, day, *w.match.values()),
+            )
+        frame = _inside(w)
+        if not frame.empty:
+            self.insert(con, w.table, frame)
+        return len(frame)
+
+    def _upsert(self, con: Any, w: "RowUpsert") -> int:
+        # a key given twice: the last row wins, as if the rows were upserted one by one (one
+        # INSERT ... ON CONFLICT may not touch a row twice; delete-then-insert would keep both)
+        frame = w.rows.reindex(columns=w.table.column_names)
+        frame = frame.drop_duplicates(subset=list(w.keys), keep="last")
+        if frame.empty:
+            return 0
+        by_pk = set(w.keys) == set(w.table.primary_key) and w.table.qualified in self._keyed
+        if self.is_postgres and by_pk:
+            self.insert(con, w.table, frame.sort_values(list(w.table.primary_key)), upsert=True)
+        else:  # DuckDB (one writer at a time), or a key that is not the table's primary key
+            self._delete_keys(con, RowUpsert(w.table, w.keys, frame))
+            self.insert(con, w.table, frame)
+        return len(frame)
 
     def _delete_keys(self, con: Any, upsert: "RowUpsert | RowDelete") -> None:
         """Delete the rows whose keys are being upserted (wherever they are: a record may move
@@ -244,7 +316,8 @@ class Warehouse(dg.ConfigurableResource):
         order = f" ORDER BY {order_by}" if order_by else ""
         return self.query(f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params)
 
-    def insert(self, con: Any, table: Table, frame: pd.DataFrame) -> None:
+    def insert(self, con: Any, table: Table, frame: pd.DataFrame, upsert: bool = False) -> None:
+        """Insert `frame`; `upsert` (PostgreSQL): a row whose primary key is stored replaces it."""
         cols = ", ".join(table.column_names)
         if self.is_postgres:
             from psycopg2.extras import execute_values
@@ -254,7 +327,8 @@ class Warehouse(dg.ConfigurableResource):
             ]
             execute_values(
                 con.cursor(),
-                f"INSERT INTO {table.qualified} ({cols}) VALUES %s",
+                f"INSERT INTO {table.qualified} ({cols}) VALUES %s"
+                + (upsert_suffix(table) if upsert else ""),
                 values,
                 page_size=1000,
             )
@@ -329,7 +403,8 @@ class SliceWrite:
 
 @dataclass(frozen=True)
 class RowUpsert:
-    """Replace rows by key (e.g. tenant_id + call_id); rows not in `rows` are never touched."""
+    """Replace rows by key (e.g. tenant_id + call_id); rows not in `rows` are never touched.
+    A key given twice in `rows`: the last row wins."""
 
     table: Table
     keys: tuple[str, ...]
@@ -343,6 +418,34 @@ class RowDelete:
     table: Table
     keys: tuple[str, ...]
     rows: pd.DataFrame
+
+
+def _inside(w: SliceWrite) -> pd.DataFrame:
+    """`w`'s rows that lie in its slices (and match its filter). A row outside them would land
+    in a slice this write did not clear (a duplicate, or a key clash): such rows are dropped and
+    logged; e.g. a tenant that failed half-way through a run's days is not in the run's slices."""
+    frame = w.rows.reindex(columns=w.table.column_names)
+    if frame.empty:
+        return frame
+    wanted = {(t, pd.Timestamp(d).date()) for t, d in w.slices}
+    pairs = frame[["tenant_id", "partition_date"]].drop_duplicates()
+    outside = {
+        (t, d)
+        for t, d in pairs.itertuples(index=False, name=None)
+        if (t, None if pd.isna(d) else pd.Timestamp(d).date()) not in wanted
+    }
+    inside = pd.Series(True, index=frame.index)
+    if outside:
+        keys = zip(frame["tenant_id"], frame["partition_date"], strict=True)
+        inside = pd.Series([k not in outside for k in keys], index=frame.index)
+    for column, value in w.match.items():
+        inside &= frame[column] == value
+    if not inside.all():
+        log.warning(
+            f"{w.table.qualified}: {int((~inside).sum())} row(s) outside the slices written "
+            f"({len(w.slices)} slice(s)) were not written"
+        )
+    return frame[inside]
 
 
 def _pg_value(value: Any) -> Any:
