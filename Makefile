@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CALLINTEL_HOME)/dagster_home
 DBT_SOURCES := $(shell find dbt_metrics/models dbt_metrics/macros dbt_metrics/tests -type f 2>/dev/null) dbt_metrics/dbt_project.yml
 MANIFEST := dbt_metrics/target/manifest.json
 
-.PHONY: install demo demo-emulated ui test test-fast lint bench clean preview-digest sql explore \
+.PHONY: install demo demo-emulated ui test test-fast test-scenarios lint bench clean preview-digest sql explore \
 	cluster-up cluster-down cluster-demo
 
 install: $(VENV)/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
@@ -74,18 +74,26 @@ cluster-demo: install
 ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-# Everything: lint, the definitions as the UI loads them, then every tier; prints the wall time
-# and the 15 slowest tests so a slow one is seen when it lands. Two workers (pytest-xdist), one
-# test file each at a time, so a module's shared pipeline run is made once; the definitions are
-# validated beside them (its output is shown when it fails).
+# Lint, the definitions as the UI loads them, then every tier but the multi-process scenarios;
+# prints the wall time and the 15 slowest tests so a slow one is seen when it lands. Two workers
+# (pytest-xdist), one test file each at a time, so a module's shared pipeline run is made once;
+# the definitions are validated beside them (its output is shown when it fails).
 test: install lint
 	@start=$$(date +%s); mkdir -p "$(CALLINTEL_HOME)"; \
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml \
 		> "$(CALLINTEL_HOME)/validate.log" 2>&1 & validate=$$!; \
-	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=15; status=$$?; \
+	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=15 -m "not scenario"; status=$$?; \
 	if ! wait $$validate; then cat "$(CALLINTEL_HOME)/validate.log"; status=1; \
 	else echo "dagster definitions validate: ok"; fi; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
+
+# The multi-process end-to-end scenarios (tests/conftest.py SCENARIO_FILES): dagster-daemon and
+# Celery workers killed mid-run, overlapping runs, the demo program twice, the leak scan. About
+# 4 minutes on 2 cores; .ci/run runs them after `make test`.
+test-scenarios: install
+	@start=$$(date +%s); \
+	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=6 -m scenario; status=$$?; \
+	echo "make test-scenarios: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The inner loop: unit and stage tests (no Dagster runs, no dbt), about 2 minutes on 2 cores.
 test-fast: install

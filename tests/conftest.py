@@ -138,6 +138,18 @@ def defs_for_tenants(tmp_path, monkeypatch, tenants_yaml: str, home=None):
 # tests/integration (or carries @pytest.mark.integration where it sits beside its unit tests).
 # sensors/ evaluate schedules and sensors against a real instance and execute jobs: integration
 TIER_BY_FOLDER = {"integration": "integration", "sensors": "integration", "stages": "stage"}
+# The scenario tier (`make test-scenarios`, run by .ci/run after `make test`): end-to-end scenarios
+# of several real processes (dagster-daemon, Celery workers, `kill -9`, the demo program twice, the
+# leak scan over every output), each tens of seconds of mostly waiting. Kept apart so that
+# `make test` stays under 10 minutes on 2 cores; never skipped in CI.
+SCENARIO_FILES = {
+    "cluster/test_cluster_pools.py",
+    "cluster/test_cluster_worker_loss.py",
+    "healing/test_killed_run.py",
+    "healing/test_overlapping_runs.py",
+    "integration/test_demo.py",
+    "integration/test_no_leaks.py",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -146,3 +158,5 @@ def pytest_collection_modifyitems(config, items):
         tier = TIER_BY_FOLDER.get(parts[0], "unit") if len(parts) > 1 else "unit"
         if not any(item.iter_markers(name="integration")):
             item.add_marker(getattr(pytest.mark, tier))
+        if "/".join(parts) in SCENARIO_FILES:
+            item.add_marker(pytest.mark.scenario)
