@@ -8,6 +8,7 @@ the workers. Prints wall time, tenant-days per second and the ratio two workers 
 
     .venv/bin/python -m bench.cluster                       # 20 tenants x 7 days (long)
     .venv/bin/python -m bench.cluster --tenants 4 --days 2  # a few minutes
+    .venv/bin/python -m bench.cluster --calls 10            # 20 x 7, fewer calls per day
 
 Both workers share this machine's cores: the ratio says what a second worker on the same host
 buys; on separate hosts each worker brings its own cores.
@@ -33,8 +34,8 @@ TENANT = """
   - id: bench_{n:02d}
     name: Bench {n:02d}
     timezone: Asia/Kolkata
-    calls: {{provider: synthetic, calls_per_day: 40, seed: {n}}}
-    crm: {{provider: synthetic, leads_per_day: 10}}
+    calls: {{provider: synthetic, calls_per_day: {calls}, seed: {n}}}
+    crm: {{provider: synthetic, leads_per_day: {leads}}}
     stt: {{provider: passthrough}}
     llm: {{provider: offline}}
     embeddings: {{provider: local}}
@@ -95,16 +96,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=40, help="calls per tenant-day")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_cluster_") as tmp:
         home = Path(tmp)
         tenants_file = home / "tenants.yaml"
         tenants_file.write_text(
-            "tenants:" + "".join(TENANT.format(n=n) for n in range(1, args.tenants + 1))
+            "tenants:"
+            + "".join(
+                TENANT.format(n=n, calls=args.calls, leads=max(1, args.calls // 4))
+                for n in range(1, args.tenants + 1)
+            )
         )
         os.environ["CALLINTEL_TENANTS"] = str(tenants_file)
         ids = [f"bench_{n:02d}" for n in range(1, args.tenants + 1)]
-        print(f"bench.cluster: {args.tenants} tenants x {args.days} days, PostgreSQL warehouse")
+        print(
+            f"bench.cluster: {args.tenants} tenants x {args.days} days x {args.calls} calls, "
+            "PostgreSQL warehouse"
+        )
         one = measure(1, ids, args.days, home)
         two = measure(2, ids, args.days, home)
         print(
