@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -103,16 +104,18 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 def script_counts(text: str) -> tuple[int, int, int]:
     """(Devanagari, Latin, other) letter counts; digits and punctuation are not letters."""
     deva = latin = other = 0
-    for ch in text:
+    # Each distinct character once, weighted by its count (Counter counts in C): a transcript has
+    # thousands of characters but a few dozen distinct ones.
+    for ch, n in Counter(text).items():
         if "\u0900" <= ch <= "\u097f":
             # letters and their vowel signs (matras, candrabindu, virama); not digits or danda
             if unicodedata.category(ch)[0] in "LM":
-                deva += 1
+                deva += n
         elif ch.isalpha():
             if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff":
-                latin += 1
+                latin += n
             else:
-                other += 1
+                other += n
     return deva, latin, other
 
 
