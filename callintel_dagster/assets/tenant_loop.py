@@ -1,5 +1,7 @@
 """Run an asset's work tenant by tenant so one tenant's failure never blocks the others."""
 
+import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -17,6 +19,7 @@ from callintel_dagster.resources.pool_slots import PoolSlots, PoolWaitTimeout
 from callintel_dagster.resources.registry import TenantRegistry
 
 T = TypeVar("T")
+X = TypeVar("X")
 LIVE_STATUSES = {
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -40,6 +43,7 @@ class TenantRun:
         self.unknown: list[str] = []  # not in the registry, or inactive: no work, no deletes
         self.future: set[tuple[str, date]] = set()
         self.held: set[tuple[str, date]] = set()  # another live run is working on them
+        self.seconds: dict[str, float] = {}  # each tenant's wall time in `each`
 
     def tenants(self) -> Iterator[tuple[Tenant, list[date]]]:
         days: dict[str, list[date]] = defaultdict(list)
@@ -69,13 +73,42 @@ class TenantRun:
     def each(self, stage: str, work: Callable[[Tenant, list[date]], T]) -> list[tuple[Tenant, T]]:
         """`work(tenant, days)` for every tenant of the run, with what each returned; a tenant
         whose work raises is recorded as failed (see `fail`) and left out."""
+        return self.each_of(stage, list(self.tenants()), work)
+
+    def each_of(
+        self, stage: str, items: list[tuple[Tenant, X]], work: Callable[[Tenant, X], T]
+    ) -> list[tuple[Tenant, T]]:
+        """`each` over what an earlier phase returned per tenant (e.g. `each`'s own result):
+        work done in phases (read all, fetch all, write all) with the same isolation."""
         done = []
-        for tenant, days in self.tenants():
+        for tenant, item in items:
+            began = time.perf_counter()
             try:
-                done.append((tenant, work(tenant, days)))
+                done.append((tenant, work(tenant, item)))
             except Exception as exc:  # noqa: BLE001 - isolate the tenant, report at the end
                 self.fail(tenant, stage, exc)
+            finally:
+                spent = time.perf_counter() - began
+                self.seconds[tenant.id] = self.seconds.get(tenant.id, 0.0) + spent
         return done
+
+    def timing(self, kind_of: Callable[[Tenant], str]) -> dict:
+        """Where the loop's time went, small enough for every partition's metadata: the median
+        and slowest tenant, and seconds per kind (e.g. provider) with its tenant count."""
+        if not self.seconds:
+            return {}
+        slowest = max(self.seconds, key=self.seconds.get)
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for tenant_id, seconds in self.seconds.items():
+            by_kind[kind_of(self._registry.get(tenant_id))].append(seconds)
+        return {
+            "median_s": round(statistics.median(self.seconds.values()), 3),
+            "slowest": f"{slowest} {self.seconds[slowest]:.2f} s",
+            "by_kind": {
+                k: {"tenants": len(v), "seconds": round(sum(v), 2)}
+                for k, v in sorted(by_kind.items())
+            },
+        }
 
     def pool_slots(self, kind: str, tenant: Tenant, provider: str) -> PoolSlots | None:
         """Slots of the provider's Dagster pool for its concurrent requests (None: it makes

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 
@@ -24,6 +25,8 @@ from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.base import Source, SourceCapabilities, capabilities_of
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
+T = TypeVar("T")
+R = TypeVar("R")
 # Incremental syncs re-read a little before the cursor: upserts make the overlap harmless, and it
 # covers clock skew between us and the provider.
 CURSOR_OVERLAP = timedelta(minutes=2)
@@ -63,7 +66,7 @@ class SyncSpec:
     problem: Callable[[dict], str | None]
     preview_columns: list[str]
     status_column: str | None = None
-    # (warehouse, tenant, rows, counts, log, now) -> (rows kept, more writes for the same
+    # (db, tenant, rows, counts, log, now) -> (rows kept, more writes for the same
     # transaction); e.g. the CRM phone filter of calls, which holds the others back
     keep: Callable[..., tuple[pd.DataFrame, list]] | None = None
     # records the provider may still change (a Bolna call-disconnected before completed): re-read
@@ -98,41 +101,152 @@ def sync_tenant(
     log=None,
 ) -> TenantSync:
     """Fetch the tenant's days from `source`, write rows, sync log and cursor in one transaction,
-    then let the source commit what it took. `log`: a logging.Logger-like for warnings."""
+    then let the source commit what it took. `log`: a logging.Logger-like for warnings.
+
+    The three phases (`read_state`, `fetch`, `write`) are separate so a run syncing many tenants
+    reads every tenant's state on one connection and writes each tenant's transaction on another
+    (see assets/ingest.py): opening a DuckDB connection (~50 ms: a file lock, the catalog, a
+    checkpoint on close) was most of the 5-minute tick's time when every query opened one."""
+    warehouse.ensure_schema()
+    with warehouse.connect() as con:
+        state = read_state(InTransaction(warehouse, con), tenant, source, spec)
+    fetched = fetch(tenant, days, source, spec, now, state if incremental else state.full())
+    with warehouse.connect() as con:
+        write(warehouse, con, fetched, spec, now, log)
+    return finish(fetched)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What a tenant's fetch needs from the warehouse: its cursor, its records not final yet."""
+
+    cursor: datetime | None
+    pending: list[str]
+    incremental: bool = True
+
+    def full(self) -> "SyncState":
+        return SyncState(self.cursor, self.pending, incremental=False)
+
+
+@dataclass
+class Fetched:
+    """A tenant's fetch, screened and shaped into rows, not written yet."""
+
+    tenant: Tenant
+    days: list[date]
+    today: date  # the tenant's local today when the fetch began
+    source: Source
+    state: SyncState
+    logs: list[dict]
+    records: list[dict]
+    quarantined: list[dict]
+    frame: pd.DataFrame
+    companion: "_Companion | None"
+    counts: Counter
+
+
+def read_state(db: "InTransaction", tenant: Tenant, source: Source, spec: SyncSpec) -> SyncState:
+    return SyncState(_cursor(db, tenant.id, spec.name), _pending_ids(db, tenant, source, spec))
+
+
+def fetch(
+    tenant: Tenant, days: list[date], source: Source, spec: SyncSpec, now: datetime, state
+) -> Fetched:
+    """The provider requests for the tenant's days (no warehouse access): today's window from
+    the cursor when `state.incremental`, the records not final yet by id."""
     counts: Counter = Counter()
-    today, cursor = local_today(tenant.timezone), _cursor(warehouse, tenant.id, spec.name)
-    windows = _windows(tenant, days, now, today, cursor if incremental else None)
+    today = local_today(tenant.timezone)
+    since = state.cursor if state.incremental else None
+    windows = _windows(tenant, days, now, today, since)
     fetched, logs = [], []
     for window in windows:
         got = spec.fetch(source, window)
         fetched += [(window.day, record) for record in got]
         logs.append(_log_row(window, spec.name, source.provider, len(got)))
         counts["incremental_windows" if window.incremental else "full_windows"] += 1
-    fetched += [(None, r) for r in _reread_pending(warehouse, tenant, source, spec, counts)]
+    if state.pending:
+        counts["reread_pending"] += len(state.pending)
+        fetched += [(None, r) for r in source.fetch_by_ids(state.pending)]
     records, quarantined = screen(tenant, spec, source.provider, fetched, now)
     frame = _rows(tenant, spec, source.provider, records, now)
+    companion = _companion_fetch(tenant, source, spec, windows, now)
+    return Fetched(
+        tenant, days, today, source, state, logs, records, quarantined, frame, companion, counts
+    )
+
+
+def write(warehouse: Warehouse, con, got: Fetched, spec: SyncSpec, now: datetime, log) -> None:
+    """The tenant's rows, sync log, quarantine and cursor, inside the caller's transaction on
+    `con` (after `warehouse.ensure_schema()`); compared with what is stored for the counters."""
+    db, tenant, counts, frame = InTransaction(warehouse, con), got.tenant, got.counts, got.frame
     kept_ops = []
     if spec.keep:
-        frame, kept_ops = spec.keep(warehouse, tenant, frame, counts, log, now)
-    counts.update(_count_changes(warehouse, spec, tenant.id, frame))
+        frame, kept_ops = spec.keep(db, tenant, frame, counts, log, now)
+    counts.update(_count_changes(db, spec, tenant.id, frame))
     ops = [
         *kept_ops,
         RowUpsert(spec.table, ("tenant_id", spec.id_column), frame),
         SliceWrite(
-            SYNC_LOG, [(tenant.id, d) for d in days], pd.DataFrame(logs), {"source": spec.name}
+            SYNC_LOG,
+            [(tenant.id, d) for d in got.days],
+            pd.DataFrame(got.logs),
+            {"source": spec.name},
         ),
-        *_quarantine_upserts(warehouse, tenant.id, spec, frame, quarantined, now, counts),
+        *_quarantine_upserts(db, tenant.id, spec, frame, got.quarantined, now, counts),
     ]
-    if today in days:  # the cursor marks how far "today" has been read
-        cursor_at = _next_cursor(source, cursor, now)
-        ops.append(_cursor_upsert(tenant.id, spec.name, source.provider, cursor_at))
-    ops += _companion_upserts(warehouse, tenant, source, spec, windows, now, counts)
-    warehouse.write(ops)
-    if capabilities_of(source).commits_after_write:  # only now may a drop folder move its files
-        source.commit()
-    counts["fetched"] += len(records)
-    counts["requests"] += source.requests
-    return TenantSync(frame, counts, quarantined)
+    if got.today in got.days:  # the cursor marks how far "today" has been read
+        cursor_at = _next_cursor(got.source, got.state.cursor, now)
+        ops.append(_cursor_upsert(tenant.id, spec.name, got.source.provider, cursor_at))
+    if got.companion is not None:
+        ops += _companion_upserts(db, tenant.id, got.companion, now, counts)
+    warehouse.write_in(con, ops)
+    got.frame = frame  # what `keep` let through
+
+
+def finish(got: Fetched) -> TenantSync:
+    """After the tenant's transaction committed: the source may now commit what it took."""
+    if capabilities_of(got.source).commits_after_write:  # a drop folder moves its files
+        got.source.commit()
+    got.counts["fetched"] += len(got.records)
+    got.counts["requests"] += got.source.requests
+    return TenantSync(got.frame, got.counts, got.quarantined)
+
+
+def own_transaction(warehouse: Warehouse, con, work: Callable[[Tenant, T], R]):
+    """`work` as a transaction of its own on `con` (a `warehouse.connect()` connection, held for
+    many tenants): committed when it returns, rolled back when it raises, the next one begun."""
+
+    def in_own(tenant: Tenant, item: T) -> R:
+        try:
+            result = work(tenant, item)
+        except BaseException:
+            _next_transaction(warehouse, con, commit=False)
+            raise
+        _next_transaction(warehouse, con, commit=True)
+        return result
+
+    return in_own
+
+
+def _next_transaction(warehouse: Warehouse, con, commit: bool) -> None:
+    try:
+        con.commit() if commit else con.rollback()
+    finally:
+        if not warehouse.is_postgres:  # DuckDB's are explicit (psycopg2 begins one by itself)
+            con.begin()
+
+
+class InTransaction:
+    """The `query` of a Warehouse, answered on a connection the caller holds open (inside its
+    transaction), so a tenant's reads and its write share one connection."""
+
+    def __init__(self, warehouse: Warehouse, con):
+        self._warehouse, self._con = warehouse, con
+
+    def query(self, sql: str, params=()) -> pd.DataFrame:
+        cur = self._warehouse.cursor(self._con)
+        cur.execute(self._warehouse.sql(sql), tuple(params))
+        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
 
 
 def _windows(
@@ -147,39 +261,41 @@ def _windows(
     return windows
 
 
-def _reread_pending(
-    warehouse: Warehouse, tenant: Tenant, source, spec: SyncSpec, counts: Counter
-) -> list[dict]:
-    """Records not final yet, read again by id (for sources that can)."""
+def _pending_ids(db: InTransaction, tenant: Tenant, source, spec: SyncSpec) -> list[str]:
+    """Ids of records not final yet, to read again (for sources that can)."""
     if not spec.pending_sql or not capabilities_of(source).rereads_by_id:
         return []
-    pending = warehouse.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
-    if not pending:
-        return []
-    counts["reread_pending"] += len(pending)
-    return source.fetch_by_ids(pending)
+    return db.query(spec.pending_sql, [tenant.id]).iloc[:, 0].tolist()
 
 
-def _companion_upserts(
-    warehouse: Warehouse,
-    tenant: Tenant,
-    source,
-    spec: SyncSpec,
-    windows: list[SyncWindow],
-    now: datetime,
-    counts: Counter,
-) -> list[RowUpsert]:
+@dataclass
+class _Companion:
+    spec: SyncSpec
+    rows: pd.DataFrame
+    quarantined: list[dict]
+
+
+def _companion_fetch(
+    tenant: Tenant, source, spec: SyncSpec, windows: list[SyncWindow], now: datetime
+) -> _Companion | None:
     """The companion record type for the same windows, when the source offers it."""
     companion = spec.companion
     if companion is None or not companion.offered_by(capabilities_of(source)):
-        return []
+        return None
     fetched = [(w.day, r) for w in windows for r in companion.fetch(source, w)]
     records, quarantined = screen(tenant, companion, source.provider, fetched, now)
     rows = _rows(tenant, companion, source.provider, records, now)
-    counts[companion.name] += len(rows)
+    return _Companion(companion, rows, quarantined)
+
+
+def _companion_upserts(
+    db: InTransaction, tenant_id: str, companion: _Companion, now: datetime, counts: Counter
+) -> list[RowUpsert]:
+    spec, rows = companion.spec, companion.rows
+    counts[spec.name] += len(rows)
     return [
-        RowUpsert(companion.table, ("tenant_id", companion.id_column), rows),
-        *_quarantine_upserts(warehouse, tenant.id, companion, rows, quarantined, now, counts),
+        RowUpsert(spec.table, ("tenant_id", spec.id_column), rows),
+        *_quarantine_upserts(db, tenant_id, spec, rows, companion.quarantined, now, counts),
     ]
 
 
@@ -256,7 +372,7 @@ def _quarantine_row(
 
 
 def _quarantine_upserts(
-    warehouse: Warehouse,
+    db: InTransaction,
     tenant_id: str,
     spec: SyncSpec,
     landed: pd.DataFrame,
@@ -269,7 +385,7 @@ def _quarantine_upserts(
         counts["quarantined"] += len(quarantined)
         for row in quarantined:
             counts[f"quarantined: {row['reason']}"] += 1
-    open_rows = warehouse.query(OPEN_QUARANTINE_SQL, [tenant_id, spec.name])
+    open_rows = db.query(OPEN_QUARANTINE_SQL, [tenant_id, spec.name])
     landed_ids = set(landed[spec.id_column]) if len(landed) else set()
     resolved = open_rows[open_rows["record_id"].isin(landed_ids)].copy()
     if len(resolved):
@@ -294,8 +410,8 @@ def _next_cursor(source, previous: datetime | None, now: datetime) -> datetime:
     return max(marks) if marks else now
 
 
-def _cursor(warehouse: Warehouse, tenant_id: str, source: str) -> datetime | None:
-    found = warehouse.query(CURSOR_SQL, [tenant_id, source])
+def _cursor(db: InTransaction, tenant_id: str, source: str) -> datetime | None:
+    found = db.query(CURSOR_SQL, [tenant_id, source])
     return None if found.empty else pd.Timestamp(found["cursor_utc"].iloc[0]).to_pydatetime()
 
 
@@ -311,7 +427,7 @@ def _cursor_upsert(tenant_id: str, source: str, provider: str, at: datetime) -> 
 
 
 def _count_changes(
-    warehouse: Warehouse, spec: SyncSpec, tenant_id: str, frame: pd.DataFrame
+    db: InTransaction, spec: SyncSpec, tenant_id: str, frame: pd.DataFrame
 ) -> Counter:
     """inserted / updated / unchanged, by comparing content hashes with what is stored."""
     known: dict[str, str] = {}
@@ -321,7 +437,7 @@ def _count_changes(
         sql = KNOWN_HASHES_SQL.format(
             id=spec.id_column, table=spec.table.qualified, marks=", ".join("?" * len(chunk))
         )
-        found = warehouse.query(sql, [tenant_id, *chunk])
+        found = db.query(sql, [tenant_id, *chunk])
         known.update(zip(found["id"], found["record_hash"], strict=True))
     changes: Counter = Counter()
     for record_id, digest in zip(frame[spec.id_column], frame["record_hash"], strict=True):

@@ -10,8 +10,8 @@ from callintel_dagster.lib.ingest.redaction import redact_call_record
 from callintel_dagster.lib.ingest.rows import call_rows, deal_rows, lead_rows
 from callintel_dagster.lib.tables import CALL_RECORDS, CRM_DEALS, CRM_LEADS, HELD_CALLS
 from callintel_dagster.lib.tenants.registry import Tenant
-from callintel_dagster.resources.warehouse import RowDelete, RowUpsert, Warehouse
-from callintel_dagster.stages.sync import SyncSpec
+from callintel_dagster.resources.warehouse import RowDelete, RowUpsert
+from callintel_dagster.stages.sync import InTransaction, SyncSpec
 
 # calls the provider may still change, re-read by id on every sync until final
 PENDING_CALLS_SQL = (
@@ -52,7 +52,7 @@ LEADS = SyncSpec(
 
 
 def crm_phone_filter(
-    warehouse: Warehouse, tenant: Tenant, rows: pd.DataFrame, counts: Counter, log, now
+    db: InTransaction, tenant: Tenant, rows: pd.DataFrame, counts: Counter, log, now
 ) -> tuple[pd.DataFrame, list]:
     """Keep calls whose number is a CRM lead, when the tenant asks for it (seed 001). The others
     are held back (raw.held_calls) and re-checked on every sync: a call to a lead created in the
@@ -60,7 +60,7 @@ def crm_phone_filter(
     (seed 001's BID 6004): then the filter is off, with a warning, and the metadata says so."""
     if not getattr(tenant.calls, "only_crm_phones", False):
         return rows, []
-    leads = warehouse.query(CRM_PHONES_SQL, [tenant.id])
+    leads = db.query(CRM_PHONES_SQL, [tenant.id])
     if leads.empty:
         if len(rows) and log is not None:
             log.warning(
@@ -70,7 +70,7 @@ def crm_phone_filter(
         counts["crm_filter_disabled_no_leads"] += int(len(rows) > 0)
         return rows, []
     phones = set(leads["phone_e164"])
-    held = warehouse.query(HELD_CALLS_SQL, [tenant.id])
+    held = db.query(HELD_CALLS_SQL, [tenant.id])
     released = held[held["phone_e164"].isin(phones) & ~held["call_id"].isin(set(rows["call_id"]))]
     candidates = pd.concat([rows, _rows_of(released)], ignore_index=True) if len(released) else rows
     matches = candidates["phone_e164"].isin(phones)
