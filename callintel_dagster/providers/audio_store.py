@@ -10,7 +10,8 @@ Writes are atomic (a temp file renamed into place; one PUT on S3) and idempotent
 again leave the archived copy untouched. Audio that is gone raises AudioUnavailable with its
 location (query strings and user:password stripped: presigned URLs carry signatures); transient
 failures that outlast the retries raise RetryableProviderError, so callers can tell "try later"
-from "never". Tenants never share a prefix; ids that could escape it are rejected.
+from "never". Tenants never share a prefix; ids that could escape it are rejected, and an archived
+s3:// URI is read back only from the asking tenant's own prefix of the archive bucket.
 """
 
 import hashlib
@@ -170,7 +171,7 @@ class AudioStore:
 
     def open_archived(
         self, tenant_id: str, uri: str, byte_range: str | None = None
-    ) -> "ArchivedStream":
+    ) -> ArchivedStream:
         """One of this tenant's archived recordings on S3, streamed; `byte_range` is an HTTP
         `bytes=a-b` range (S3 answers it), anything else reads the whole object."""
         key = self.archive_key(tenant_id, uri)

@@ -90,7 +90,7 @@ class ModelMismatch(SearchError):
 
 
 class ChunkIndex:
-    """The tenants' chunk tables under one LanceDB directory."""
+    """The tenants' chunk tables under one LanceDB directory or S3 prefix."""
 
     def __init__(
         self,
