@@ -264,14 +264,14 @@ class Warehouse(dg.ConfigurableResource):
         return len(frame)
 
     def _upsert(self, con: Any, w: "RowUpsert") -> int:
-        # a key given twice: the last row wins, as if the rows were upserted one by one (one
-        # INSERT ... ON CONFLICT may not touch a row twice; delete-then-insert would keep both)
         frame = w.rows.reindex(columns=w.table.column_names)
-        frame = frame.drop_duplicates(subset=list(w.keys), keep="last")
         if frame.empty:
             return 0
-        by_pk = set(w.keys) == set(w.table.primary_key) and w.table.qualified in self._keyed
-        if self.is_postgres and by_pk:
+        by_pk = set(w.keys) == set(w.table.primary_key)
+        if by_pk:  # a key given twice: the last row wins, as if upserted one by one (one
+            # INSERT ... ON CONFLICT may not touch a row twice; the key refuses a second row)
+            frame = frame.drop_duplicates(subset=list(w.keys), keep="last")
+        if self.is_postgres and by_pk and w.table.qualified in self._keyed:
             self.insert(con, w.table, frame.sort_values(list(w.table.primary_key)), upsert=True)
         else:  # DuckDB (one writer at a time), or a key that is not the table's primary key
             self._delete_keys(con, RowUpsert(w.table, w.keys, frame))
@@ -404,7 +404,7 @@ class SliceWrite:
 @dataclass(frozen=True)
 class RowUpsert:
     """Replace rows by key (e.g. tenant_id + call_id); rows not in `rows` are never touched.
-    A key given twice in `rows`: the last row wins."""
+    When `keys` is the table's primary key and `rows` gives a key twice, the last row wins."""
 
     table: Table
     keys: tuple[str, ...]

@@ -56,7 +56,9 @@ def seed(warehouse: Warehouse) -> None:
         {**analysis, "call_id": f"c{n}", "analysis_status": s, "analysed_at_utc": AT}
         for n, s in enumerate(statuses)
     ]
-    # c1 was analysed again later and is ok now: it counts once, as it stands
+    # c1 failed on D1, moved to D2 (its provider changed the date), was analysed again later
+    # and is ok now: it counts once, as it stands
+    rows[1] = {**rows[1], "partition_date": D1}
     rows.append(
         {
             **analysis,
