@@ -181,12 +181,23 @@ _INFORMATIVE = [
 ]
 
 
+# Every informative pattern in one: most sentences match none, and then one search settles it.
+_ANY_INFORMATIVE = [p for group in _INFORMATIVE for p in group]
+
+
+def _informative_groups(sentence: str) -> int:
+    """How many of the informative groups match the sentence."""
+    if not find(_ANY_INFORMATIVE, sentence):
+        return 0
+    return sum(find(g, sentence) for g in _INFORMATIVE)
+
+
 def _best_sentence(texts: list[str]) -> str | None:
     best, best_key = None, (-1, -1)
     for text in texts:
         for sentence in sentences(text):
             words = len(sentence.split())
-            key = (sum(find(g, sentence) for g in _INFORMATIVE), min(words, 20))
+            key = (_informative_groups(sentence), min(words, 20))
             if words >= 3 and key > best_key:  # strict ">" keeps the earliest on ties
                 best, best_key = sentence.rstrip(".").replace('"', "'"), key
     return best
