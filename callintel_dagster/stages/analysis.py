@@ -27,6 +27,7 @@ from callintel_dagster.lib.tables import (
     TRANSCRIPT_TURNS,
 )
 from callintel_dagster.lib.tenants.registry import Tenant
+from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.resources.analyzers import CallWork, Outcome
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
 
@@ -152,7 +153,7 @@ def _turns_by_call(warehouse: Warehouse, slices: list) -> dict[str, list[dict]]:
         "call_id, turn_index, role, start_s, end_s, text",
         order_by="call_id, turn_index",
     )
-    return {c: g.to_dict("records") for c, g in turns.groupby("call_id")} if len(turns) else {}
+    return records_by(turns, "call_id")
 
 
 def _skip_reason(call: dict, text: str, min_chars: int) -> str | None:

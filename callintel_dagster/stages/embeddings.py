@@ -13,6 +13,7 @@ import pandas as pd
 from callintel_dagster.lib.tables import CALL_OBJECTIONS, FCT_CALLS, TRANSCRIPT_TURNS
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.chunking import chunk_turns
+from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.providers.base import Embedder
 from callintel_dagster.resources.warehouse import Warehouse
 
@@ -49,17 +50,11 @@ def embed_tenant(
             "call_id, turn_index, role, start_s, end_s, text",
             order_by="call_id, turn_index",
         )
-        chunks = (
-            []
-            if turns.empty
-            else [
-                chunk
-                for call_id, group in turns.groupby("call_id")
-                for chunk in chunk_turns(
-                    call_id, group.to_dict("records"), tenant.embeddings.chunk_words
-                )
-            ]
-        )
+        chunks = [
+            chunk
+            for call_id, call_turns in records_by(turns, "call_id").items()
+            for chunk in chunk_turns(call_id, call_turns, tenant.embeddings.chunk_words)
+        ]
         facets = call_facets(warehouse, tenant.id, day) if chunks else {}
         known = vector_store.vectors_of_day(tenant.id, day.isoformat(), embedder.model)
         todo = list(dict.fromkeys(c["text"] for c in chunks if c["text"] not in known))
@@ -107,11 +102,10 @@ def call_facets(warehouse: Warehouse, tenant_id: str, day: date) -> dict[str, di
     objections = warehouse.read_slices(
         CALL_OBJECTIONS.qualified, [(tenant_id, day)], "call_id, objection", order_by="objection"
     )
-    by_call = (
-        objections.groupby("call_id")["objection"].apply(lambda s: sorted(set(s))).to_dict()
-        if len(objections)
-        else {}
-    )
+    found: dict[str, set] = {}
+    for call_id, objection in zip(objections["call_id"], objections["objection"], strict=True):
+        found.setdefault(call_id, set()).add(objection)
+    by_call = {call_id: sorted(kinds) for call_id, kinds in found.items()}
     return {
         r["call_id"]: {
             "agent": _text(r["agent_name"]),

