@@ -41,11 +41,7 @@
 {#- A boolean SQL expression: true for the selected tenant-days, or `1 = 1` when not filtering. -#}
 {% macro partition_filter(tenant_col='tenant_id', date_col='partition_date') -%}
     {%- if partition_filter_active() -%}
-        (
-        {%- for p in selected_partitions() %}
-            {{ 'or ' if not loop.first }}({{ tenant_col }} = '{{ p.tenant_id | replace("'", "''") }}' and {{ date_col }} = cast('{{ p.partition_date }}' as date))
-        {%- endfor %}
-        )
+        {{ selected_partitions_sql(tenant_col, date_col) }}
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -55,15 +51,31 @@
 {#- Same, tenants only: for lookups that must see all of a selected tenant's days (CRM leads). -#}
 {% macro tenant_filter(tenant_col='tenant_id') -%}
     {%- if partition_filter_active() -%}
-        {%- set tenants = selected_partitions() | map(attribute='tenant_id') | unique | list -%}
-        {{ tenant_col }} in (
-        {%- for t in tenants -%}
-            '{{ t | replace("'", "''") }}'{{ ', ' if not loop.last }}
-        {%- endfor -%}
-        )
+        {{ selected_tenants_sql(tenant_col) }}
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- True for the selected tenant-days (the var must be non-empty). -#}
+{% macro selected_partitions_sql(tenant_col='tenant_id', date_col='partition_date') -%}
+    (
+    {%- for p in selected_partitions() %}
+        {{ 'or ' if not loop.first }}({{ tenant_col }} = '{{ p.tenant_id | replace("'", "''") }}' and {{ date_col }} = cast('{{ p.partition_date }}' as date))
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- True for the selected tenants (the var must be non-empty). -#}
+{% macro selected_tenants_sql(tenant_col='tenant_id') -%}
+    {%- set tenants = selected_partitions() | map(attribute='tenant_id') | unique | list -%}
+    {{ tenant_col }} in (
+    {%- for t in tenants -%}
+        '{{ t | replace("'", "''") }}'{{ ', ' if not loop.last }}
+    {%- endfor -%}
+    )
 {%- endmacro %}
 
 
