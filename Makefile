@@ -105,6 +105,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.throughput
 	$(PY) -m bench.sync
 	$(PY) -m bench.analysis
 	$(PY) -m bench.analysis_faults
