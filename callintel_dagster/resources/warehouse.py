@@ -235,8 +235,11 @@ class Warehouse(dg.ConfigurableResource):
                 if isinstance(w, SliceWrite)
                 for k in slice_lock_keys(w.table, w.slices)
             ]
-            for key in sorted(set(locks)):
-                con.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            if locks:  # one round trip; unnest yields the sorted keys in order
+                con.cursor().execute(
+                    "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k",
+                    (sorted(set(locks)),),
+                )
         written = []
         for w in writes:
             if isinstance(w, RowDelete):
