@@ -8,7 +8,6 @@ key (and restarting nothing) takes effect at once and ends the sessions made wit
 import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from callintel_dagster.env import Env
 from callintel_dagster.explorer.reader import Reader
@@ -48,7 +47,6 @@ class ExplorerSettings:
     reader: Reader  # pages and API read through it (the DuckDB snapshot, read-only)
     warehouse: Warehouse  # the live warehouse: `ask` reads turns and records its LLM cost there
     secret: str  # signs session cookies and media URLs (secret.py)
-    lancedb_path: Path
     admin_key_env: str = ADMIN_KEY_ENV
     https_only: bool = False
     embedders: EmbedderCache = field(default_factory=EmbedderCache, compare=False)
@@ -63,7 +61,6 @@ class ExplorerSettings:
             reader=Reader(warehouse),
             warehouse=warehouse,
             secret=explorer_secret(env.home),
-            lancedb_path=env.lancedb_path,
             https_only=os.environ.get(HTTPS_ENV, "") == "1",
         )
 

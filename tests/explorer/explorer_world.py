@@ -101,7 +101,6 @@ def build_world(root: Path, warehouse_url: str | None = None) -> World:
         reader=Reader(warehouse),
         warehouse=warehouse,
         secret="explorer-test-secret",
-        lancedb_path=env.lancedb_path,
     )
     return World(settings, warehouse, calls, recorded)
 
