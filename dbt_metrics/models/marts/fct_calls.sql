@@ -7,6 +7,9 @@
 {#- append_new_columns: a warehouse built by an older release gains the columns added since
     (NULL on rows built before, until their tenant-day is rebuilt) instead of failing the run. -#}
 {{ config(pre_hook="{{ delete_selected_partitions() }}", on_schema_change="append_new_columns") }}
+{#- one row per call of each source: its latest (macros/latest_row_rank.sql; no window where the
+    source's primary key already makes the call unique) -#}
+{%- set key = ['tenant_id', 'partition_date', 'call_id'] %}
 
 with
 
@@ -14,10 +17,7 @@ calls as (
 
     select
         *,
-        row_number() over (
-            partition by tenant_id, partition_date, call_id
-            order by ingested_at_utc desc
-        ) as row_rank
+        {{ latest_row_rank('raw.call_records', key, 'ingested_at_utc desc') }} as row_rank
     from {{ ref('stg_call_records') }}
     where {{ partition_filter() }}
 
@@ -31,10 +31,7 @@ transcripts as (
         call_id,
         transcript_status,
         language,
-        row_number() over (
-            partition by tenant_id, partition_date, call_id
-            order by turn_count desc
-        ) as row_rank
+        {{ latest_row_rank('core.call_transcripts', key, 'turn_count desc') }} as row_rank
     from {{ ref('stg_call_transcripts') }}
     where {{ partition_filter() }}
 
@@ -44,10 +41,8 @@ signals as (
 
     select
         *,
-        row_number() over (
-            partition by tenant_id, partition_date, call_id
-            order by talk_seconds desc nulls last
-        ) as row_rank
+        {{ latest_row_rank('core.call_signals', key, 'talk_seconds desc nulls last') }}
+            as row_rank
     from {{ ref('stg_call_signals') }}
     where {{ partition_filter() }}
 
@@ -57,10 +52,7 @@ analyses as (
 
     select
         *,
-        row_number() over (
-            partition by tenant_id, partition_date, call_id
-            order by analysed_at_utc desc
-        ) as row_rank
+        {{ latest_row_rank('core.call_analyses', key, 'analysed_at_utc desc') }} as row_rank
     from {{ ref('stg_call_analyses') }}
     where {{ partition_filter() }}
 
