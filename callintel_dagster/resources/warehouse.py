@@ -15,9 +15,10 @@ duplicate impossible whatever the interleaving:
   runs after the first commits, sees its rows and removes them, so the slice ends up as exactly
   one run's rows (the last to commit). Row locks alone would not do: the second delete does not
   see rows inserted by a transaction still open, and on an empty slice it locks nothing.
-- A row upsert keyed by the table's primary key is INSERT ... ON CONFLICT DO UPDATE: two runs
-  upserting the same key serialise on that key's index entry and the later one updates the row.
-  Rows are sent in key order, so two upserts of overlapping keys lock them in the same order.
+- A row upsert keyed by the table's primary key is INSERT ... ON CONFLICT DO UPDATE (on DuckDB
+  too, where it is the faster statement): two runs upserting the same key serialise on that
+  key's index entry and the later one updates the row. Rows are sent in key order, so two
+  upserts of overlapping keys lock them in the same order.
 """
 
 import fcntl
@@ -274,9 +275,13 @@ class Warehouse(dg.ConfigurableResource):
         if by_pk:  # a key given twice: the last row wins, as if upserted one by one (one
             # INSERT ... ON CONFLICT may not touch a row twice; the key refuses a second row)
             frame = frame.drop_duplicates(subset=list(w.keys), keep="last")
-        if self.is_postgres and by_pk and w.table.qualified in self._keyed:
-            self.insert(con, w.table, frame.sort_values(list(w.table.primary_key)), upsert=True)
-        else:  # DuckDB (one writer at a time), or a key that is not the table's primary key
+        if by_pk and w.table.qualified in self._keyed:
+            # PostgreSQL: rows in key order (see the module docstring). DuckDB: one writer, and
+            # ON CONFLICT costs a quarter of delete-then-insert there (bench/warehouse_keys.py)
+            if self.is_postgres:
+                frame = frame.sort_values(list(w.table.primary_key))
+            self.insert(con, w.table, frame, upsert=True)
+        else:  # a key that is not the table's primary key, or a table still without its key
             self._delete_keys(con, RowUpsert(w.table, w.keys, frame))
             self.insert(con, w.table, frame)
         return len(frame)
@@ -320,8 +325,9 @@ class Warehouse(dg.ConfigurableResource):
         return self.query(f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params)
 
     def insert(self, con: Any, table: Table, frame: pd.DataFrame, upsert: bool = False) -> None:
-        """Insert `frame`; `upsert` (PostgreSQL): a row whose primary key is stored replaces it."""
+        """Insert `frame`; `upsert`: a row whose primary key is stored replaces that row."""
         cols = ", ".join(table.column_names)
+        on_conflict = upsert_suffix(table) if upsert else ""
         if self.is_postgres:
             from psycopg2.extras import execute_values
 
@@ -330,14 +336,15 @@ class Warehouse(dg.ConfigurableResource):
             ]
             execute_values(
                 con.cursor(),
-                f"INSERT INTO {table.qualified} ({cols}) VALUES %s"
-                + (upsert_suffix(table) if upsert else ""),
+                f"INSERT INTO {table.qualified} ({cols}) VALUES %s{on_conflict}",
                 values,
                 page_size=1000,
             )
         else:
             con.register("_incoming", frame)
-            con.execute(f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM _incoming")
+            con.execute(
+                f"INSERT INTO {table.qualified} ({cols}) SELECT {cols} FROM _incoming{on_conflict}"
+            )
             con.unregister("_incoming")
 
     def query(

@@ -66,8 +66,9 @@ def _count(cur, sql: str) -> int:
 
 
 def upsert_suffix(table: Table) -> str:
-    """`ON CONFLICT` for a PostgreSQL INSERT keyed by the table's primary key: the incoming row
-    replaces every other column of the stored one (its day included: a record may move day)."""
+    """`ON CONFLICT` for an INSERT keyed by the table's primary key (the same SQL on PostgreSQL
+    and DuckDB): the incoming row replaces every other column of the stored one, its day
+    included (a record may move day)."""
     others = [c for c in table.column_names if c not in table.primary_key]
     action = (
         "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in others)
