@@ -380,15 +380,19 @@ def pg_indexes() -> list[str]:
     """PostgreSQL indexes for what every write and read filters on: a tenant-day slice (slice
     replacement, the marts) and a tenant's call (the explorer, upserts), plus the call list's
     default order and lead lookup by phone. At 100k calls they took the explorer's call page from
-    0.9 s to 0.18 s and its list from 3.0 s to 0.47 s (bench/explorer.py). DuckDB needs none: its
-    zone maps prune on partition_date, and ART indexes would slow its bulk writes."""
+    0.9 s to 0.18 s and its list from 3.0 s to 0.47 s (bench/explorer.py). None where the
+    table's primary key starts with the same columns: its index serves those lookups, and each
+    index more slows every write. DuckDB has only its primary keys: its zone maps prune on
+    partition_date, and each ART index slows its bulk writes."""
     out = []
     for table in ALL_TABLES:
         columns = {name for name, _ in table.columns}
-        if {"tenant_id", "partition_date"} <= columns:
-            out.append(_index(table, "slice", "tenant_id, partition_date"))
-        if {"tenant_id", "call_id"} <= columns:
-            out.append(_index(table, "call", "tenant_id, call_id"))
+        for suffix, wanted in (
+            ("slice", ("tenant_id", "partition_date")),
+            ("call", ("tenant_id", "call_id")),
+        ):
+            if set(wanted) <= columns and table.primary_key[: len(wanted)] != wanted:
+                out.append(_index(table, suffix, ", ".join(wanted)))
     out.append(_index_on("raw.call_records", "started", "tenant_id, started_at_utc DESC, call_id"))
     out.append(_index_on("raw.crm_leads", "phone", "tenant_id, phone_e164"))
     return out

@@ -134,5 +134,8 @@ def test_postgres_gets_its_slice_and_call_indexes_once():
             "SELECT schemaname, indexname FROM pg_indexes WHERE schemaname IN ('raw', 'core')"
         )
     names = set(zip(found["schemaname"], found["indexname"], strict=True))
-    assert {("raw", "call_records_slice"), ("raw", "call_records_call")} <= names
+    assert {("raw", "call_records_slice"), ("raw", "call_records_pkey")} <= names
     assert {("core", "transcript_turns_call"), ("raw", "call_records_started")} <= names
+    # a primary key that starts with the same columns serves those lookups: no second index
+    assert ("raw", "call_records_call") not in names
+    assert ("core", "transcript_turns_slice") not in names
