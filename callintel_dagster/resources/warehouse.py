@@ -49,6 +49,8 @@ from callintel_dagster.resources.warehouse_keys import (
 
 PartitionSlice = tuple[str, date]  # (tenant_id, partition_date)
 log = logging.getLogger("callintel.warehouse")
+# pg_advisory_xact_lock's key for schema setup (two processes adding one primary key would fail)
+SCHEMA_LOCK_KEY = 7_412_554
 
 
 @contextmanager
@@ -174,6 +176,8 @@ class Warehouse(dg.ConfigurableResource):
             return
         with self.connect() as con:
             cur = self.cursor(con)
+            if self.is_postgres:  # processes starting together set the schema up one at a time
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
             for schema in SCHEMAS:
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             for table in ALL_TABLES:

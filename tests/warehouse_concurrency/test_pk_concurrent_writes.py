@@ -137,3 +137,26 @@ def test_concurrent_upserts_of_the_same_keys_update_instead_of_clashing(warehous
 
     cursors = warehouse.query(f"SELECT tenant_id, provider FROM {SYNC_CURSORS.qualified}")
     assert sorted(cursors["tenant_id"]) == ["acme", "globex"]
+
+
+def test_processes_starting_together_on_an_older_warehouse_each_find_the_keys(warehouse):
+    with warehouse.connect() as con:  # the tables as a release without keys left them
+        for table in (CALL_TRANSCRIPTS, TRANSCRIPT_TURNS):
+            con.cursor().execute(f"ALTER TABLE {table.qualified} DROP CONSTRAINT {table.name}_pkey")
+    warehouse.write(slice_writes("acme", DAY, ["c1", "c2"], "old"))
+    start = threading.Barrier(3, timeout=15)
+
+    def starting(i):
+        fresh = Warehouse(url=warehouse.url)
+        start.wait()
+        fresh.ensure_schema()
+        return fresh.write(slice_writes("acme", DAY, ["c1", "c2"], f"run{i}"))
+
+    run_threads(starting, 3)
+
+    keys = warehouse.query(
+        "SELECT table_name FROM information_schema.table_constraints "
+        "WHERE constraint_type = 'PRIMARY KEY' AND table_schema = 'core'"
+    )
+    assert {"call_transcripts", "transcript_turns"} <= set(keys["table_name"])
+    assert len(slice_rows(warehouse, CALL_TRANSCRIPTS, "acme", DAY)) == 2
