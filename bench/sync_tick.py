@@ -13,6 +13,7 @@ tenant (the fixed cost of a run) and for 10, so the per-tenant marginal cost sho
 """
 
 import argparse
+import contextvars
 import os
 import tempfile
 import time
@@ -162,7 +163,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
     parser.add_argument("--records", type=int, default=200, help="calls a tenant-day (leads: ¼)")
     args = parser.parse_args()
-    rows = [measure(n, args.latency, args.records) for n in sorted(args.tenants)]
+    # each size in its own context: a disposed instance must not stay Dagster's current
+    # defs-state storage for the next size's definitions (see tests/conftest.py)
+    rows = [
+        contextvars.copy_context().run(measure, n, args.latency, args.records)
+        for n in sorted(args.tenants)
+    ]
     report(rows, args)
 
 
