@@ -108,6 +108,7 @@ bench: install
 	$(PY) -m bench.throughput
 	$(PY) -m bench.sync
 	$(PY) -m bench.analysis
+	$(PY) -m bench.dbt_scale
 	$(PY) -m bench.analysis_faults
 	$(PY) -m bench.transcribe_local
 	$(PY) -m bench.transcribe_cloud
