@@ -103,7 +103,10 @@ def call_facets(warehouse: Warehouse, tenant_id: str, day: date) -> dict[str, di
         CALL_OBJECTIONS.qualified, [(tenant_id, day)], "call_id, objection", order_by="objection"
     )
     found: dict[str, set] = {}
-    for call_id, objection in zip(objections["call_id"], objections["objection"], strict=True):
+    pairs = (
+        zip(objections["call_id"], objections["objection"], strict=True) if len(objections) else ()
+    )
+    for call_id, objection in pairs:
         found.setdefault(call_id, set()).add(objection)
     by_call = {call_id: sorted(kinds) for call_id, kinds in found.items()}
     return {
