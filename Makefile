@@ -107,6 +107,8 @@ bench: install
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.throughput
 	$(PY) -m bench.sync
+	$(PY) -m bench.sync_tick
+	$(PY) -m bench.backfill --tenants 2 --days 7
 	$(PY) -m bench.analysis
 	$(PY) -m bench.dbt_scale
 	$(PY) -m bench.analysis_faults
