@@ -143,14 +143,14 @@ tenants:
   - id: tw_chart
     name: Chart Co
     timezone: Asia/Kolkata
-    calls: {{provider: synthetic, calls_per_day: 30, seed: 3}}
+    calls: {{provider: synthetic, calls_per_day: 12, seed: 3}}
     crm: {{provider: synthetic, leads_per_day: 4}}
     explorer: {{base_url: "{explorer}"}}
     digest: {{provider: twilio, mode: body, recipients: ["{r}"], {twilio}}}
   - id: tw_plain
     name: Plain Co
     timezone: Asia/Kolkata
-    calls: {{provider: synthetic, calls_per_day: 30, seed: 3}}
+    calls: {{provider: synthetic, calls_per_day: 12, seed: 3}}
     crm: {{provider: synthetic, leads_per_day: 4}}
     digest: {{provider: twilio, mode: body, recipients: ["{r}"], {twilio}}}
 """
