@@ -49,22 +49,44 @@ _NOT_NAMES = (
 )
 _PERSON = rf"(?<={_NAME_CUE}){_NOT_NAMES}{_NAME_WORD}(?:\s+{_NOT_NAMES}{_NAME_WORD}){{0,2}}"
 _PERSON_JI = rf"\b{_NOT_NAMES}{_NAME_WORD}(?=\s+ji\b)"
+# Every e-mail and UPI pattern above needs an "@" or a whitespace-delimited "at" (_SPOKEN_AT and
+# _UPI's separators): a text with neither cannot match, and over half of calls have neither.
+# Same module and flags as Presidio's matching, so case folding and \s agree.
+_AT_PRECHECK = re.compile(r"@|\sat\s", re.DOTALL | re.MULTILINE | re.IGNORECASE)
 
 
-def _patterns(entity: str, *regexes: str, flags: int | None = None) -> PatternRecognizer:
+class _PrecheckedPatterns(PatternRecognizer):
+    """A pattern recogniser that skips its patterns when a cheap necessary condition fails."""
+
+    def __init__(self, *args, precheck: re.Pattern, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._precheck = precheck
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        if regex_flags is None and not self._precheck.search(text):  # other flags: no shortcut
+            return []
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
+
+
+def _patterns(
+    entity: str, *regexes: str, flags: int | None = None, precheck: re.Pattern | None = None
+) -> PatternRecognizer:
     patterns = [Pattern(f"{entity.lower()}_{i}", rx, 0.85) for i, rx in enumerate(regexes)]
     kwargs = {"global_regex_flags": flags} if flags is not None else {}
-    return PatternRecognizer(
-        entity, name=f"callintel_{entity.lower()}", patterns=patterns, **kwargs
-    )
+    if precheck is not None:
+        kwargs["precheck"] = precheck
+        cls = _PrecheckedPatterns
+    else:
+        cls = PatternRecognizer
+    return cls(entity, name=f"callintel_{entity.lower()}", patterns=patterns, **kwargs)
 
 
 def build_recognizers() -> list:
     """Every recogniser callintel registers, one per entity family."""
     return [
         NumberRecognizer(),
-        _patterns("EMAIL", _EMAIL),
-        _patterns("UPI", _UPI),
+        _patterns("EMAIL", _EMAIL, precheck=_AT_PRECHECK),
+        _patterns("UPI", _UPI, precheck=_AT_PRECHECK),
         _patterns("PAN", _PAN, _PAN_SPACED),
         _patterns("IFSC", _IFSC),
         # names depend on capitals, so this pattern alone is case-sensitive

@@ -50,13 +50,31 @@ def _joined(turns: list[str]) -> str:
     return _TURN_BREAK.join(t.replace(_TURN_BREAK, "\n") for t in turns)
 
 
+class _ContextFreeEnhancer:
+    """Presidio's default enhancer, minus its deep copy of every result when no recogniser has
+    context words (none of ours has: the enhancer then skips every result, so the copy is its
+    only effect, ~10% of a call's redaction)."""
+
+    def __init__(self, default) -> None:
+        self._default = default
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        if any(r.context for r in recognizers):
+            return self._default.enhance_using_context(
+                text, raw_results, nlp_artifacts, recognizers, context
+            )
+        return raw_results
+
+
 @cache
 def _engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     # No spaCy pipeline: every recogniser is a pattern or a validator, so NLP artifacts would
     # only cost time (and en_core_web_lg, Presidio's default, is a run-time download).
     nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
     registry = RecognizerRegistry(recognizers=build_recognizers(), supported_languages=["en"])
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp), AnonymizerEngine()
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp)
+    analyzer.context_aware_enhancer = _ContextFreeEnhancer(analyzer.context_aware_enhancer)
+    return analyzer, AnonymizerEngine()
 
 
 class Redactor:

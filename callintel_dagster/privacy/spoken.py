@@ -37,6 +37,9 @@ _FILLERS = {
     "uh", "um", "umm", "hmm", "er", "huh", "haan", "ha", "han", "ji", "okay", "ok", "achha",
     "acha", "yes", "yeah", "right",
 }  # fmt: skip
+# Letter tokens that `_read` reads as a number, or that begin "double nine": the only words that
+# can start a run (homophones and fillers count only inside one). Most words of a call are none.
+_STARTS = frozenset([*_UNITS, *_TEENS, *_TENS, "hundred", *_REPEAT])
 # Between two tokens of one run: spaces, line breaks (turn boundaries), dashes, dots, commas,
 # the brackets of "(212) 730-8804".
 _GAP = re.compile(r"[\s\-\u2010-\u2015.,()]*")
@@ -73,6 +76,8 @@ def digit_runs(text: str) -> list[DigitRun]:
         if start < last_end:  # already read as part of "ninety eight"
             continue
         lower = word.lower()
+        if not current and pending is None and word[0].isalpha() and lower not in _STARTS:
+            continue  # outside a run, a word that cannot start one: what the branches below do
         token = _read(word, lower, start, end, text)
         gap_start = pending[0] if pending is not None else start
         joined = bool(current) and _GAP.fullmatch(text, last_end, gap_start) is not None
