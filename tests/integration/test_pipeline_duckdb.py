@@ -2,14 +2,17 @@
 
 import json
 
+import dagster as dg
 import pandas as pd
+import pytest
 
-from callintel_dagster.definitions import resolved_resource
+from callintel_dagster.definitions import build_defs, resolved_resource
+from callintel_dagster.env import current_env
 from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.dayspan import day_window_utc
 from callintel_dagster.lib.tenants.llm_config import OfflineLlm
 from callintel_dagster.resources.embeddings import VectorStore
-from conftest import DAY, register_tenants, run_job
+from conftest import DAY, TENANTS_YAML, register_tenants, run_job
 
 TABLES = [
     "raw.crm_leads",
@@ -43,8 +46,23 @@ def snapshot(warehouse, tenant="acme"):
     return out
 
 
-def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
-    result = run_job(defs, instance)
+@pytest.fixture(scope="module")
+def acme_day(tmp_path_factory):
+    """(defs, instance, env, result) after one daily run of acme's day: the whole-graph test
+    reads it, the idempotency test runs the same day again on top of it."""
+    root = tmp_path_factory.mktemp("pipeline-duckdb")
+    (root / "tenants.yaml").write_text(TENANTS_YAML)
+    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
+        mp.setenv("CALLINTEL_HOME", str(root / "home"))
+        mp.setenv("CALLINTEL_TENANTS", str(root / "tenants.yaml"))
+        mp.delenv("CALLINTEL_WAREHOUSE_URL", raising=False)
+        env = current_env()
+        defs = build_defs(env)
+        yield defs, instance, env, run_job(defs, instance)
+
+
+def test_whole_graph_for_a_tenant_day(acme_day):
+    defs, _instance, callintel_env, result = acme_day
     lead_funnel_languages_and_new_leads(resolved_resource(defs, "warehouse"))
     warehouse = resolved_resource(defs, "warehouse")
     calls = warehouse.query("SELECT * FROM raw.call_records WHERE tenant_id = 'acme'")
@@ -101,8 +119,9 @@ def test_whole_graph_for_a_tenant_day(defs, instance, callintel_env):
     assert checks and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
 
 
-def test_rematerializing_is_idempotent(defs, instance):
-    run_job(defs, instance)
+def test_rematerializing_is_idempotent(acme_day):
+    """The day acme_day materialized, run again: every table the same, no call analysed twice."""
+    defs, instance, _env, _result = acme_day
     warehouse = resolved_resource(defs, "warehouse")
     first = snapshot(warehouse)
     run_job(defs, instance)
