@@ -120,6 +120,16 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=requires_postgres)])
+def warehouse_url(request, tmp_path):
+    """A fresh, empty warehouse on each engine: a DuckDB file, then a new PostgreSQL database."""
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'w.duckdb'}"
+    else:
+        with fresh_postgres_db() as url:
+            yield url
+
+
 # Dagster's test instances close their SQLite engines before pooled connections are collected;
 # SQLAlchemy then logs a harmless "Cannot operate on a closed database" traceback at exit.
 logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

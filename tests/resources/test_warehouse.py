@@ -29,13 +29,9 @@ def log_rows(tenant, day, n, fetched=1):
     )
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=requires_postgres)])
-def warehouse(request, tmp_path):
-    if request.param == "duckdb":
-        yield Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
-    else:
-        with fresh_postgres_db() as url:
-            yield Warehouse(url=url)
+@pytest.fixture
+def warehouse(warehouse_url):
+    return Warehouse(url=warehouse_url)
 
 
 def counts(warehouse):

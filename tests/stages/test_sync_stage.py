@@ -23,7 +23,6 @@ from callintel_dagster.providers.synthetic import SyntheticSource
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.sync import CURSOR_OVERLAP, sync_tenant
 from callintel_dagster.stages.sync_specs import CALLS, LEADS
-from conftest import fresh_postgres_db, requires_postgres
 
 DAY = date(2026, 11, 18)  # a past day: complete in every timezone
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -232,13 +231,9 @@ def test_a_failing_source_writes_nothing_and_keeps_the_cursor(warehouse):
     assert after == before and before[2] == now
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=requires_postgres)])
-def any_warehouse(request, tmp_path):
-    if request.param == "duckdb":
-        yield Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
-    else:
-        with fresh_postgres_db() as url:
-            yield Warehouse(url=url)
+@pytest.fixture
+def any_warehouse(warehouse_url):
+    return Warehouse(url=warehouse_url)
 
 
 def test_nul_and_control_characters_land_repaired_and_noted(any_warehouse):

@@ -10,19 +10,9 @@ from pk_rows import cursor_row, duplicate_keys, transcripts
 
 from callintel_dagster.lib.tables import ALL_TABLES, CALL_TRANSCRIPTS, SYNC_CURSORS, SYNC_LOG
 from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
-from conftest import fresh_postgres_db, requires_postgres
 
 DAY = date(2026, 11, 20)
 AT = datetime(2026, 11, 20, 9)
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=requires_postgres)])
-def url(request, tmp_path):
-    if request.param == "duckdb":
-        yield f"duckdb:///{tmp_path}/w.duckdb"
-    else:
-        with fresh_postgres_db() as url:
-            yield url
 
 
 def test_every_table_has_a_key_of_required_columns_tenant_first():
@@ -33,8 +23,8 @@ def test_every_table_has_a_key_of_required_columns_tenant_first():
         assert f"PRIMARY KEY ({', '.join(table.primary_key)})" in table.ddl()
 
 
-def test_a_duplicate_key_is_refused(url):
-    warehouse = Warehouse(url=url)
+def test_a_duplicate_key_is_refused(warehouse_url):
+    warehouse = Warehouse(url=warehouse_url)
     warehouse.replace_slices(
         CALL_TRANSCRIPTS, [("acme", DAY)], transcripts("acme", DAY, ["c1"], "a")
     )
@@ -44,8 +34,8 @@ def test_a_duplicate_key_is_refused(url):
     assert len(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, [("acme", DAY)])) == 1
 
 
-def test_an_upsert_giving_a_key_twice_keeps_the_last_row(url):
-    warehouse = Warehouse(url=url)
+def test_an_upsert_giving_a_key_twice_keeps_the_last_row(warehouse_url):
+    warehouse = Warehouse(url=warehouse_url)
     rows = pd.concat(
         [cursor_row("acme", "calls", "first", AT), cursor_row("acme", "calls", "last", AT)]
     )
@@ -55,8 +45,8 @@ def test_an_upsert_giving_a_key_twice_keeps_the_last_row(url):
     assert list(stored["provider"]) == ["last"]
 
 
-def test_rows_outside_the_slices_written_are_not_inserted(url, caplog):
-    warehouse = Warehouse(url=url)
+def test_rows_outside_the_slices_written_are_not_inserted(warehouse_url, caplog):
+    warehouse = Warehouse(url=warehouse_url)
     rows = pd.concat(
         [
             transcripts("acme", DAY, ["c1"], "a"),
@@ -71,10 +61,10 @@ def test_rows_outside_the_slices_written_are_not_inserted(url, caplog):
     ].tolist() == ["c1"]
 
 
-def test_an_older_warehouse_gains_its_keys_once(url, caplog):
+def test_an_older_warehouse_gains_its_keys_once(warehouse_url, caplog):
     """Tables made without keys: exact duplicates are removed (and counted), the keys added;
     a table whose rows differ under one key keeps working without its key, and says so."""
-    old = Warehouse(url=url)
+    old = Warehouse(url=warehouse_url)
     with old.connect() as con:
         cur = old.cursor(con)
         for schema in ("raw", "core"):
@@ -89,7 +79,7 @@ def test_an_older_warehouse_gains_its_keys_once(url, caplog):
         old.insert(con, SYNC_CURSORS, clash)
 
     with caplog.at_level(logging.INFO, logger="callintel.warehouse"):
-        Warehouse(url=url).ensure_schema()
+        Warehouse(url=warehouse_url).ensure_schema()
     assert (
         "core.call_transcripts: primary key (tenant_id, partition_date, call_id) added; 1 exact"
         in caplog.text
@@ -97,7 +87,7 @@ def test_an_older_warehouse_gains_its_keys_once(url, caplog):
     assert "raw.sync_cursors: 1 key(s) (tenant_id, source) have rows that differ" in caplog.text
 
     caplog.clear()
-    warehouse = Warehouse(url=url)
+    warehouse = Warehouse(url=warehouse_url)
     with caplog.at_level(logging.INFO, logger="callintel.warehouse"):
         warehouse.ensure_schema()  # the second time: only the unresolved table is looked at again
     assert "call_transcripts" not in caplog.text and "sync_log" not in caplog.text
@@ -117,5 +107,7 @@ def test_an_older_warehouse_gains_its_keys_once(url, caplog):
     )
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="callintel.warehouse"):
-        Warehouse(url=url).ensure_schema()  # a later start finds the clash gone: the key is added
+        Warehouse(
+            url=warehouse_url
+        ).ensure_schema()  # a later start finds the clash gone: the key is added
     assert "raw.sync_cursors: primary key (tenant_id, source) added; 0 exact" in caplog.text
