@@ -46,7 +46,7 @@ def run_once(tenants: int, days: int, calls: int) -> tuple[float, dict, int]:
     """Seconds for the one run, seconds per step, calls landed."""
     from callintel_dagster.definitions import build_defs
     from callintel_dagster.env import current_env
-    from callintel_dagster.partitions import tenant_day_key
+    from callintel_dagster.partitions import range_tags, tenant_day_key
 
     ids = [f"b{i:02d}" for i in range(tenants)]
     first = LAST_DAY - timedelta(days=days - 1)
@@ -66,14 +66,10 @@ def run_once(tenants: int, days: int, calls: int) -> tuple[float, dict, int]:
         with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
             result = defs.resolve_job_def("daily_job").execute_in_process(
                 instance=instance,
-                tags={
-                    "dagster/asset_partition_range_start": str(
-                        tenant_day_key(ids[0], first.isoformat())
-                    ),
-                    "dagster/asset_partition_range_end": str(
-                        tenant_day_key(ids[-1], LAST_DAY.isoformat())
-                    ),
-                },
+                tags=range_tags(
+                    tenant_day_key(ids[0], first.isoformat()),
+                    tenant_day_key(ids[-1], LAST_DAY.isoformat()),
+                ),
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         took = time.perf_counter() - began

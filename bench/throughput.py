@@ -48,6 +48,7 @@ def run_day(tenants: int, calls: int, instance: dg.DagsterInstance) -> tuple[flo
     with `calls` synthetic calls, on a fresh home (warehouse, index, outbox)."""
     from callintel_dagster.definitions import build_defs
     from callintel_dagster.env import current_env
+    from callintel_dagster.partitions import range_tags
 
     ids = tenant_ids(tenants)
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,10 +64,8 @@ def run_day(tenants: int, calls: int, instance: dg.DagsterInstance) -> tuple[flo
         with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
             result = job.execute_in_process(
                 instance=instance,
-                tags={  # a rectangle over the tenants' dynamic keys: one run, as backfills run
-                    "dagster/asset_partition_range_start": f"{DAY}|{ids[0]}",
-                    "dagster/asset_partition_range_end": f"{DAY}|{ids[-1]}",
-                },
+                # a rectangle over the tenants' dynamic keys: one run, as backfills run
+                tags=range_tags(f"{DAY}|{ids[0]}", f"{DAY}|{ids[-1]}"),
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         took = time.perf_counter() - began

@@ -35,6 +35,17 @@ def tenant_day_key(tenant_id: str, day: str) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({TENANT_DIM: tenant_id, DATE_DIM: day})
 
 
+# Dagster's tags for ONE run over a range of partitions (a single-run backfill)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def range_tags(first: object, last: object) -> dict[str, str]:
+    """Tags for one run over the tenant × day rectangle from `first` to `last` (keys or
+    `date|tenant` strings; the rectangle follows the instance's order of the tenant keys): how
+    the sync schedule, the demo, the cluster and backfills run many tenant-days at once."""
+    return {RANGE_START: str(first), RANGE_END: str(last)}
+
+
 def partition_slices(context: dg.AssetExecutionContext) -> list[tuple[str, date]]:
     """The (tenant_id, local day) pairs a run materializes: one, or many in a single-run backfill."""
     slices = []

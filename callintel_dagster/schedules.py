@@ -7,7 +7,7 @@ import dagster as dg
 
 from callintel_dagster.jobs import daily_job, sync_job
 from callintel_dagster.lib.dayspan import local_today, send_instant
-from callintel_dagster.partitions import tenant_day_key, tenants_partitions
+from callintel_dagster.partitions import range_tags, tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.stages.sync import SYNC_MODE_TAG
 
@@ -31,8 +31,7 @@ def sync_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistr
     return dg.RunRequest(
         run_key=None,  # every tick syncs: the sources are incremental and the writes idempotent
         tags={
-            "dagster/asset_partition_range_start": str(start),
-            "dagster/asset_partition_range_end": str(end),
+            **range_tags(start, end),
             "callintel/tenants": ",".join(sorted(t.id for t in active)),
             SYNC_MODE_TAG: "incremental",  # only what changed since each tenant's cursor
         },

@@ -15,13 +15,13 @@ from datetime import UTC
 import dagster as dg
 
 from callintel_dagster.alerts.incidents import OPEN, Finding, Incident
+from callintel_dagster.partitions import RANGE_END, RANGE_START
 
 RUN_FAILURE = "run_failure"
 KEY_REJECTED = "key_rejected"
 RUN_RULES = frozenset({RUN_FAILURE, KEY_REJECTED})
 
 PARTITION_TAG = "dagster/partition"
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 ANY_TENANT = "*"  # a run over several tenants whose failure names none
 
 _CLASS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")

@@ -20,7 +20,7 @@ from callintel_dagster.definitions import build_defs, resolved_resource
 from callintel_dagster.env import REPO_ROOT, current_env
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.lib.tenants.registry import RegistryError
-from callintel_dagster.partitions import tenant_day_key, tenants_partitions
+from callintel_dagster.partitions import range_tags, tenant_day_key, tenants_partitions
 
 DAYS = 7
 # stereo (speakers by channel), telephone mono (speakers by heuristic), silence and a corrupt file
@@ -80,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            tags={
-                "dagster/asset_partition_range_start": str(start),
-                "dagster/asset_partition_range_end": str(end),
-            },
+            tags=range_tags(start, end),
             run_config={"loggers": {"progress": {}}},
         )
     took = time.perf_counter() - began

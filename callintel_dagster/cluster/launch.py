@@ -10,8 +10,8 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
 from callintel_dagster.cluster.celery_signals import CELERY_WORKER_TAG
 from callintel_dagster.instance.worker import WORKER_TAG
+from callintel_dagster.partitions import range_tags
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 TENANT_TAG = "callintel/tenant"
 DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 RUN_QUERY = """
@@ -55,7 +55,7 @@ class ClusterClient:
 
     def launch_range(self, job: str, first_key: str, last_key: str, extra_tags=None) -> str:
         """One run over the partition keys from `first_key` to `last_key` (a single-run range)."""
-        tags = {RANGE_START: first_key, RANGE_END: last_key, **(extra_tags or {})}
+        tags = {**range_tags(first_key, last_key), **(extra_tags or {})}
         return self.launch(job, tags)
 
     def launch(self, job: str, tags: dict[str, str], run_config: dict | None = None) -> str:

@@ -21,6 +21,7 @@ from callintel_dagster.explorer.dashboard import dashboard
 from callintel_dagster.explorer.reader import Reader
 from callintel_dagster.explorer.serve import serving
 from callintel_dagster.explorer.settings import ExplorerSettings
+from callintel_dagster.partitions import range_tags
 from conftest import DAY, TENANTS_YAML, fresh_postgres_db, register_tenants, requires_postgres
 from tests.explorer.explorer_world import AUDIO, bearer, build_world, client_for
 
@@ -62,10 +63,7 @@ def ran(tmp_path_factory):
             register_tenants(instance, ["acme", "globex"])
             result = defs.resolve_job_def("daily_job").execute_in_process(
                 instance=instance,
-                tags={
-                    "dagster/asset_partition_range_start": f"{DAY}|acme",
-                    "dagster/asset_partition_range_end": f"{DAY}|globex",
-                },
+                tags=range_tags(f"{DAY}|acme", f"{DAY}|globex"),
             )
             assert result.success
         warehouse = resolved_resource(defs, "warehouse")

@@ -11,6 +11,7 @@ from callintel_dagster.env import current_env
 from callintel_dagster.lib.agents.outputs import output_model
 from callintel_dagster.lib.dayspan import day_window_utc
 from callintel_dagster.lib.tenants.llm_config import OfflineLlm
+from callintel_dagster.partitions import range_tags
 from callintel_dagster.resources.embeddings import VectorStore
 from conftest import DAY, TENANTS_YAML, register_tenants, run_job
 
@@ -138,10 +139,7 @@ def test_tenants_never_see_each_other_and_each_partition_has_its_own_metadata(de
     register_tenants(instance)
     result = defs.resolve_job_def("daily_job").execute_in_process(
         instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": f"{DAY}|acme",
-            "dagster/asset_partition_range_end": f"{DAY}|globex",
-        },
+        tags=range_tags(f"{DAY}|acme", f"{DAY}|globex"),
     )
     assert result.success
     assert_each_partition_has_its_own_metadata(result)

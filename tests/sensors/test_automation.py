@@ -9,7 +9,7 @@ import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from callintel_dagster.definitions import resolved_resource
-from callintel_dagster.partitions import tenants_partitions
+from callintel_dagster.partitions import range_tags, tenants_partitions
 from callintel_dagster.schedules import digest_schedule, send_time_in_tick, sync_schedule
 from callintel_dagster.sensors.late_digest import LATE_TAG, late_requests
 from callintel_dagster.sensors.new_calls import MAX_RETRIES, RETRY_BASE_S, new_calls_sensor
@@ -54,10 +54,7 @@ def test_sync_range_runs_in_one_run_and_skips_days_not_begun(defs, instance):
     days = sorted({local_today("Asia/Kolkata", today), local_today("America/Los_Angeles", today)})
     result = defs.resolve_job_def("sync_job").execute_in_process(
         instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": f"{days[0]}|acme",
-            "dagster/asset_partition_range_end": f"{days[-1]}|globex",
-        },
+        tags=range_tags(f"{days[0]}|acme", f"{days[-1]}|globex"),
     )
     assert result.success
     warehouse = resolved_resource(defs, "warehouse")
