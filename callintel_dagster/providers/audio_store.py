@@ -265,7 +265,7 @@ class AudioStore:
         return ArchivedAudio(str(target), audio.bytes_len, audio.sha256, audio.content_type)
 
     def _keep_s3(self, tenant_id: str, name: str, tmp: Path, audio: ArchivedAudio) -> ArchivedAudio:
-        key = "/".join(p for p in (self.archive_prefix, tenant_id, name) if p)
+        key = self.s3_key(tenant_id, name)
         uri = f"s3://{self.archive_bucket}/{key}"
         client = self._s3()
         try:
@@ -284,6 +284,14 @@ class AudioStore:
                 ExtraArgs={"ContentType": audio.content_type, "Metadata": {"sha256": audio.sha256}},
             )
         return ArchivedAudio(uri, audio.bytes_len, audio.sha256, audio.content_type)
+
+    def s3_key(self, tenant_id: str, name: str) -> str:
+        """The archive bucket's key of one of the tenant's recordings (`name`: <call_id><ext>)."""
+        return "/".join(p for p in (self.archive_prefix, tenant_id, name) if p)
+
+    def s3_client(self) -> Any:
+        """The boto3 client of the archive bucket (built once; safe to share between threads)."""
+        return self._s3()
 
     def _s3(self) -> Any:
         with self._lock:  # boto3 client creation is not thread-safe; the client itself is
