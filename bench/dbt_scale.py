@@ -139,6 +139,13 @@ def report(m: dict) -> None:
     print(f"{'model':<28}" + "".join(f"{n[:16]:>18}" for n in names))
     for key in keys:
         print(f"{key:<28}" + "".join(f"{table[n].get(key, 0):>18.2f}" for n in names))
+    full_nodes = runs[names[1]][1]
+    tests = sorted((s, n) for n, s in full_nodes.items() if n.startswith("test."))[::-1]
+    print(
+        f"\nslowest data tests of the {names[1]} (s; all {len(tests)}: {sum(s for s, _ in tests):.1f}):"
+    )
+    for secs, node in tests[:12]:
+        print(f"  {secs:>8.2f}  {node.split('.')[2]}")
 
 
 def main() -> None:

@@ -18,33 +18,18 @@ calls as (
 
 ),
 
--- Objections of calls analysed ok (one row per call and objection type).
-objections as (
-
-    select distinct
-        raised.tenant_id,
-        raised.partition_date,
-        raised.call_id,
-        raised.objection
-    from {{ ref('stg_call_objections') }} as raised
-    where {{ partition_filter('raised.tenant_id', 'raised.partition_date') }}
-
-),
-
-call_objections as (
+-- Objections of calls analysed ok, per agent: how many were raised and in how many calls.
+agent_objections as (
 
     select
-        calls.tenant_id,
-        calls.partition_date,
-        calls.call_id,
-        count(objections.objection) as objections
-    from calls
-    inner join objections
-        on  objections.tenant_id = calls.tenant_id
-        and objections.partition_date = calls.partition_date
-        and objections.call_id = calls.call_id
-    where calls.analysis_status = 'ok'
-    group by calls.tenant_id, calls.partition_date, calls.call_id
+        tenant_id,
+        partition_date,
+        agent_name as agent,
+        count(objection) as objections_raised,
+        count(distinct call_id) as calls_with_objections
+    from {{ ref('int_call_objections') }}
+    where {{ partition_filter() }}
+    group by tenant_id, partition_date, agent_name
 
 ),
 
@@ -62,8 +47,6 @@ per_agent as (
         count(case when calls.bant_qualified then 1 end) as bant_qualified_calls,
         count(case when calls.lead_status = 'booked' then 1 end) as booked_calls,
         count(case when calls.lead_status = 'purchased' then 1 end) as purchased_calls,
-        sum(call_objections.objections) as objections_raised,
-        count(call_objections.call_id) as calls_with_objections,
         -- averages of measured values only (avg skips NULL: text without timestamps), with the
         -- number of calls each figure rests on
         avg(calls.talk_ratio) as avg_talk_ratio,
@@ -74,10 +57,6 @@ per_agent as (
         count(calls.agent_word_share) as word_share_calls,
         avg(calls.lead_score) as avg_lead_score
     from calls
-    left join call_objections
-        on  call_objections.tenant_id = calls.tenant_id
-        and call_objections.partition_date = calls.partition_date
-        and call_objections.call_id = calls.call_id
     group by calls.tenant_id, calls.partition_date, calls.agent
 
 ),
@@ -86,38 +65,44 @@ final as (
 
     select
         -- keys
-        tenant_id,
-        partition_date,
-        cast(agent as varchar) as agent_name,
+        per_agent.tenant_id,
+        per_agent.partition_date,
+        cast(per_agent.agent as varchar) as agent_name,
 
         -- volume
-        cast(calls as bigint) as calls,
-        cast(connected_calls as bigint) as connected_calls,
-        cast(analysed_calls as bigint) as analysed_calls,
+        cast(per_agent.calls as bigint) as calls,
+        cast(per_agent.connected_calls as bigint) as connected_calls,
+        cast(per_agent.analysed_calls as bigint) as analysed_calls,
 
         -- analysis
-        cast(avg_quality_score as double precision) as avg_quality_score,
-        cast(avg_sentiment_score as double precision) as avg_sentiment_score,
-        cast(avg_lead_score as double precision) as avg_lead_score,
-        cast(bant_qualified_calls as bigint) as bant_qualified_calls,
+        cast(per_agent.avg_quality_score as double precision) as avg_quality_score,
+        cast(per_agent.avg_sentiment_score as double precision) as avg_sentiment_score,
+        cast(per_agent.avg_lead_score as double precision) as avg_lead_score,
+        cast(per_agent.bant_qualified_calls as bigint) as bant_qualified_calls,
 
         -- outcomes (the analysis' lead_status)
-        cast(booked_calls as bigint) as booked_calls,
-        cast(purchased_calls as bigint) as purchased_calls,
+        cast(per_agent.booked_calls as bigint) as booked_calls,
+        cast(per_agent.purchased_calls as bigint) as purchased_calls,
 
         -- objections
-        cast(coalesce(objections_raised, 0) as bigint) as objections_raised,
-        cast(calls_with_objections as bigint) as calls_with_objections,
+        cast(coalesce(agent_objections.objections_raised, 0) as bigint) as objections_raised,
+        cast(coalesce(agent_objections.calls_with_objections, 0) as bigint)
+            as calls_with_objections,
 
         -- conversation
-        cast(avg_talk_ratio as double precision) as avg_talk_ratio,
-        cast(talk_ratio_calls as bigint) as talk_ratio_calls,
-        cast(avg_longest_monologue_agent_s as double precision) as avg_longest_monologue_agent_s,
-        cast(monologue_calls as bigint) as monologue_calls,
-        cast(avg_agent_word_share as double precision) as avg_agent_word_share,
-        cast(word_share_calls as bigint) as word_share_calls
+        cast(per_agent.avg_talk_ratio as double precision) as avg_talk_ratio,
+        cast(per_agent.talk_ratio_calls as bigint) as talk_ratio_calls,
+        cast(per_agent.avg_longest_monologue_agent_s as double precision) as avg_longest_monologue_agent_s,
+        cast(per_agent.monologue_calls as bigint) as monologue_calls,
+        cast(per_agent.avg_agent_word_share as double precision) as avg_agent_word_share,
+        cast(per_agent.word_share_calls as bigint) as word_share_calls
 
     from per_agent
+
+    left join agent_objections
+        on  agent_objections.tenant_id = per_agent.tenant_id
+        and agent_objections.partition_date = per_agent.partition_date
+        and agent_objections.agent = per_agent.agent
 
 )
 

@@ -35,18 +35,9 @@ calls as (
 -- Objections of the day's calls analysed ok (one row per call and objection type).
 objections as (
 
-    select distinct
-        raised.tenant_id,
-        raised.partition_date,
-        raised.call_id,
-        raised.objection
-    from {{ ref('stg_call_objections') }} as raised
-    inner join calls
-        on  calls.tenant_id = raised.tenant_id
-        and calls.partition_date = raised.partition_date
-        and calls.call_id = raised.call_id
-    where calls.analysis_status = 'ok'
-      and {{ partition_filter('raised.tenant_id', 'raised.partition_date') }}
+    select tenant_id, partition_date, call_id, objection
+    from {{ ref('int_call_objections') }}
+    where {{ partition_filter() }}
 
 ),
 

@@ -21,17 +21,9 @@ analysed_calls as (
 
 objections as (
 
-    select distinct
-        raised.tenant_id,
-        raised.partition_date,
-        raised.call_id,
-        raised.objection
-    from {{ ref('stg_call_objections') }} as raised
-    inner join analysed_calls
-        on  analysed_calls.tenant_id = raised.tenant_id
-        and analysed_calls.partition_date = raised.partition_date
-        and analysed_calls.call_id = raised.call_id
-    where {{ partition_window_filter(6, 6, 'raised.tenant_id', 'raised.partition_date') }}
+    select tenant_id, partition_date, call_id, objection
+    from {{ ref('int_call_objections') }}
+    where {{ partition_window_filter(6, 6) }}
 
 ),
 
