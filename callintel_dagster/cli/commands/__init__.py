@@ -9,7 +9,8 @@ from callintel_dagster.cli.commands.base import Command
 from callintel_dagster.cli.commands.evaluate import COMMAND as EVALUATE
 from callintel_dagster.cli.commands.search import COMMAND as SEARCH
 from callintel_dagster.cli.commands.serve import COMMAND as SERVE
+from callintel_dagster.cli.commands.store import COMMAND as STORE
 from callintel_dagster.cli.commands.tenants import COMMAND as TENANTS
 from callintel_dagster.cli.commands.whatsapp_webhook import COMMAND as WHATSAPP_WEBHOOK
 
-COMMANDS: list[Command] = [TENANTS, SEARCH, ASK, EVALUATE, WHATSAPP_WEBHOOK, SERVE]
+COMMANDS: list[Command] = [TENANTS, SEARCH, ASK, EVALUATE, WHATSAPP_WEBHOOK, SERVE, STORE]
