@@ -20,7 +20,7 @@ from callintel_dagster.resources.analyzers import Analyzers
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.analysis import COUNT_KEYS, TenantAnalysis, analyse_tenant
-from callintel_dagster.stages.claims import claim, release
+from callintel_dagster.stages.claims import Claimer, claiming
 
 
 class AnalysesConfig(dg.Config):
@@ -46,24 +46,22 @@ def call_analyses(
     score, tokens and cost, or why it was skipped, held back or failed (core.call_analyses); the
     tenant's question answers and fields in core.call_answers."""
     run, now, total, models = TenantRun(context, registry), utcnow(), TenantAnalysis(), set()
-    run_id = context.run.run_id
+    claimer = Claimer(warehouse, "analysis", context.run.run_id, now, live=run.is_live)
 
     def analyse(tenant, days):  # a bad key or model fails this tenant, not the others
-        # days another live run is analysing are left to it: nobody pays for a call twice
-        slices = [(tenant.id, d) for d in days]
-        run.hold(claim(warehouse, "analysis", slices, run_id, now, live=run.is_live))
-        days = [d for d in days if (tenant.id, d) not in run.held]
         analyzer = analyzers.for_tenant(tenant, run.pool_slots("llm", tenant, tenant.llm.provider))
-        done = analyse_tenant(warehouse, tenant, days, analyzer, now, config.redrive_failed)
+        # calls another live run is analysing are left to it: nobody pays for a call twice
+        done = analyse_tenant(
+            warehouse, tenant, days, analyzer, now, config.redrive_failed, claimer
+        )
+        run.left_to_others(tenant, done.left)
         return analyzer, done
 
-    try:
+    with claiming(claimer):
         for _, (analyzer, done) in run.each("analysis", analyse):
             total.merge(done)
             models.add(f"{analyzer.provider}:{analyzer.model} ({analyzer.agent_version})")
-        warehouse.write(total.writes(run.done_slices()))
-    finally:
-        release(warehouse, "analysis", run_id)
+        warehouse.write(total.writes())
     run.raise_failures()
     frame = pd.DataFrame(total.rows, columns=CALL_ANALYSES.column_names)
     by_partition(context, frame, _metadata)

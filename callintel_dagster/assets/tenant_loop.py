@@ -42,7 +42,6 @@ class TenantRun:
         self.transient: set[str] = set()  # tenants whose failure a later attempt may not meet
         self.unknown: list[str] = []  # not in the registry, or inactive: no work, no deletes
         self.future: set[tuple[str, date]] = set()
-        self.held: set[tuple[str, date]] = set()  # another live run is working on them
         self.seconds: dict[str, float] = {}  # each tenant's wall time in `each`
 
     def tenants(self) -> Iterator[tuple[Tenant, list[date]]]:
@@ -126,21 +125,21 @@ class TenantRun:
     def done_slices(self) -> list[tuple[str, date]]:
         """Slices of tenants that ran without failure (the ones safe to replace)."""
         skip = set(self.failures) | set(self.unknown)
-        left = self.future | self.held
-        return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in left]
+        return [(t, d) for t, d in self.slices if t not in skip and (t, d) not in self.future]
 
     def is_live(self, run_id: str) -> bool:
         """Whether that run may still be working (a dead worker's run is failed by monitoring)."""
         other = self.context.instance.get_run_by_id(run_id)
         return other is not None and other.status in LIVE_STATUSES
 
-    def hold(self, held: dict[tuple[str, date], str]) -> None:
-        """Leave these tenant-days to the runs that hold them (no work, no write here)."""
-        for (tenant_id, day), other in sorted(held.items()):
-            self.context.log.warning(
-                f"tenant {tenant_id} {day}: run {other} is working on it; left to that run"
-            )
-        self.held.update(held)
+    def left_to_others(self, tenant: Tenant, left: dict[str, dict[str, int]]) -> None:
+        """Log the calls left to the runs that hold them (`left`: run id → {day: calls})."""
+        for other, days in sorted(left.items()):
+            for day, calls in sorted(days.items()):
+                self.context.log.warning(
+                    f"tenant {tenant.id} {day}: run {other} is working on {calls} call(s); "
+                    "left to that run"
+                )
 
     def raise_failures(self) -> None:
         if self.failures:

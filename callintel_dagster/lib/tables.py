@@ -604,20 +604,25 @@ TRANSCRIPT_TURNS_RAW = Table(
 )
 ALL_TABLES = (*ALL_TABLES, TRANSCRIPT_TURNS_RAW)
 
-# ---- work claims: overlapping runs never do (and pay for) the same tenant-day twice ---------
+# ---- call claims: overlapping runs never do (and pay for) the same call twice --------------
 
-# One row per tenant-day a run is working on in a stage (stages/claims.py); deleted when the
-# run's step ends, or ignored once `expires_at_utc` passes (a killed run).
-WORK_CLAIMS = Table(
+# One row per call a run is working on in a stage (stages/claims.py); deleted when the run's
+# step ends, ignored once its run is no longer live or `expires_at_utc` passes (a killed run).
+CALL_CLAIMS = Table(
     "core",
-    "work_claims",
+    "call_claims",
     KEY
     + (
+        ("call_id", "VARCHAR NOT NULL"),
         ("stage", "VARCHAR NOT NULL"),
         ("run_id", "VARCHAR NOT NULL"),
         ("claimed_at_utc", "TIMESTAMP NOT NULL"),
         ("expires_at_utc", "TIMESTAMP NOT NULL"),
     ),
-    primary_key=("tenant_id", "partition_date", "stage"),
+    primary_key=("tenant_id", "stage", "call_id"),
 )
-ALL_TABLES = (*ALL_TABLES, WORK_CLAIMS)
+ALL_TABLES = (*ALL_TABLES, CALL_CLAIMS)
+
+# Tables of older releases that hold nothing worth keeping, dropped by the warehouse's schema
+# set-up: core.work_claims held tenant-day claims, replaced by the per-call core.call_claims.
+RETIRED_TABLES = ("core.work_claims",)

@@ -39,7 +39,7 @@ import pandas as pd
 from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
-from callintel_dagster.lib.tables import ALL_TABLES, SCHEMAS, Table
+from callintel_dagster.lib.tables import ALL_TABLES, RETIRED_TABLES, SCHEMAS, Table
 from callintel_dagster.resources.warehouse_keys import (
     PK_SQL,
     add_primary_key,
@@ -182,6 +182,8 @@ class Warehouse(dg.ConfigurableResource):
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             for table in ALL_TABLES:
                 cur.execute(table.ddl())
+            for qualified in RETIRED_TABLES:
+                cur.execute(f"DROP TABLE IF EXISTS {qualified}")
             # a warehouse made by an older release gains the columns added since (nullable)
             cur.execute(
                 "SELECT table_schema, table_name, column_name FROM information_schema.columns"

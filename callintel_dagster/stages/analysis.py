@@ -1,9 +1,14 @@
 """One tenant's analysis work for a run: decide per call, ask the analyser, build the rows.
 
-Per call, in order: reuse the recorded outcome when lib/process_once.py says it needs no work
-(same transcript and agent version, not failed, or failed `max_attempts` times unless
-re-driven); skip it with a reason (no transcript, too short, guardrail); hold it back as
-`pending` once the run's cap is reached; else analyse it.
+Per call, in order: leave it to another live run that has claimed it (stages/claims.py);
+reuse the recorded outcome when lib/process_once.py says it needs no work (same transcript and
+agent version, not failed, or failed `max_attempts` times unless re-driven); skip it with a
+reason (no transcript, too short, guardrail); hold it back as `pending` once the run's cap is
+reached; else analyse it.
+
+The rows are written per call, not per tenant-day: the calls this run claimed, and the analyses
+of calls whose transcript is gone. The rows of calls another run holds are left as they are, so
+two runs over the same day each keep what the other wrote.
 """
 
 import json
@@ -29,7 +34,8 @@ from callintel_dagster.lib.tables import (
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.resources.analyzers import CallWork, Outcome
-from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
+from callintel_dagster.resources.warehouse import RowDelete, RowUpsert, Warehouse
+from callintel_dagster.stages.claims import Claimer
 
 CACHE_LOOKUP_BATCH = 500
 # the recorded answers of the LLM for some cache keys ({marks}: one ? per key)
@@ -37,7 +43,11 @@ CACHED_SQL = (
     f"SELECT cache_key, response_json FROM {LLM_CACHE.qualified} WHERE tenant_id = ? "
     "AND cache_key IN ({marks})"
 )
-COUNT_KEYS = ("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried")
+COUNT_KEYS = (
+    *("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried"),
+    "left_to_other_run",
+)
+CALL_KEY = ("tenant_id", "partition_date", "call_id")
 
 
 @dataclass
@@ -48,6 +58,10 @@ class TenantAnalysis:
     cache_rows: list[dict] = field(default_factory=list)
     usage_rows: list[dict] = field(default_factory=list)  # core.ai_usage: every attempt's cost
     counts: Counter = field(default_factory=Counter)  # analysed, cached, reused, skipped, ...
+    # calls whose rows this run replaces: its claimed calls and those whose transcript is gone
+    replaced: list[tuple] = field(default_factory=list)
+    # the calls left to other runs: run id → {day: calls}; per tenant, not merged
+    left: dict[str, Counter] = field(default_factory=dict)
 
     def add(self, row: dict, answers: list[dict], objections: list[dict]) -> None:
         self.rows.append(row)
@@ -55,20 +69,23 @@ class TenantAnalysis:
         self.objections += objections
 
     def merge(self, other: "TenantAnalysis") -> None:
-        for name in ("rows", "answers", "objections", "cache_rows", "usage_rows"):
+        for name in ("rows", "answers", "objections", "cache_rows", "usage_rows", "replaced"):
             getattr(self, name).extend(getattr(other, name))
         self.counts.update(other.counts)
 
-    def writes(self, slices: list) -> list:
-        """One transaction: the slices' analyses, answers and objections, and new cache rows."""
+    def writes(self) -> list:
+        """One transaction: the analyses, answers and objections of the calls this run
+        replaces (old rows out, new rows in), and new cache and usage rows."""
 
         def frame(rows, table):
             return pd.DataFrame(rows, columns=table.column_names)
 
+        replaced = pd.DataFrame(self.replaced, columns=list(CALL_KEY))
+        per_call = ((CALL_ANALYSES, self.rows), (CALL_ANSWERS, self.answers))
+        per_call += ((CALL_OBJECTIONS, self.objections),)
         return [
-            SliceWrite(CALL_ANALYSES, slices, frame(self.rows, CALL_ANALYSES)),
-            SliceWrite(CALL_ANSWERS, slices, frame(self.answers, CALL_ANSWERS)),
-            SliceWrite(CALL_OBJECTIONS, slices, frame(self.objections, CALL_OBJECTIONS)),
+            *(RowDelete(table, CALL_KEY, replaced) for table, _ in per_call),
+            *(RowUpsert(table, table.primary_key, frame(rows, table)) for table, rows in per_call),
             RowUpsert(LLM_CACHE, ("tenant_id", "cache_key"), frame(self.cache_rows, LLM_CACHE)),
             RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame(self.usage_rows, AI_USAGE)),
         ]
@@ -81,13 +98,26 @@ def analyse_tenant(
     analyzer,
     now: datetime,
     redrive: bool = False,
+    claimer: Claimer | None = None,
 ) -> TenantAnalysis:
+    """The tenant's analysis outcomes for `days`; with a `claimer`, only of the calls no other
+    live run has claimed (those are counted as `left_to_other_run`, in `left`)."""
     config, slices = tenant.llm, [(tenant.id, d) for d in days]
     version, result = analyzer.agent_version, TenantAnalysis()
-    previous = _by_call(warehouse.read_slices(CALL_ANALYSES.qualified, slices))
-    turns = _turns_by_call(warehouse, slices)
+    stored = warehouse.read_slices(CALL_ANALYSES.qualified, slices)
+    previous = _by_call(stored)
+    calls = warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices).to_dict("records")
+    refs = [(_day(c["partition_date"]), c["call_id"]) for c in calls]
+    held = claimer.take(tenant.id, refs) if claimer else {}
+    result.replaced = [(tenant.id, d, c) for d, c in refs if c not in held]
+    result.replaced += _gone(stored, set(refs))
+    turns = _turns_by_call(warehouse, slices) if len(held) < len(calls) else {}
     work: list[tuple[dict, str, CallWork]] = []
-    for call in warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices).to_dict("records"):
+    for call in calls:
+        if other := held.get(call["call_id"]):
+            result.left.setdefault(other, Counter())[str(call["partition_date"])[:10]] += 1
+            result.counts["left_to_other_run"] += 1
+            continue
         text = call["text"] or ""
         digest, prior = input_hash(text), previous.get(call["call_id"])
         if not needs_work(prior, version, digest, config.max_attempts, redrive, ANALYSIS):
@@ -140,6 +170,19 @@ def _usage_row(call: dict, analyzer, outcome: Outcome, now: datetime, config) ->
         cost_usd=outcome.cost_usd,
         priced=analyzer.model in config.prices,
     )
+
+
+def _day(value) -> date:
+    return pd.Timestamp(value).date()
+
+
+def _gone(stored: pd.DataFrame, refs: set[tuple[date, str]]) -> list[tuple]:
+    """Keys of stored analyses whose call has no transcript on that day any more (removed at
+    the source, or moved to another day): their rows go, as a slice replacement would drop them."""
+    if stored.empty:
+        return []
+    keys = stored[list(CALL_KEY)].itertuples(index=False, name=None)
+    return [(t, d, c) for t, d, c in keys if (_day(d), c) not in refs]
 
 
 def _by_call(frame: pd.DataFrame) -> dict[str, dict]:

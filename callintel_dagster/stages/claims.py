@@ -1,89 +1,118 @@
-"""Claims: two runs that overlap on a tenant-day (a backfill and the sensor's run, two cluster
-workers) must not both analyse - and pay for - its calls.
+"""Claims: two runs that overlap on a call (a backfill and the sensor's run, two cluster workers)
+must not both analyse - and pay for - it.
 
-A stage claims the tenant-days it is about to work on, in one transaction: days another live run
-holds are left to that run (this run skips them and writes nothing there, so neither result is
-overwritten), the rest are claimed. The claim unit is the tenant-day because that is the unit a
-stage's write replaces; calls are claimed with their day. On DuckDB the warehouse's writer lock
-makes the claim atomic; on PostgreSQL a transaction-scoped advisory lock does. A claim is released
-when the step ends. A killed run's claims stop counting as soon as its run is no longer live
-(`live(run_id)`: run monitoring marks a dead worker's run failed), and lapse after `ttl` anyway.
+A stage claims the calls it is about to work on, per tenant, in one transaction: calls another
+live run holds are left to that run (this run neither works on them nor writes their rows), the
+rest become this run's. So two runs over the same tenant-day split its calls: the first takes
+what it saw, the second only what came after (a new call) or what the first let go. The claim
+is atomic: on DuckDB the warehouse's writer lock serialises it, on PostgreSQL a
+transaction-scoped advisory lock per (stage, tenant) does. Claims are released when the step
+ends. A killed run's claims stop counting as soon as its run is no longer live (`live(run_id)`:
+run monitoring marks a dead worker's run failed), and lapse after `ttl` anyway.
 """
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from callintel_dagster.lib.tables import WORK_CLAIMS
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.lib.tables import CALL_CLAIMS
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
 
 DEFAULT_TTL = timedelta(hours=2)
-_LOCK_KEY = 7_412_553  # pg_advisory_xact_lock's key for claims (any constant of ours)
+CallRef = tuple[date, str]  # (partition_date, call_id) of one tenant's call
 
 
 def claim(
     warehouse: Warehouse,
     stage: str,
-    slices: Sequence[tuple[str, date]],
+    tenant_id: str,
+    calls: Sequence[CallRef],
     run_id: str,
     now: datetime,
     ttl: timedelta = DEFAULT_TTL,
     live: Callable[[str], bool] = lambda run_id: True,
-) -> dict[tuple[str, date], str]:
-    """Claim `slices` for `run_id`; returns the ones another live run holds, with its run id."""
-    if not slices:
+) -> dict[str, str]:
+    """Claim `calls` of `tenant_id` for `run_id`; returns the call ids another live run holds,
+    each with that run's id (those are not claimed)."""
+    if not calls:
         return {}
     warehouse.ensure_schema()
     with warehouse.connect() as con:
         cur = warehouse.cursor(con)
         if warehouse.is_postgres:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        where, params = _where(stage, slices)
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(stage, tenant_id),))
+        where = "stage = ? AND tenant_id = ?"
+        # lapsed claims (a killed run's) go, so the table holds only what may still count
         cur.execute(
             warehouse.sql(
-                f"SELECT tenant_id, partition_date, run_id FROM {WORK_CLAIMS.qualified} "
-                f"WHERE {where} AND run_id <> ? AND expires_at_utc > ?"
+                f"DELETE FROM {CALL_CLAIMS.qualified} WHERE {where} AND expires_at_utc <= ?"
             ),
-            (*params, run_id, now),
+            (stage, tenant_id, now),
         )
-        held = {(t, _day(d)): r for t, d, r in cur.fetchall() if live(r)}
-        free = [s for s in slices if (s[0], s[1]) not in held]
-        if free:
-            where, params = _where(stage, free)
-            cur.execute(warehouse.sql(f"DELETE FROM {WORK_CLAIMS.qualified} WHERE {where}"), params)
-            rows = pd.DataFrame(
-                [(t, d, stage, run_id, now, now + ttl) for t, d in free],
-                columns=WORK_CLAIMS.column_names,
-            )
-            warehouse.insert(con, WORK_CLAIMS, rows)
-    return held
+        cur.execute(
+            warehouse.sql(
+                f"SELECT call_id, run_id FROM {CALL_CLAIMS.qualified} WHERE {where} AND run_id <> ?"
+            ),
+            (stage, tenant_id, run_id),
+        )
+        others = dict(cur.fetchall())
+        alive = {other: live(other) for other in set(others.values())}  # one lookup per run
+        held = {c: r for c, r in others.items() if alive[r]}
+        mine = [(day, call_id) for day, call_id in calls if call_id not in held]
+        rows = pd.DataFrame(
+            [(tenant_id, day, call_id, stage, run_id, now, now + ttl) for day, call_id in mine],
+            columns=CALL_CLAIMS.column_names,
+        )
+        # a dead run's claim on the same call is taken over (the key is the call's)
+        warehouse.write_in(con, [RowUpsert(CALL_CLAIMS, CALL_CLAIMS.primary_key, rows)])
+    wanted = {call_id for _, call_id in calls}
+    return {c: r for c, r in held.items() if c in wanted}
 
 
 def release(warehouse: Warehouse, stage: str, run_id: str) -> None:
+    """Let go of every claim of `run_id` in `stage`."""
+    warehouse.ensure_schema()
     with warehouse.connect() as con:
         warehouse.cursor(con).execute(
-            warehouse.sql(f"DELETE FROM {WORK_CLAIMS.qualified} WHERE stage = ? AND run_id = ?"),
+            warehouse.sql(f"DELETE FROM {CALL_CLAIMS.qualified} WHERE stage = ? AND run_id = ?"),
             (stage, run_id),
         )
 
 
+@dataclass(frozen=True)
+class Claimer:
+    """One run's claims in one stage, to hand to a stage function: `take(tenant_id, calls)`."""
+
+    warehouse: Warehouse
+    stage: str
+    run_id: str
+    now: datetime
+    live: Callable[[str], bool] = lambda run_id: True
+
+    def take(self, tenant_id: str, calls: Sequence[CallRef]) -> dict[str, str]:
+        return claim(
+            self.warehouse, self.stage, tenant_id, calls, self.run_id, self.now, live=self.live
+        )
+
+    def release(self) -> None:
+        release(self.warehouse, self.stage, self.run_id)
+
+
 @contextmanager
-def claimed(
-    warehouse: Warehouse, stage: str, slices, run_id: str, now: datetime, **kwargs
-) -> Iterator[dict[tuple[str, date], str]]:
-    """`claim` for the block, released after it (also when it fails)."""
+def claiming(claimer: Claimer) -> Iterator[Claimer]:
+    """`claimer` for the block; every claim it took is released after it (also on failure)."""
     try:
-        yield claim(warehouse, stage, slices, run_id, now, **kwargs)
+        yield claimer
     finally:
-        release(warehouse, stage, run_id)
+        claimer.release()
 
 
-def _where(stage: str, slices) -> tuple[str, list]:
-    pairs = " OR ".join("(tenant_id = ? AND partition_date = ?)" for _ in slices)
-    return f"stage = ? AND ({pairs})", [stage, *(v for s in slices for v in (s[0], s[1]))]
-
-
-def _day(value) -> date:
-    return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()
+def _lock_key(stage: str, tenant_id: str) -> int:
+    """A pg_advisory_xact_lock key per (stage, tenant): claims of different tenants never wait
+    on each other."""
+    digest = hashlib.blake2b(f"{CALL_CLAIMS.qualified}|{stage}|{tenant_id}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)

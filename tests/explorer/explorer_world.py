@@ -110,7 +110,7 @@ def _process(warehouse: Warehouse, tenant: Tenant) -> None:
     sync_tenant(warehouse, tenant, [DAY], SyntheticSource(tenant), CALLS, NOW)
     warehouse.write(transcribe_tenant(warehouse, tenant, [DAY], None).writes(slices))
     done = analyse_tenant(warehouse, tenant, [DAY], OfflineAnalyzer(tenant), NOW)
-    warehouse.write(done.writes(slices))
+    warehouse.write(done.writes())
 
 
 def _archive(warehouse: Warehouse, home: Path, tenant_id: str, call_id: str) -> None:

@@ -64,7 +64,7 @@ def run(tmp_path_factory):
         warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
         steps = {
             "analysis": lambda: warehouse.write(
-                analyse_tenant(warehouse, t, [DAY], LlmAnalyzer(t), NOW).writes([(t.id, DAY)])
+                analyse_tenant(warehouse, t, [DAY], LlmAnalyzer(t), NOW).writes()
             ),
             "embeddings": lambda: embed_tenant(
                 warehouse, t, [DAY], embedder_named("static"), index
