@@ -148,7 +148,7 @@ def test_an_interrupted_push_continues(world, capsys):
     code, out = push(capsys)
     assert code == 0, out
     assert "acme: recordings moved 3" in out
-    assert "index rows copied 2 (1 days, 1 days already there)" in out
+    assert "index rows copied 2 (days copied 1, already there 1)" in out
     assert uris(world)[(first.tenant_id, first.call_id)] == s3_uri(world, first)
     for tenant_id, hits in world["before"].items():
         assert _hits(ChunkIndex.for_env(world["env"]), tenant_id) == hits

@@ -96,8 +96,8 @@ def _report(p: TenantPush, dry_run: bool) -> None:
     if p.index is not None:
         rows = "would copy" if dry_run else "copied"
         line += (
-            f"; index rows {rows} {p.index.rows} ({p.index.days} days, "
-            f"{p.index.days_there} days already there)"
+            f"; index rows {rows} {p.index.rows} (days {rows} {p.index.days}, "
+            f"already there {p.index.days_there})"
         )
     print(line)
     for call_id, reason in p.failed:
