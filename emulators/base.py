@@ -5,7 +5,8 @@ pattern through `inject()` (or `POST /_emulator/faults` with the same JSON), eac
 request: `{"status": 429, "retry_after": 2}`, `{"status": 503}`, `{"timeout": 5}` (sleep before
 answering), `{"malformed": true}` (invalid JSON with status 200); status faults may carry `body` and
 `headers`. A fault with none of those keys (e.g. `{"reply": "not_json"}`) is not answered here:
-the route's handler gets it as `request.fault` and honours it. `latency_s` delays every answer.
+the route's handler gets it as `request.fault` and honours it. `latency_s` delays every answer;
+while `gate` is cleared, every request waits.
 `requests` counts what each route received, so tests can show what a sync fetched.
 """
 
@@ -52,6 +53,10 @@ class Emulator:
 
     def __init__(self, port: int = 0, latency_s: float = 0.0):
         self.latency_s = latency_s
+        # cleared, every request waits until it is set again: a test holds a run mid-flight for
+        # as long as it needs, whatever the machine's load (a latency is a guess at timing)
+        self.gate = threading.Event()
+        self.gate.set()
         self.requests: Counter[str] = Counter()
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._faults: dict[str, deque[dict]] = {}
@@ -150,6 +155,7 @@ class Emulator:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
                 )
+                emulator.gate.wait()
                 if emulator.latency_s:
                     time.sleep(emulator.latency_s)
                 response = emulator._dispatch(request)

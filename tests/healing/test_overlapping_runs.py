@@ -25,9 +25,8 @@ def materialize(env, select: str) -> subprocess.Popen:
 
 def test_a_second_run_leaves_a_day_being_analysed_to_the_first(deployment):  # noqa: F811
     env, llm, tmp_path = deployment
-    # each wave of four requests takes 20 s while the second run starts (imports included) and
-    # meets the day claimed; the later waves go fast once it has left
-    llm.latency_s = 20
+    llm.latency_s = 0.01
+    llm.gate.clear()  # the first run's requests wait until the second run is done
     first = materialize(env, UPSTREAM)
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         wait_for(
@@ -37,7 +36,7 @@ def test_a_second_run_leaves_a_day_being_analysed_to_the_first(deployment):  # n
         )
     second = materialize(env, "call_analyses")
     second_out, _ = second.communicate(timeout=300)
-    llm.latency_s = 0.01
+    llm.gate.set()
     first_out, _ = first.communicate(timeout=300)
     assert first.returncode == 0, first_out.decode()[-3000:]
     assert second.returncode == 0, second_out.decode()[-3000:]
