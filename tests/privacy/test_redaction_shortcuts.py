@@ -1,6 +1,7 @@
 """The engine's shortcuts find exactly what Presidio's plain engine finds.
 
-The redactor skips the e-mail and UPI patterns on text without "@" or a spoken "at", and skips
+The redactor skips the e-mail and UPI patterns on text without "@" or a spoken "at" (e-mail: or
+without a dot then a top-level domain; UPI: or without a known handle after the "at"), and skips
 Presidio's context enhancer (none of our recognisers has context words). Both must be invisible:
 the same spans and scores as an engine built from plain PatternRecognizers and Presidio's default
 enhancer, over the labelled snippets and texts at the edge of the pre-check.
@@ -21,6 +22,13 @@ EDGE_TEXTS = [
     "that cat sat at home",  # "at" inside words only, then a real one
     "my id is vikram_r@paytm, thanks",
     "no mail here, call 98765 43210",
+    # the e-mail pattern also needs a dot then a TLD, the spoken UPI form a known handle
+    "reach me at ravi dot kumar at gmail dot co dot uk",
+    "meet at the office. In the evening, ok",  # "at" and ". in": checked, nothing found
+    "ping me at noon dot com",
+    "pay to ravi at the rate okicici please",
+    "send it to vikram at ybl",
+    "i am at home at sbi branch",
 ]
 
 

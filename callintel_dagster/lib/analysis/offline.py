@@ -197,8 +197,10 @@ def _best_sentence(texts: list[str]) -> str | None:
     for text in texts:
         for sentence in sentences(text):
             words = len(sentence.split())
+            if words < 3:  # never quoted: no need to count its groups
+                continue
             key = (_informative_groups(sentence), min(words, 20))
-            if words >= 3 and key > best_key:  # strict ">" keeps the earliest on ties
+            if key > best_key:  # strict ">" keeps the earliest on ties
                 best, best_key = sentence.rstrip(".").replace('"', "'"), key
     return best
 

