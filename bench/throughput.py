@@ -12,6 +12,7 @@ one-time loads (imports, the embedding model, dbt's manifest) so that no case be
     .venv/bin/python -m bench.throughput --tenants 2 --calls 500
     .venv/bin/python -m bench.throughput --scale              # one tenant, 1k and 10k calls/day
     .venv/bin/python -m bench.throughput --scale --big        # ... and 100k (long: ~30+ min here)
+    .venv/bin/python -m bench.throughput --scale --big --big-calls 50000   # ... or another size
 
 `--scale` prints each step's cost per 1,000 calls (its time minus its time on the empty day,
 divided by the thousands of calls) at each volume: equal figures across volumes mean linear.
@@ -170,6 +171,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000, help="calls per tenant-day")
     parser.add_argument("--scale", action="store_true", help="one tenant at 1k and 10k calls")
     parser.add_argument("--big", action="store_true", help="with --scale: 100k calls too")
+    parser.add_argument(
+        "--big-calls",
+        type=int,
+        default=100_000,
+        help="the size --big adds (smaller if short of time)",
+    )
     args = parser.parse_args()
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("tenants", tenant_ids(max(args.tenants, 1)))
@@ -178,7 +185,7 @@ def main() -> None:
         f"cold start (imports, embedding model, dbt manifest; one tenant, empty day): {cold:.1f} s"
     )
     if args.scale:
-        scale([1000, 10_000] + ([100_000] if args.big else []), instance)
+        scale([1000, 10_000] + ([args.big_calls] if args.big else []), instance)
     else:
         throughput(args.tenants, args.calls, instance)
 
