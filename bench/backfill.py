@@ -42,8 +42,11 @@ TENANT = """  - id: {id}
 """
 
 
-def run_once(tenants: int, days: int, calls: int) -> tuple[float, dict, int]:
-    """Seconds for the one run, seconds per step, calls landed."""
+def run_once(
+    tenants: int, days: int, calls: int, keep: Path | None = None
+) -> tuple[float, dict, int]:
+    """Seconds for the one run, seconds per step, calls landed. `keep`: the callintel home to
+    use and leave behind (warehouse, LanceDB, outbox), to compare two versions' outputs."""
     from callintel_dagster.definitions import build_defs
     from callintel_dagster.env import current_env
     from callintel_dagster.partitions import range_tags, tenant_day_key
@@ -51,7 +54,8 @@ def run_once(tenants: int, days: int, calls: int) -> tuple[float, dict, int]:
     ids = [f"b{i:02d}" for i in range(tenants)]
     first = LAST_DAY - timedelta(days=days - 1)
     with tempfile.TemporaryDirectory() as tmp, dg.DagsterInstance.ephemeral() as instance:
-        home = Path(tmp)
+        home = keep or Path(tmp)
+        home.mkdir(parents=True, exist_ok=True)
         (home / "tenants.yaml").write_text(
             "tenants:\n"
             + "".join(
@@ -94,12 +98,15 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=FULL[0])
     parser.add_argument("--days", type=int, default=FULL[1])
     parser.add_argument("--calls", type=int, default=36, help="calls a tenant-day")
+    parser.add_argument(
+        "--keep", type=Path, help="leave the backfill's callintel home here (an empty directory)"
+    )
     args = parser.parse_args()
     # each run in its own context: a disposed instance must not stay Dagster's current
     # defs-state storage for the next run's definitions (see tests/conftest.py)
     base_s, base_steps, base_calls = contextvars.copy_context().run(run_once, 1, 1, args.calls)
     took, steps, landed = contextvars.copy_context().run(
-        run_once, args.tenants, args.days, args.calls
+        run_once, args.tenants, args.days, args.calls, args.keep
     )
     slices = args.tenants * args.days
     marginal = (took - base_s) / max(slices - 1, 1)
