@@ -58,9 +58,9 @@ WHERE tenant_id = '{t}' AND partition_date = DATE '{d}' AND analysis_status = 'o
   AND hash(call_id) % 7 = 5;
 UPDATE raw.crm_leads SET partition_date = DATE '{d}', lead_status = 'Won',
     phone_raw = '098 0000 0002', phone_e164 = '+919800000002'
-WHERE tenant_id = '{t}' AND partition_date <> DATE '{d}' AND hash(lead_id) % 50 = 0;
+WHERE tenant_id = '{t}' AND partition_date <> DATE '{d}' AND hash(lead_id) % 10 = 0;
 UPDATE raw.crm_leads SET partition_date = DATE '{d}', full_name = 'Renamed'
-WHERE tenant_id = '{t}' AND partition_date <> DATE '{d}' AND hash(lead_id) % 50 = 1;
+WHERE tenant_id = '{t}' AND partition_date <> DATE '{d}' AND hash(lead_id) % 10 = 1;
 """
 
 

@@ -23,10 +23,11 @@ analyses as (
         cast(model as varchar) as llm_model,
         cast(agent_version as varchar) as agent_version,
         cast(analysed_at_utc as timestamp) as analysed_at_utc,
-        row_number() over (
-            partition by tenant_id, partition_date, call_id
-            order by analysed_at_utc desc
-        ) as row_rank
+        -- the latest analysis of each call; the constant 1 where the table's primary key already
+        -- makes each call one row (macros/latest_row_rank.sql), so the status filter below is all
+        -- the view does (the window ranked every analysis: each query of this list sorted them all)
+        {{ latest_row_rank('core.call_analyses', ['tenant_id', 'partition_date', 'call_id'], 'analysed_at_utc desc') }}
+            as row_rank
     from {{ source('core', 'call_analyses') }}
 
 ),
