@@ -54,6 +54,7 @@ def transcript_embeddings(
                 ["chunk_id", "roles", "text"],
             ),
         },
+        rows="chunks",
     )
     return dg.MaterializeResult(
         metadata={

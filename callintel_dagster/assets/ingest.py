@@ -11,7 +11,13 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PROVIDER_FACING, SYNC_FRESHNESS, utcnow
-from callintel_dagster.assets.metadata import counts, preview, run_totals
+from callintel_dagster.assets.metadata import (
+    counts,
+    per_partition,
+    per_tenant,
+    preview,
+    run_totals,
+)
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import QUARANTINED_RECORDS
 from callintel_dagster.resources.registry import TenantRegistry
@@ -127,7 +133,16 @@ def _partition_metadata(
     """Each partition's own figures, rows and quarantine together, as `by_partition` would give
     them, in ONE `add_asset_metadata` call per partition: Dagster reads the run's partition range
     from the instance on every call (a dynamic-partitions query), and the rows are grouped once
-    instead of filtered once per partition."""
+    instead of filtered once per partition. Over more than PER_PARTITION_MAX partitions, the
+    run's rows and quarantined records per tenant instead."""
+    if not per_partition(context):
+        context.add_asset_metadata(
+            {
+                "run_rows_per_tenant": per_tenant(rows),
+                "run_quarantined_per_tenant": per_tenant(quarantined),
+            }
+        )
+        return
     rows_of, held_of = _by_slice(rows), _by_slice(quarantined)
     for key in context.partition_keys:
         day, tenant_id = str(key).split("|")  # dimensions are ordered by name: date|tenant

@@ -6,6 +6,7 @@ those (tenant, day) slices.
 
 import json
 import os
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from dagster_dbt import (
 )
 
 from callintel_dagster.assets.common import DBT_POOL, OWNERS
+from callintel_dagster.assets.metadata import per_partition
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.partitions import partition_slices, tenant_day_partitions
 from callintel_dagster.resources.warehouse import Warehouse
@@ -70,11 +72,24 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
             key = context.asset_key_for_output(event.output_name)
             if key.path[-1] in tables:
                 found = rows_per_partition(warehouse, tables[key.path[-1]], slices)
-                for partition_key, rows in found.items():
-                    context.add_asset_metadata(
-                        {"dagster/row_count": rows}, asset_key=key, partition_key=partition_key
-                    )
+                record_rows(context, key, found)
         yield event
+
+
+def record_rows(context: dg.AssetExecutionContext, key: dg.AssetKey, found: dict) -> None:
+    """Each partition's own row count, or over more than PER_PARTITION_MAX partitions the run's
+    rows per tenant (one Dagster call instead of one per partition: assets/metadata.py)."""
+    if not per_partition(context):
+        tenants = Counter()
+        for partition_key, rows in found.items():
+            tenants[partition_key.split("|")[1]] += rows  # date|tenant
+        totals = dg.MetadataValue.json(dict(sorted(tenants.items())))
+        context.add_asset_metadata({"run_rows_per_tenant": totals}, asset_key=key)
+        return
+    for partition_key, rows in found.items():
+        context.add_asset_metadata(
+            {"dagster/row_count": rows}, asset_key=key, partition_key=partition_key
+        )
 
 
 PARTITIONED_TABLES_SQL = (

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from callintel_dagster.assets.common import PROVIDER_FACING
-from callintel_dagster.assets.metadata import by_partition, preview, run_totals
+from callintel_dagster.assets.metadata import by_partition, per_partition, preview, run_totals
 from callintel_dagster.assets.metadata import counts as by_status
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import CRM_WRITEBACKS
@@ -68,7 +68,11 @@ def crm_writeback(
             "preview": preview(own, ["tenant_id", "call_id", "status", "lead_id", "remote_id"]),
         },
     )
-    for key, own in per_day.items():  # each tenant-day's own outcomes
-        context.add_asset_metadata({name: own.get(name, 0) for name in COUNTS}, partition_key=key)
+    # each tenant-day's own outcomes; over more partitions, the run's (run_totals)
+    if per_partition(context):
+        for key, own in per_day.items():
+            context.add_asset_metadata(
+                {name: own.get(name, 0) for name in COUNTS}, partition_key=key
+            )
     totals = {**{name: counts.get(name, 0) for name in COUNTS}, "requests": requests}
     return dg.MaterializeResult(metadata={"writeback_off": off, **run_totals(context, totals)})
