@@ -9,13 +9,18 @@ import pandas as pd
 from pydantic import Field
 
 from callintel_dagster.assets.common import DIGEST_FRESHNESS, PROVIDER_FACING, utcnow
-from callintel_dagster.assets.metadata import by_partition, counts, run_totals
+from callintel_dagster.assets.metadata import by_partition, counts, per_partition, run_totals
 from callintel_dagster.assets.tenant_loop import TenantRun
 from callintel_dagster.lib.tables import DIGESTS, WHATSAPP_LEDGER
 from callintel_dagster.resources.digests import DigestSenders
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.warehouse import Warehouse
-from callintel_dagster.stages.digest import LATE_TAG, deliver_digests
+from callintel_dagster.stages.digest import (
+    LATE_TAG,
+    DigestDelivery,
+    deliver_day,
+    load_digests,
+)
 
 
 class DigestConfig(dg.Config):
@@ -50,21 +55,13 @@ def whatsapp_digest(
     no_recipients, per_day = [], {}  # per_day: each tenant-day's own sent / already_sent / failed
     for tenant, days in run.tenants():
         try:  # rows kept only when the whole tenant went through
-            sender = digest_senders.for_tenant(tenant)
-            for day in days:
+            delivery = DigestDelivery(tenant, digest_senders.for_tenant(tenant), warehouse)
+            for day, digest in load_digests(warehouse, tenant, days, late_due):
                 own = per_day[f"{day.isoformat()}|{tenant.id}"] = Counter()
                 force = config.force_resend
                 try:
-                    rows += deliver_digests(
-                        tenant,
-                        [day],
-                        sender,
-                        warehouse,
-                        own,
-                        force=force,
-                        now=now,
-                        media=media,
-                        late_due=late_due,
+                    rows += deliver_day(
+                        delivery, day, digest, own, force=force, now=now, media=media
                     )
                 finally:  # what was sent before a failure still counts
                     outcomes.update(own)
@@ -93,9 +90,11 @@ def whatsapp_digest(
             else dg.MetadataValue.md("_nothing sent_"),
         },
     )
-    for key, own in per_day.items():  # each tenant-day's own delivery counts
-        extras = {"linked_calls": own["linked_calls"], "weekly_chart": bool(own["charts"])}
-        context.add_asset_metadata({k: own[k] for k in OUTCOMES} | extras, partition_key=key)
+    # each tenant-day's own delivery counts; over more partitions, the run's (run_totals)
+    if per_partition(context):
+        for key, own in per_day.items():
+            extras = {"linked_calls": own["linked_calls"], "weekly_chart": bool(own["charts"])}
+            context.add_asset_metadata({k: own[k] for k in OUTCOMES} | extras, partition_key=key)
     totals = {key: outcomes[key] for key in OUTCOMES}
     return dg.MaterializeResult(
         metadata={"tenants_without_recipients": no_recipients, **run_totals(context, totals)}

@@ -12,6 +12,7 @@ from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.privacy.masking import mask_phone_for_digest
 from callintel_dagster.resources.summaries import OfflineSummarizer, Summarizer
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.stages.day_reads import DayReader, read_by_day
 
 
 def summarise_days(
@@ -21,9 +22,8 @@ def summarise_days(
     was unusable, for each day the rules summary replaced it. What each LLM summary cost goes to
     core.ai_usage as it is made (re-made summaries keep their earlier cost there)."""
     rows, fallbacks, usage = [], [], []
-    for day in days:
-        kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
-        calls = warehouse.read_slices(FCT_CALLS, [(tenant.id, day)])
+    for day, (kpi_rows, calls) in read_by_day(warehouse, tenant.id, days, _kpis_and_calls):
+        kpis = kpis_for(kpi_rows)
         result = summarizer.summarise(day, kpis, _as_sent(tenant, summarizer, notable_calls(calls)))
         if result.fallback_reason:
             fallbacks.append(f"{tenant.id} {day}: {result.fallback_reason}")
@@ -65,6 +65,10 @@ def summarise_days(
         frame = pd.DataFrame(usage, columns=AI_USAGE.column_names)
         warehouse.write([RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame)])
     return rows, fallbacks
+
+
+def _kpis_and_calls(day: DayReader) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return day.slice(KPI_TENANT_DAILY), day.slice(FCT_CALLS)
 
 
 def _as_sent(tenant: Tenant, summarizer: Summarizer, calls: list[dict]) -> list[dict]:

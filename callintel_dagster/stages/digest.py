@@ -23,9 +23,12 @@ in the outbox and sent as a signed explorer URL (lib/digest/chart.py, explorer/m
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from callintel_dagster.lib.digest.chart import CHART_NAME, render_week_chart, week_days
 from callintel_dagster.lib.digest.daily_summary import DailySummary
@@ -45,6 +48,7 @@ from callintel_dagster.providers.whatsapp.outbox import OUTBOXED
 from callintel_dagster.providers.whatsapp.twilio_sender import SendResult, TwilioUnavailable
 from callintel_dagster.resources.digests import ChartMedia, DigestSender
 from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.stages.day_reads import DayReader, read_by_day
 from callintel_dagster.stages.ledger import SENDING, Ledger, Step, utcnow
 
 # The run tag the late-digest sensor sets: the send instant (UTC, ISO) the digest missed.
@@ -71,14 +75,39 @@ def load_digest(
 ) -> Digest | None:
     """The tenant-day's digest from its daily summary and KPIs; None without a summary.
     `late_due`: the send instant it missed (UTC), for a digest sent late."""
-    rows = warehouse.read_slices(DAILY_SUMMARIES.qualified, [(tenant.id, day)])
-    if rows.empty:
-        return None
+    return next(load_digests(warehouse, tenant, [day], late_due))[1]
+
+
+def load_digests(
+    warehouse: Warehouse, tenant: Tenant, days: list[date], late_due: datetime | None = None
+) -> Iterator[tuple[date, Digest | None]]:
+    """(day, its digest or None) for each day: a week's rows read on one connection
+    (stages/day_reads.py) instead of a connection per query."""
+
+    def rows_of(day: DayReader) -> tuple | None:
+        summary = day.slice(DAILY_SUMMARIES.qualified)
+        if summary.empty:
+            return None
+        kpis = kpis_for(day.slice(KPI_TENANT_DAILY))
+        # the calls its sentences name, picked again, for a tenant whose digest links them
+        calls = notable_calls(day.slice(FCT_CALLS)) if tenant.explorer.base_url else []
+        return summary, kpis, calls
+
+    for day, found in read_by_day(warehouse, tenant.id, days, rows_of):
+        yield day, None if found is None else _compose(tenant, day, *found, late_due)
+
+
+def _compose(
+    tenant: Tenant,
+    day: date,
+    rows: pd.DataFrame,
+    kpis: dict,
+    calls: list[dict],
+    late_due: datetime | None,
+) -> Digest:
     summary = DailySummary.model_validate(json.loads(rows["summary_json"].iloc[0]))
-    kpis = kpis_for(warehouse.read_slices(KPI_TENANT_DAILY, [(tenant.id, day)]))
     links = []
-    if base_url := tenant.explorer.base_url:  # the calls its sentences name, picked again
-        calls = notable_calls(warehouse.read_slices(FCT_CALLS, [(tenant.id, day)]))
+    if base_url := tenant.explorer.base_url:
         links = call_links(base_url, tenant.id, calls)
     late = None
     if late_due is not None:
@@ -130,20 +159,36 @@ def deliver_digests(
     counted as recipients are served, so a tenant that fails midway still counts what it sent.
     Raises NoSummary for a day without a daily summary. `media`: where the week's chart goes."""
     delivery, rows = DigestDelivery(tenant, sender, warehouse), []
-    for day in days:
-        digest = load_digest(warehouse, tenant, day, late_due)
-        if digest is None:
-            raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
-        digest = with_chart(digest, warehouse, tenant, day, media)
-        if digest.links:  # what the explorer links added (no key at all for a plain digest)
-            outcomes["linked_calls"] += len(digest.links)
-        if digest.media_url:
-            outcomes["charts"] += 1
-        for recipient in tenant.digest.recipients:
-            sent = delivery.deliver(day, recipient, digest, force=force)
-            outcomes[sent.outcome] += 1
-            row = (tenant.id, day, recipient, sender.provider, digest.text, sent.status)
-            rows.append((*row, sent.location, now))
+    for day, digest in load_digests(warehouse, tenant, days, late_due):
+        rows += deliver_day(delivery, day, digest, outcomes, force=force, now=now, media=media)
+    return rows
+
+
+def deliver_day(
+    delivery: "DigestDelivery",
+    day: date,
+    digest: Digest | None,
+    outcomes: Counter,
+    *,
+    force: bool = False,
+    now: datetime,
+    media: ChartMedia | None = None,
+) -> list[tuple]:
+    """One tenant-day's digest (from `load_digests`) to every recipient: its delivery.digests
+    rows; `outcomes` counted as recipients are served. Raises NoSummary without a digest."""
+    tenant, rows = delivery.tenant, []
+    if digest is None:
+        raise NoSummary(f"tenant {tenant.id} {day}: no daily_ai_summary to send")
+    digest = with_chart(digest, delivery.warehouse, tenant, day, media)
+    if digest.links:  # what the explorer links added (no key at all for a plain digest)
+        outcomes["linked_calls"] += len(digest.links)
+    if digest.media_url:
+        outcomes["charts"] += 1
+    for recipient in tenant.digest.recipients:
+        sent = delivery.deliver(day, recipient, digest, force=force)
+        outcomes[sent.outcome] += 1
+        row = (tenant.id, day, recipient, delivery.sender.provider, digest.text, sent.status)
+        rows.append((*row, sent.location, now))
     return rows
 
 

@@ -16,6 +16,7 @@ from callintel_dagster.lib.transcripts.chunking import chunk_turns
 from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.providers.base import Embedder
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.day_reads import DayReader, read_by_day
 
 FACETS_SQL_COLUMNS = "call_id, agent_name, sentiment_label, contact_tag, quality_score, language"
 NO_FACETS = {
@@ -43,19 +44,10 @@ def embed_tenant(
 ) -> TenantEmbeddings:
     """`embedder`: the tenant's embedding model; `vector_store`: the per-tenant LanceDB store."""
     out = TenantEmbeddings()
-    for day in days:
-        turns = warehouse.read_slices(
-            TRANSCRIPT_TURNS.qualified,
-            [(tenant.id, day)],
-            "call_id, turn_index, role, start_s, end_s, text",
-            order_by="call_id, turn_index",
-        )
-        chunks = [
-            chunk
-            for call_id, call_turns in records_by(turns, "call_id").items()
-            for chunk in chunk_turns(call_id, call_turns, tenant.embeddings.chunk_words)
-        ]
-        facets = call_facets(warehouse, tenant.id, day) if chunks else {}
+    chunk_words = tenant.embeddings.chunk_words
+    for day, (turns, chunks, facets) in read_by_day(
+        warehouse, tenant.id, days, lambda reader: _day_chunks(reader, chunk_words)
+    ):
         known = vector_store.vectors_of_day(tenant.id, day.isoformat(), embedder.model)
         todo = list(dict.fromkeys(c["text"] for c in chunks if c["text"] not in known))
         if todo:
@@ -93,15 +85,28 @@ def embed_tenant(
     return out
 
 
-def call_facets(warehouse: Warehouse, tenant_id: str, day: date) -> dict[str, dict]:
+def _day_chunks(day: DayReader, chunk_words: int) -> tuple[pd.DataFrame, list[dict], dict]:
+    """The tenant-day's turns, their chunks and the chunks' calls' facets."""
+    turns = day.slice(
+        TRANSCRIPT_TURNS.qualified,
+        "call_id, turn_index, role, start_s, end_s, text",
+        order_by="call_id, turn_index",
+    )
+    chunks = [
+        chunk
+        for call_id, call_turns in records_by(turns, "call_id").items()
+        for chunk in chunk_turns(call_id, call_turns, chunk_words)
+    ]
+    return turns, chunks, call_facets(day) if chunks else {}
+
+
+def call_facets(day: DayReader) -> dict[str, dict]:
     """Per call id of the tenant-day: agent, sentiment, contact tag, quality score, objection
     types and language, from marts.fct_calls and core.call_objections (empty before dbt ran)."""
-    if not warehouse.table_exists(FCT_CALLS):
+    if not day.table_exists(FCT_CALLS):
         return {}
-    calls = warehouse.read_slices(FCT_CALLS, [(tenant_id, day)], FACETS_SQL_COLUMNS)
-    objections = warehouse.read_slices(
-        CALL_OBJECTIONS.qualified, [(tenant_id, day)], "call_id, objection", order_by="objection"
-    )
+    calls = day.slice(FCT_CALLS, FACETS_SQL_COLUMNS)
+    objections = day.slice(CALL_OBJECTIONS.qualified, "call_id, objection", order_by="objection")
     found: dict[str, set] = {}
     pairs = (
         zip(objections["call_id"], objections["objection"], strict=True) if len(objections) else ()
