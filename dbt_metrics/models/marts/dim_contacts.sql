@@ -1,18 +1,9 @@
 {#-
   One row per tenant and contact: CRM leads and callers merged on the E.164 number across the
-  formats they were written in. Rebuilt per contact: with the var `partitions` set, only the
-  contacts the selected tenant-days touched are recomputed (macros/contact_selection.sql); without
-  it, the whole table.
+  formats they were written in. Rebuilt per tenant: with the var `partitions` set, every row of the
+  selected tenants is recomputed (a contact spans all of a tenant's days).
 -#}
-{{ config(
-    unique_key=['tenant_id', 'contact_key'],
-    pre_hook=[
-        "{{ drop_touched_contacts() }}",
-        "{{ select_touched_contacts() }}",
-        "{{ delete_touched_contacts() }}",
-    ],
-    post_hook="{{ drop_touched_contacts() }}",
-) }}
+{{ config(unique_key=['tenant_id'], pre_hook="{{ delete_selected_tenants() }}") }}
 
 with
 
@@ -20,43 +11,19 @@ calls as (
 
     select * from {{ ref('fct_calls') }}
     where {{ tenant_filter() }}
-      and {{ touched_contact_filter('tenant_id', 'contact_key') }}
 
 ),
 
 call_phones as (
 
-    select * from (
-        select
-            tenant_id,
-            {{ contact_key('phone_e164', 'phone_raw', "'call:' || call_id") }} as contact_key,
-            phone_raw,
-            phone_issue,
-            started_at_utc as seen_at_utc
-        from {{ ref('stg_call_records') }}
-        where {{ tenant_filter() }}
-    ) as keyed
-    where {{ touched_contact_filter('tenant_id', 'contact_key') }}
-
-),
-
-keyed_leads as (
-
-    select * from (
-        select
-            tenant_id,
-            {{ contact_key('phone_e164', 'phone_raw', "'lead:' || lead_id") }} as contact_key,
-            lead_id,
-            full_name,
-            lead_status,
-            phone_raw,
-            phone_issue,
-            created_at_utc,
-            modified_at_utc
-        from {{ ref('stg_crm_leads') }}
-        where {{ tenant_filter() }}
-    ) as keyed
-    where {{ touched_contact_filter('tenant_id', 'contact_key') }}
+    select
+        tenant_id,
+        {{ contact_key('phone_e164', 'phone_raw', "'call:' || call_id") }} as contact_key,
+        phone_raw,
+        phone_issue,
+        started_at_utc as seen_at_utc
+    from {{ ref('stg_call_records') }}
+    where {{ tenant_filter() }}
 
 ),
 
@@ -64,7 +31,7 @@ leads as (
 
     select
         tenant_id,
-        contact_key,
+        {{ contact_key('phone_e164', 'phone_raw', "'lead:' || lead_id") }} as contact_key,
         lead_id,
         full_name,
         lead_status,
@@ -72,10 +39,11 @@ leads as (
         phone_issue,
         coalesce(created_at_utc, modified_at_utc) as seen_at_utc,
         row_number() over (
-            partition by tenant_id, contact_key
+            partition by tenant_id, {{ contact_key('phone_e164', 'phone_raw', "'lead:' || lead_id") }}
             order by modified_at_utc desc nulls last, created_at_utc desc nulls last, lead_id desc
         ) as lead_rank
-    from keyed_leads
+    from {{ ref('stg_crm_leads') }}
+    where {{ tenant_filter() }}
 
 ),
 
