@@ -37,7 +37,9 @@ def notable_calls(calls: pd.DataFrame, limit: int = 12) -> list[dict]:
     outcome_rank = {"purchased": 0, "booked": 1, "callback": 2, "qualified": 3}
     analysed["rank"] = analysed["lead_status"].map(outcome_rank).fillna(9)
     analysed["neg"] = (analysed["sentiment_label"] != "negative").astype(int)
-    picked = analysed.sort_values(["rank", "neg", "quality_score"]).head(limit)
+    # call_id breaks ties: the mart's row order is not stable between builds, and the same day
+    # must always yield the same digest
+    picked = analysed.sort_values(["rank", "neg", "quality_score", "call_id"]).head(limit)
     return [
         {
             "call_id": r["call_id"],
