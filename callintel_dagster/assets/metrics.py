@@ -6,6 +6,7 @@ those (tenant, day) slices.
 
 import json
 import os
+import subprocess
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -63,7 +64,11 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     os.environ.update(dbt_env(warehouse))
     args = ["build", "--vars", json.dumps({"partitions": partitions})]
     with warehouse.exclusive():  # dbt-duckdb would fail at once if another process held the file
-        events = list(dbt.cli(args, context=context).stream())
+        invocation = dbt.cli(args, context=context)
+        try:
+            events = list(invocation.stream())
+        finally:
+            stop(invocation)
     # the lock is free again: count each built model's rows per partition of the run, so every
     # tenant-day shows its own row count (not the whole run's)
     slices, tables = partition_slices(context), partitioned_tables(warehouse)
@@ -102,6 +107,22 @@ def partitioned_tables(warehouse: Warehouse) -> dict[str, str]:
     """dbt models with a partition_date column: model name -> schema.name."""
     found = warehouse.query(PARTITIONED_TABLES_SQL)
     return {n: f"{s}.{n}" for s, n in zip(found["table_schema"], found["table_name"], strict=True)}
+
+
+def stop(invocation, grace_s: float = 30.0) -> None:
+    """End a dbt process that outlived its stream. dagster-dbt's stdout reader swallows the
+    generator's close (a bare `except` around its `yield`), so when reading the events fails part
+    way the process lives on, blocked on a full stdout pipe and holding the DuckDB file: every
+    later step would then wait on the warehouse lock. A finished process is left alone."""
+    process = invocation.process
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def rows_per_partition(warehouse: Warehouse, table: str, slices: list) -> dict[str, int]:
