@@ -1,8 +1,9 @@
 """Where a run leaves text, and a scan of it for canaries (fake secrets, transcript sentences).
 
 A *source* is `(where, text)`: an event log entry, a compute log file, a warehouse column, a file
-of the outbox or the LanceDB folder, the captured stdout/stderr. `hits()` lists every (where,
-canary) pair; a secret is named by its variable and a masked prefix, never printed in full.
+of the outbox or CALLINTEL_HOME, an object of the S3 shared store, the captured stdout/stderr.
+`hits()` lists every (where, canary) pair; a secret is named by its variable and a masked prefix,
+never printed in full.
 """
 
 import os
@@ -54,6 +55,14 @@ def files(root: Path, label: str) -> Iterator[Source]:
         return
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         yield f"{label} {path.relative_to(root)}", path.read_bytes().decode("utf-8", "replace")
+
+
+def bucket_objects(client, bucket: str) -> Iterator[Source]:
+    """Every object of the shared store's bucket, by its key under the store's prefix."""
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    for obj in (o for page in pages for o in page.get("Contents", [])):
+        body = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+        yield f"s3 {obj['Key'].split('/', 1)[-1]}", body.decode("utf-8", "replace")
 
 
 def warehouse_columns(warehouse) -> Iterator[Source]:

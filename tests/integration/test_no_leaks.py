@@ -1,8 +1,9 @@
 """Nothing leaks into logs (issue 13): the daily graph runs for tenants on every provider kind,
 each with its own fake key, with faults of every kind injected (401, 429, 5xx, timeouts,
-malformed and invalid replies); then stdout/stderr, the Dagster event log, the compute logs, the
-warehouse, the outbox and the LanceDB files are scanned for the keys, and for transcript
-sentences outside the places meant to hold transcripts."""
+malformed and invalid replies), its vectors and archived audio on the S3 shared store (moto);
+then stdout/stderr, the Dagster event log, the compute logs, the warehouse, the outbox, the
+files under CALLINTEL_HOME and every object of the bucket are scanned for the keys (the S3
+secret included), and for transcript sentences outside the places meant to hold transcripts."""
 
 from contextlib import ExitStack
 from datetime import timedelta
@@ -10,7 +11,15 @@ from datetime import timedelta
 import dagster as dg
 import httpx
 import pytest
-from leak_scan import captured_output, event_log, files, hits, mask, warehouse_columns
+from leak_scan import (
+    bucket_objects,
+    captured_output,
+    event_log,
+    files,
+    hits,
+    mask,
+    warehouse_columns,
+)
 from leak_scenario import (
     FAST,
     IDS,
@@ -33,6 +42,8 @@ from callintel_dagster.inbound import serve as webhook
 from callintel_dagster.providers.zoho.source import clear_token_cache
 from conftest import DAY, register_tenants
 from emulators.twilio import ACCOUNT_SID
+from tests.shared_store.s3_server import SECRET as S3_SECRET
+from tests.shared_store.s3_server import moto_s3, use_shared_store
 
 
 def day_range(day, last: str = IDS[-1]) -> dict[str, str]:
@@ -49,6 +60,7 @@ def scenario(tmp_path_factory):
     with ExitStack() as stack, pytest.MonkeyPatch.context() as mp:
         clear_token_cache()
         emu = start(stack, home)
+        s3, bucket = use_shared_store(mp, tmp, stack.enter_context(moto_s3()))
         urls = {name: e.base_url for name, e in emu.items()}
         (tmp / "t.yaml").write_text(TENANTS.format(**urls, fast=FAST, r1=R1))
         mp.setenv("CALLINTEL_TENANTS", str(tmp / "t.yaml"))
@@ -84,6 +96,7 @@ def scenario(tmp_path_factory):
             "warehouse": resolved_resource(defs, "warehouse"),
             "output": output.read_text(encoding="utf-8", errors="replace"),
             "dagster_home": dagster_home,
+            "bucket": (s3, bucket),
         }
 
 
@@ -111,7 +124,7 @@ TRANSCRIPT_PLACES = (
     "warehouse core.call_answers.quote",
     "warehouse staging.stg_call_answers.quote",
     "warehouse core.llm_cache.response_json",
-    "lancedb ",
+    "s3 lancedb/",  # the shared store's index (chunk texts)
 )
 
 
@@ -153,11 +166,13 @@ def test_no_key_anywhere(scenario):
         *logs(scenario),
         *warehouse_columns(scenario["warehouse"]),
         *files(env.home, "home"),
+        *bucket_objects(*scenario["bucket"]),
     ]
     # every kind of place was read, and holds something: a scan of nothing finds nothing
     filled = {where.split(" ")[0] for where, text in sources if text.strip()}
-    assert {"stdout/stderr", "event", "compute", "warehouse", "home"} <= filled, filled
-    canaries = {**KEYS, "any key (LEAKCANARY)": "LEAKCANARY"}
+    assert {"stdout/stderr", "event", "compute", "warehouse", "home", "s3"} <= filled, filled
+    assert any(w.startswith("s3 lancedb/") for w, _ in sources), "no index on the shared store"
+    canaries = {**KEYS, "S3_SECRET": S3_SECRET, "any key (LEAKCANARY)": "LEAKCANARY"}
     found = hits(sources, canaries)
     assert not found, f"{len(found)} key leak(s):\n" + "\n".join(
         f"{h} ({mask(KEYS[h.rsplit(': ', 1)[1]])})" if h.rsplit(": ", 1)[1] in KEYS else h
@@ -181,7 +196,7 @@ def test_no_transcript_text_outside_transcripts(scenario):
         *logs(scenario),
         *warehouse_columns(scenario["warehouse"]),
         *files(env.outbox_path, "outbox"),
-        *files(env.lancedb_path, "lancedb"),
+        *bucket_objects(*scenario["bucket"]),
     ]
     needles = said(scenario["warehouse"])
     # the scan sees what it looks for: each sentence is where transcripts are kept
