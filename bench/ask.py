@@ -93,8 +93,7 @@ def build(params: dict, days: list[date], model: str):
     index = ChunkIndex(str(OUT / "lancedb"))
     t = tenant(params, {"provider": "offline"}, model)
     sync_tenant(warehouse, t, days, SyntheticSource(t), CALLS, NOW)
-    slices = [(t.id, d) for d in days]
-    warehouse.write(transcribe_tenant(warehouse, t, days, None).writes(slices))
+    warehouse.write(transcribe_tenant(warehouse, t, days, None).writes())
     embedder = embedder_named(model)
     embed_tenant(warehouse, t, days, embedder, index)
     return warehouse, index, embedder

@@ -16,6 +16,7 @@ from callintel_dagster.resources.audio import AudioArchive
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.stages.claims import Claimer, claiming
 from callintel_dagster.stages.signals import call_signals_of
 from callintel_dagster.stages.transcription import TenantTranscripts, transcribe_tenant
 
@@ -45,6 +46,7 @@ def call_transcripts(
     its role, times and confidence (core.transcript_turns)."""
     run, store, total = TenantRun(context, registry), audio_archive.store(), TenantTranscripts()
     now = utcnow()
+    claimer = Claimer(warehouse, "transcription", context.run.run_id, now, live=run.is_live)
 
     def transcribe(tenant, days):
         audio_tx = transcribers.audio_for_tenant(
@@ -52,11 +54,17 @@ def call_transcripts(
             lambda uri, t=tenant.id: store.read_archived(t, uri),
             run.pool_slots("stt", tenant, tenant.stt.provider),
         )
-        return transcribe_tenant(warehouse, tenant, days, audio_tx, config.retranscribe, now)
+        # calls another live run is transcribing are left to it: nobody pays for one twice
+        done = transcribe_tenant(
+            warehouse, tenant, days, audio_tx, config.retranscribe, now, claimer
+        )
+        run.left_to_others(tenant, done.left)
+        return done
 
-    for _, done in run.each("transcription", transcribe):
-        total.merge(done)
-    warehouse.write(total.writes(run.done_slices()))
+    with claiming(claimer):
+        for _, done in run.each("transcription", transcribe):
+            total.merge(done)
+        warehouse.write(total.writes())
     run.raise_failures()
     frame = total.frame()
     by_partition(

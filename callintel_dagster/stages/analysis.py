@@ -34,8 +34,8 @@ from callintel_dagster.lib.tables import (
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.lib.transcripts.turns import records_by
 from callintel_dagster.resources.analyzers import CallWork, Outcome
-from callintel_dagster.resources.warehouse import RowDelete, RowUpsert, Warehouse
-from callintel_dagster.stages.claims import Claimer
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.stages.claims import Claimer, call_refs, gone, replace_calls
 
 CACHE_LOOKUP_BATCH = 500
 # the recorded answers of the LLM for some cache keys ({marks}: one ? per key)
@@ -47,7 +47,6 @@ COUNT_KEYS = (
     *("ok", "cached", "reused", "skipped", "pending", "failed", "requests", "retried"),
     "left_to_other_run",
 )
-CALL_KEY = ("tenant_id", "partition_date", "call_id")
 
 
 @dataclass
@@ -80,12 +79,9 @@ class TenantAnalysis:
         def frame(rows, table):
             return pd.DataFrame(rows, columns=table.column_names)
 
-        replaced = pd.DataFrame(self.replaced, columns=list(CALL_KEY))
         per_call = ((CALL_ANALYSES, self.rows), (CALL_ANSWERS, self.answers))
-        per_call += ((CALL_OBJECTIONS, self.objections),)
         return [
-            *(RowDelete(table, CALL_KEY, replaced) for table, _ in per_call),
-            *(RowUpsert(table, table.primary_key, frame(rows, table)) for table, rows in per_call),
+            *replace_calls(self.replaced, *per_call, (CALL_OBJECTIONS, self.objections)),
             RowUpsert(LLM_CACHE, ("tenant_id", "cache_key"), frame(self.cache_rows, LLM_CACHE)),
             RowUpsert(AI_USAGE, ("tenant_id", "usage_id"), frame(self.usage_rows, AI_USAGE)),
         ]
@@ -107,10 +103,9 @@ def analyse_tenant(
     stored = warehouse.read_slices(CALL_ANALYSES.qualified, slices)
     previous = _by_call(stored)
     calls = warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices).to_dict("records")
-    refs = [(_day(c["partition_date"]), c["call_id"]) for c in calls]
+    refs = call_refs(calls)
     held = claimer.take(tenant.id, refs) if claimer else {}
-    result.replaced = [(tenant.id, d, c) for d, c in refs if c not in held]
-    result.replaced += _gone(stored, set(refs))
+    result.replaced = [(tenant.id, d, c) for d, c in refs if c not in held] + gone(stored, refs)
     turns = _turns_by_call(warehouse, slices) if len(held) < len(calls) else {}
     work: list[tuple[dict, str, CallWork]] = []
     for call in calls:
@@ -170,19 +165,6 @@ def _usage_row(call: dict, analyzer, outcome: Outcome, now: datetime, config) ->
         cost_usd=outcome.cost_usd,
         priced=analyzer.model in config.prices,
     )
-
-
-def _day(value) -> date:
-    return pd.Timestamp(value).date()
-
-
-def _gone(stored: pd.DataFrame, refs: set[tuple[date, str]]) -> list[tuple]:
-    """Keys of stored analyses whose call has no transcript on that day any more (removed at
-    the source, or moved to another day): their rows go, as a slice replacement would drop them."""
-    if stored.empty:
-        return []
-    keys = stored[list(CALL_KEY)].itertuples(index=False, name=None)
-    return [(t, d, c) for t, d, c in keys if (_day(d), c) not in refs]
 
 
 def _by_call(frame: pd.DataFrame) -> dict[str, dict]:

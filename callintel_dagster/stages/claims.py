@@ -19,11 +19,12 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from callintel_dagster.lib.tables import CALL_CLAIMS
-from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.lib.tables import CALL_CLAIMS, Table
+from callintel_dagster.resources.warehouse import RowDelete, RowUpsert, Warehouse
 
 DEFAULT_TTL = timedelta(hours=2)
 CallRef = tuple[date, str]  # (partition_date, call_id) of one tenant's call
+CALL_KEY = ("tenant_id", "partition_date", "call_id")
 
 
 def claim(
@@ -109,6 +110,35 @@ def claiming(claimer: Claimer) -> Iterator[Claimer]:
         yield claimer
     finally:
         claimer.release()
+
+
+def call_refs(calls: list[dict]) -> list[CallRef]:
+    """(day, call id) of each call row, for `claim`."""
+    return [(pd.Timestamp(c["partition_date"]).date(), c["call_id"]) for c in calls]
+
+
+def gone(stored: pd.DataFrame, refs: list[CallRef]) -> list[tuple]:
+    """CALL_KEY of the stored rows whose call is no longer among `refs` on that day (removed at
+    the source, or moved to another day): a stage's per-call write drops them, as a slice
+    replacement would."""
+    if stored.empty:
+        return []
+    now = set(refs)
+    keys = stored[list(CALL_KEY)].drop_duplicates().itertuples(index=False, name=None)
+    return [(t, d, c) for t, d, c in keys if (pd.Timestamp(d).date(), c) not in now]
+
+
+def replace_calls(replaced: list[tuple], *tables: tuple[Table, list[dict]]) -> list:
+    """Writes that replace the rows of the calls in `replaced` (CALL_KEY tuples) in each table
+    with `rows`, leaving every other call's rows alone (another run's, held by its claims)."""
+    keys = pd.DataFrame(replaced, columns=list(CALL_KEY))
+    return [
+        *(RowDelete(table, CALL_KEY, keys) for table, _ in tables),
+        *(
+            RowUpsert(table, table.primary_key, pd.DataFrame(rows, columns=table.column_names))
+            for table, rows in tables
+        ),
+    ]
 
 
 def _lock_key(stage: str, tenant_id: str) -> int:

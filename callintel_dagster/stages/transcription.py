@@ -10,6 +10,10 @@ Every transcript is redacted here, once, by the tenant's `privacy:` block before
 (docs/privacy.md): everything downstream reads core.call_transcripts / core.transcript_turns and
 so only ever sees redacted text. With `keep_raw` the turns as spoken also go to the admin-only
 core.transcript_turns_raw.
+
+With a claimer (stages/claims.py), calls another live run has claimed are left to it, neither
+transcribed (and paid for) nor written here; the rows are written per call, so two runs over one
+day keep each other's.
 """
 
 from collections import Counter
@@ -37,7 +41,8 @@ from callintel_dagster.resources.stt import (
     PassthroughTranscriber,
     Transcript,
 )
-from callintel_dagster.resources.warehouse import RowUpsert, SliceWrite, Warehouse
+from callintel_dagster.resources.warehouse import RowUpsert, Warehouse
+from callintel_dagster.stages.claims import Claimer, call_refs, gone, replace_calls
 
 
 @dataclass
@@ -47,28 +52,29 @@ class TenantTranscripts:
     raw_turns: list[dict] = field(default_factory=list)  # as spoken: keep_raw tenants only
     usage: list[dict] = field(default_factory=list)  # core.ai_usage: each recording sent to STT
     counts: Counter = field(default_factory=Counter)  # from_source, reused, transcribed, ...
+    # calls whose rows this run replaces: its claimed calls and those no longer at the source
+    replaced: list[tuple] = field(default_factory=list)
+    # the calls left to other runs: run id → {day: calls}; per tenant, not merged
+    left: dict[str, Counter] = field(default_factory=dict)
 
     def merge(self, other: "TenantTranscripts") -> None:
         self.rows += other.rows
         self.turns += other.turns
         self.raw_turns += other.raw_turns
         self.usage += other.usage
+        self.replaced += other.replaced
         self.counts.update(other.counts)
 
-    def writes(self, slices: list) -> list[SliceWrite | RowUpsert]:
-        """One transaction: the slices' transcripts and their speaker turns."""
+    def writes(self) -> list:
+        """One transaction: the transcripts and speaker turns of the calls this run replaces,
+        and the usage rows. Raw turns are always replaced: a tenant that turns keep_raw off loses
+        its raw turns on the next run."""
         return [
-            SliceWrite(CALL_TRANSCRIPTS, slices, self.frame()),
-            SliceWrite(
-                TRANSCRIPT_TURNS,
-                slices,
-                pd.DataFrame(self.turns, columns=TRANSCRIPT_TURNS.column_names),
-            ),
-            # always written: a tenant that turns keep_raw off loses its raw turns on the next run
-            SliceWrite(
-                TRANSCRIPT_TURNS_RAW,
-                slices,
-                pd.DataFrame(self.raw_turns, columns=TRANSCRIPT_TURNS_RAW.column_names),
+            *replace_calls(
+                self.replaced,
+                (CALL_TRANSCRIPTS, self.rows),
+                (TRANSCRIPT_TURNS, self.turns),
+                (TRANSCRIPT_TURNS_RAW, self.raw_turns),
             ),
             RowUpsert(
                 AI_USAGE,
@@ -88,17 +94,28 @@ def transcribe_tenant(
     audio_tx: AudioTranscriber | None,
     retranscribe: bool = False,
     now: datetime | None = None,
+    claimer: Claimer | None = None,
 ) -> TenantTranscripts:
-    """`audio_tx`: the tenant's audio transcriber, or None when it keeps source transcripts."""
+    """`audio_tx`: the tenant's audio transcriber, or None when it keeps source transcripts;
+    with a `claimer`, only the calls no other live run has claimed (`left_to_other_run`)."""
     slices = [(tenant.id, d) for d in days]
     now = now or datetime.now(UTC).replace(tzinfo=None)
     out, source = TenantTranscripts(), PassthroughTranscriber()
     privacy = TenantRedaction(tenant.privacy)
-    previous = _by_call(warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices))
+    stored = warehouse.read_slices(CALL_TRANSCRIPTS.qualified, slices)
+    previous = _by_call(stored)
     recordings = _by_call(warehouse.read_slices(CALL_RECORDINGS.qualified, slices))
+    calls = warehouse.read_slices(CALL_RECORDS.qualified, slices).to_dict("records")
+    refs = call_refs(calls)
+    held = claimer.take(tenant.id, refs) if claimer else {}
+    out.replaced = [(tenant.id, d, c) for d, c in refs if c not in held] + gone(stored, refs)
     work: list[tuple[dict, dict, AudioWork]] = []
     reused: dict[str, dict] = {}
-    for call in warehouse.read_slices(CALL_RECORDS.qualified, slices).to_dict("records"):
+    for call in calls:
+        if other := held.get(call["call_id"]):
+            out.left.setdefault(other, Counter())[str(call["partition_date"])[:10]] += 1
+            out.counts["left_to_other_run"] += 1
+            continue
         found = source.transcribe(call)
         if found.status == "ok" or audio_tx is None or not call.get("recording_url"):
             _add(out, call, found, privacy)

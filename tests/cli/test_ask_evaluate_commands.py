@@ -67,7 +67,7 @@ def home(tmp_path_factory, emulator):
         index = ChunkIndex(str(env.lancedb_path))
         for t in load_registry(env.tenants_path).tenants[:2]:
             sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-            warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+            warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
             embed_tenant(warehouse, t, [DAY], embedder_named("static"), index)
         yield root, warehouse
 

@@ -106,9 +106,8 @@ def build_world(root: Path, warehouse_url: str | None = None) -> World:
 
 
 def _process(warehouse: Warehouse, tenant: Tenant) -> None:
-    slices = [(tenant.id, DAY)]
     sync_tenant(warehouse, tenant, [DAY], SyntheticSource(tenant), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, tenant, [DAY], None).writes(slices))
+    warehouse.write(transcribe_tenant(warehouse, tenant, [DAY], None).writes())
     done = analyse_tenant(warehouse, tenant, [DAY], OfflineAnalyzer(tenant), NOW)
     warehouse.write(done.writes())
 

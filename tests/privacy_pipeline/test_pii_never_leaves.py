@@ -61,7 +61,7 @@ def run(tmp_path_factory):
     with LlmEmulator(latency_s=0.0) as emulator:
         t = tenant(emulator.base_url)
         sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-        warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+        warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
         steps = {
             "analysis": lambda: warehouse.write(
                 analyse_tenant(warehouse, t, [DAY], LlmAnalyzer(t), NOW).writes()

@@ -43,7 +43,7 @@ def tenant(tenant_id="acme", **privacy) -> Tenant:
 
 def run(warehouse: Warehouse, t: Tenant) -> None:
     sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
 
 
 def texts(warehouse: Warehouse, tenant_id: str, tables=COLUMNS):

@@ -53,7 +53,7 @@ def llm_tenant(base_url: str, **extra) -> Tenant:
 
 def seed(warehouse: Warehouse, index: ChunkIndex, t: Tenant) -> None:
     sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
     embed_tenant(warehouse, t, [DAY], embedder_named("static"), index)
 
 
@@ -204,7 +204,7 @@ def test_untimed_transcripts_are_cited_without_a_moment_and_still_verified(tmp_p
     index = ChunkIndex(str(tmp_path / "lancedb"))
     t = tenant()
     sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([(t.id, DAY)]))
+    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
     with warehouse.connect() as con:
         con.execute("UPDATE core.transcript_turns SET start_s = NULL, end_s = NULL")
     embed_tenant(warehouse, t, [DAY], embedder_named("static"), index)

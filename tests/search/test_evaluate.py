@@ -51,7 +51,7 @@ def warehouse(tmp_path):
     warehouse = Warehouse(url=f"duckdb:///{tmp_path}/w.duckdb")
     t = tenant()
     sync_tenant(warehouse, t, [DAY], SyntheticSource(t), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes([("acme", DAY)]))
+    warehouse.write(transcribe_tenant(warehouse, t, [DAY], None).writes())
     return warehouse
 
 

@@ -31,9 +31,7 @@ def data(tmp_path_factory):
     index = ChunkIndex(str(root / "lancedb"))
     acme, twin = tenant("acme"), tenant("twin")
     sync_tenant(warehouse, acme, [ACME_DAY], SyntheticSource(acme), CALLS, NOW)
-    warehouse.write(
-        transcribe_tenant(warehouse, acme, [ACME_DAY], None).writes([("acme", ACME_DAY)])
-    )
+    warehouse.write(transcribe_tenant(warehouse, acme, [ACME_DAY], None).writes())
     for table in (CALL_RECORDS, CALL_TRANSCRIPTS, TRANSCRIPT_TURNS):  # the same rows for twin
         rows = warehouse.read_slices(table.qualified, [("acme", ACME_DAY)])
         rows["tenant_id"], rows["partition_date"] = "twin", TWIN_DAY

@@ -48,7 +48,7 @@ def any_warehouse(warehouse_url):
 
 def seeded(warehouse: Warehouse) -> Warehouse:
     sync_tenant(warehouse, tenant(), [DAY], SyntheticSource(tenant()), CALLS, NOW)
-    warehouse.write(transcribe_tenant(warehouse, tenant(), [DAY], None).writes(SLICES))
+    warehouse.write(transcribe_tenant(warehouse, tenant(), [DAY], None).writes())
     return warehouse
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callintel_dagster.lib.tables import CALL_RECORDINGS, CALL_RECORDS
+from callintel_dagster.lib.tables import CALL_RECORDINGS, CALL_RECORDS, CALL_TRANSCRIPTS
 from callintel_dagster.lib.tenants.registry import Tenant
 from callintel_dagster.providers.audio_store import AudioStore
 from callintel_dagster.providers.synthetic import SyntheticSource
 from callintel_dagster.resources.stt import Transcribers
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
+from callintel_dagster.stages.claims import Claimer
 from callintel_dagster.stages.recordings import archive_tenant
 from callintel_dagster.stages.sync import sync_tenant
 from callintel_dagster.stages.sync_specs import CALLS
@@ -121,7 +122,7 @@ def test_each_recording_is_transcribed_once_per_provider_and_model(warehouse, ho
         audio_tx = Transcribers().audio_for_tenant(t, lambda uri: store.read_archived(t.id, uri))
         before = len(deepgram.calls)
         done = transcribe_tenant(warehouse, t, [DAY], audio_tx, retranscribe)
-        warehouse.write(done.writes([(t.id, DAY)]))
+        warehouse.write(done.writes())
         rows = {r["call_id"]: r for r in done.rows}
         return done, rows, len(deepgram.calls) - before
 
@@ -151,6 +152,38 @@ def test_each_recording_is_transcribed_once_per_provider_and_model(warehouse, ho
     done, rows, requests = run(other_model)  # a new model transcribes again, attempts anew
     assert requests == 2 and rows[spoken]["model"] == "nova-3"
     assert rows[corrupt]["attempts"] == 1
+
+
+def test_a_recording_another_run_claimed_is_neither_sent_nor_overwritten(warehouse, home, deepgram):
+    store = AudioStore(home / "audio", allowed_local_roots=[home / "samples"])
+    stt = tenant(provider="deepgram", api_key_env="DG", base_url=deepgram.base_url)
+    warehouse.write(_recording_writes(archive_tenant(warehouse, stt, [DAY], store, NOW).rows))
+    spoken, corrupt = _ids_by_file(warehouse)
+    audio_tx = Transcribers().audio_for_tenant(stt, lambda uri: store.read_archived(stt.id, uri))
+    first = Claimer(warehouse, "transcription", "run-a", NOW)
+    second = Claimer(warehouse, "transcription", "run-b", NOW)
+    assert first.take("acme", [(DAY, spoken)]) == {}  # run a is transcribing it
+
+    b = transcribe_tenant(warehouse, stt, [DAY], audio_tx, now=NOW, claimer=second)
+    assert b.counts["left_to_other_run"] == 1 and len(b.rows) == 7
+    assert len(deepgram.calls) == 1  # only the corrupt recording: run a pays for the other
+    a = transcribe_tenant(warehouse, stt, [DAY], audio_tx, now=NOW, claimer=first)
+    assert [r["call_id"] for r in a.rows] == [spoken] and len(deepgram.calls) == 2
+    warehouse.write(a.writes())
+    warehouse.write(b.writes())  # the later write keeps run a's transcript
+    stored = warehouse.read_slices(CALL_TRANSCRIPTS.qualified, [("acme", DAY)])
+    assert len(stored) == 8 and stored["call_id"].is_unique
+    assert stored.set_index("call_id").loc[spoken, "transcript_status"] == "ok"
+
+
+def test_a_transcript_of_a_call_gone_from_the_source_goes(warehouse):
+    warehouse.write(transcribe_tenant(warehouse, tenant(), [DAY], None).writes())
+    gone = audio_calls(warehouse)[0]
+    with warehouse.connect() as con:
+        con.execute(f"DELETE FROM {CALL_RECORDS.qualified} WHERE call_id = ?", [gone])
+    warehouse.write(transcribe_tenant(warehouse, tenant(), [DAY], None).writes())
+    stored = warehouse.read_slices(CALL_TRANSCRIPTS.qualified, [("acme", DAY)])
+    assert len(stored) == 7 and gone not in set(stored["call_id"])
 
 
 def _recording_writes(rows):
