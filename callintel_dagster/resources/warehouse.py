@@ -325,10 +325,7 @@ class Warehouse(dg.ConfigurableResource):
         """Rows of `qualified` in the given (tenant, day) slices."""
         if not slices:
             return pd.DataFrame()
-        where = " OR ".join(["(tenant_id = ? AND partition_date = ?)"] * len(slices))
-        params = [v for tenant_id, day in slices for v in (tenant_id, day)]
-        order = f" ORDER BY {order_by}" if order_by else ""
-        return self.query(f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params)
+        return self.query(*slices_sql(qualified, slices, columns, order_by))
 
     def insert(self, con: Any, table: Table, frame: pd.DataFrame, upsert: bool = False) -> None:
         """Insert `frame`; `upsert`: a row whose primary key is stored replaces that row."""
@@ -360,19 +357,17 @@ class Warehouse(dg.ConfigurableResource):
         long to wait for another process's hold on a DuckDB file (default `lock_timeout_s`)."""
         self.ensure_schema()
         with self.connect(timeout_s) as con:
-            cur = self.cursor(con)
-            cur.execute(self.sql(sql), tuple(params))
-            names = [d[0] for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=names)
+            return self.query_in(con, sql, params)
+
+    def query_in(self, con: Any, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """`query` on an open connection (`con` from `connect()`)."""
+        cur = self.cursor(con)
+        cur.execute(self.sql(sql), tuple(params))
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=names)
 
     def table_exists(self, qualified: str) -> bool:
-        schema, name = qualified.split(".")
-        found = self.query(
-            "SELECT count(*) AS n FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            (schema, name),
-        )
-        return bool(found["n"].iloc[0])
+        return bool(self.query(TABLE_EXISTS_SQL, qualified.split("."))["n"].iloc[0])
 
     def cursor(self, con: Any) -> Any:
         # A DuckDB cursor() is a second connection with its own transaction: use the connection.
@@ -380,6 +375,25 @@ class Warehouse(dg.ConfigurableResource):
 
     def sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.is_postgres else sql
+
+
+# whether a table exists (params: schema, name)
+TABLE_EXISTS_SQL = (
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+)
+
+
+def slices_sql(
+    qualified: str,
+    slices: Sequence[PartitionSlice],
+    columns: str = "*",
+    order_by: str | None = None,
+) -> tuple[str, list]:
+    """The query of `Warehouse.read_slices` and its parameters (`?` placeholders)."""
+    where = " OR ".join(["(tenant_id = ? AND partition_date = ?)"] * len(slices))
+    params = [v for tenant_id, day in slices for v in (tenant_id, day)]
+    order = f" ORDER BY {order_by}" if order_by else ""
+    return f"SELECT {columns} FROM {qualified} WHERE {where}{order}", params
 
 
 def pg_indexes() -> list[str]:

@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
-import pandas as pd
-
-from callintel_dagster.resources.warehouse import Warehouse
+from callintel_dagster.resources.warehouse import TABLE_EXISTS_SQL, Warehouse, slices_sql
 
 T = TypeVar("T")
 # A week of one tenant's rows in memory at a time (its turns, for the search chunks), and a
@@ -24,29 +22,17 @@ DAYS_PER_CONNECTION = 7
 class DayReader:
     """One tenant-day's reads on an open connection."""
 
-    def __init__(self, warehouse: Warehouse, cursor: Any, tenant_id: str, day: date):
-        self.warehouse, self.cursor, self.tenant_id, self.day = warehouse, cursor, tenant_id, day
+    def __init__(self, warehouse: Warehouse, con: Any, tenant_id: str, day: date):
+        self.warehouse, self.con, self.tenant_id, self.day = warehouse, con, tenant_id, day
 
     def slice(self, qualified: str, columns: str = "*", order_by: str | None = None):
         """`read_slices(qualified, [(tenant_id, day)], columns, order_by)`, same SQL."""
-        order = f" ORDER BY {order_by}" if order_by else ""
-        where = "(tenant_id = ? AND partition_date = ?)"
-        sql = f"SELECT {columns} FROM {qualified} WHERE {where}{order}"
-        return self._frame(sql, (self.tenant_id, self.day))
+        slices = [(self.tenant_id, self.day)]
+        return self.warehouse.query_in(self.con, *slices_sql(qualified, slices, columns, order_by))
 
     def table_exists(self, qualified: str) -> bool:
-        schema, name = qualified.split(".")
-        found = self._frame(
-            "SELECT count(*) AS n FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            (schema, name),
-        )
+        found = self.warehouse.query_in(self.con, TABLE_EXISTS_SQL, qualified.split("."))
         return bool(found["n"].iloc[0])
-
-    def _frame(self, sql: str, params: tuple) -> pd.DataFrame:
-        self.cursor.execute(self.warehouse.sql(sql), params)
-        names = [d[0] for d in self.cursor.description]
-        return pd.DataFrame(self.cursor.fetchall(), columns=names)
 
 
 def read_by_day(
@@ -57,9 +43,8 @@ def read_by_day(
     warehouse.ensure_schema()
     for start in range(0, len(days), DAYS_PER_CONNECTION):
         with warehouse.connect() as con:
-            cursor = warehouse.cursor(con)
             found = [
-                (day, read(DayReader(warehouse, cursor, tenant_id, day)))
+                (day, read(DayReader(warehouse, con, tenant_id, day)))
                 for day in days[start : start + DAYS_PER_CONNECTION]
             ]
         yield from found
