@@ -105,7 +105,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.pipeline
-	$(PY) -m bench.throughput
+	$(PY) -m bench.throughput --runs 2
 	$(PY) -m bench.sync
 	$(PY) -m bench.sync_tick
 	$(PY) -m bench.backfill --tenants 2 --days 7

@@ -10,6 +10,7 @@ one-time loads (imports, the embedding model, dbt's manifest) so that no case be
 
     .venv/bin/python -m bench.throughput                      # 10 tenants × 1,000 calls
     .venv/bin/python -m bench.throughput --tenants 2 --calls 500
+    .venv/bin/python -m bench.throughput --runs 2             # ... and as 2 runs at once
     .venv/bin/python -m bench.throughput --scale              # one tenant, 1k and 10k calls/day
     .venv/bin/python -m bench.throughput --scale --big        # ... and 100k (long: ~30+ min here)
     .venv/bin/python -m bench.throughput --scale --big --big-calls 50000   # ... or another size
@@ -44,38 +45,73 @@ def tenant_ids(count: int) -> list[str]:
     return [f"t{i:02d}" for i in range(count)]
 
 
+def tenants_yaml(ids: list[str], calls: int) -> str:
+    """The bench tenants; a tenant's seed follows its number, so a group of them run apart makes
+    the same calls as in one run."""
+    return "tenants:" + "".join(
+        TENANT.format(id=t, calls=calls, seed=int(t[1:]) + 1, leads=max(1, calls // 10))
+        for t in ids
+    )
+
+
 def run_day(tenants: int, calls: int, instance: dg.DagsterInstance) -> tuple[float, dict]:
     """(wall seconds, {step: seconds}) of daily_job over `tenants` × DAY as one run, each tenant
     with `calls` synthetic calls, on a fresh home (warehouse, index, outbox)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        took, steps, cpu = run_tenants(tenant_ids(tenants), calls, instance, Path(tmp))
+    CPU[(tenants, calls)] = cpu
+    return took, steps
+
+
+def run_tenants(
+    ids: list[str],
+    calls: int,
+    instance: dg.DagsterInstance,
+    home: Path,
+    phase: str | None = None,
+) -> tuple[float, dict, float]:
+    """(wall seconds, {step: seconds}, CPU seconds) of daily_job over the tenants `ids` × DAY as
+    one run on the callintel home `home` (its warehouse, index and outbox); `phase` "calls" or
+    "day": only the per-call assets (sync and processing_job's) or only the rest (dbt, summaries,
+    digests, write-back)."""
     from callintel_dagster.definitions import build_defs
     from callintel_dagster.env import current_env
     from callintel_dagster.partitions import range_tags
 
-    ids = tenant_ids(tenants)
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        yaml = "tenants:" + "".join(
-            TENANT.format(id=t, calls=calls, seed=i + 1, leads=max(1, calls // 10))
-            for i, t in enumerate(ids)
+    tenants_file = home / f"tenants_{ids[0]}.yaml"
+    tenants_file.write_text(tenants_yaml(ids, calls))
+    os.environ.update(CALLINTEL_HOME=str(home), CALLINTEL_TENANTS=str(tenants_file))
+    defs = build_defs(current_env())
+    job = defs.resolve_job_def("daily_job")
+    selection = phase_keys(defs, phase) if phase else None
+    began, cpu = time.perf_counter(), cpu_seconds()
+    with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=selection,
+            # a rectangle over the tenants' dynamic keys: one run, as backfills run
+            tags=range_tags(f"{DAY}|{ids[0]}", f"{DAY}|{ids[-1]}"),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-        (home / "tenants.yaml").write_text(yaml)
-        os.environ.update(CALLINTEL_HOME=str(home), CALLINTEL_TENANTS=str(home / "tenants.yaml"))
-        job = build_defs(current_env()).resolve_job_def("daily_job")
-        began, cpu = time.perf_counter(), cpu_seconds()
-        with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
-            result = job.execute_in_process(
-                instance=instance,
-                # a rectangle over the tenants' dynamic keys: one run, as backfills run
-                tags=range_tags(f"{DAY}|{ids[0]}", f"{DAY}|{ids[-1]}"),
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-        took = time.perf_counter() - began
-        CPU[(tenants, calls)] = cpu_seconds() - cpu
+    took, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     assert result.success, f"run {result.run_id} failed"
     steps = {
         s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(result.run_id)
     }
-    return took, steps
+    return took, steps, cpu
+
+
+def phase_keys(defs: dg.Definitions, phase: str) -> list[dg.AssetKey]:
+    """The assets of one phase of the day: "calls", what the 5-minute sync and the new-calls
+    sensor's processing_job materialize (per call: ingest, transcripts, signals, analyses,
+    embeddings), or "day", the rest of daily_job (dbt, summaries, digests, write-back)."""
+    from callintel_dagster.jobs import INGEST, PROCESSING
+
+    graph = defs.resolve_asset_graph()
+    per_call = (INGEST | PROCESSING).resolve(graph)
+    if phase == "calls":
+        return sorted(per_call)
+    return sorted((dg.AssetSelection.all() - INGEST - PROCESSING).resolve(graph))
 
 
 # CPU seconds of each case (this process and its dbt subprocesses): on a shared, busy machine the
@@ -133,6 +169,56 @@ def throughput(tenants: int, calls: int, instance: dg.DagsterInstance) -> None:
         print(f"{step:<46}{extra:>8.1f} s{per_1k:>8.2f} s/1k calls{extra / grown:>7.0%}")
 
 
+def parallel_throughput(tenants: int, calls: int, runs: int, instance: dg.DagsterInstance) -> None:
+    """The same day as `runs` runs at once over groups of the tenants (bench/parallel_runs.py),
+    in two layouts: each run the whole daily_job; or each run the per-call assets, then ONE run of
+    dbt and what follows for all tenants. Each against the same layout on an empty day."""
+    from bench.parallel_runs import groups_of, run_groups
+
+    total, ids = tenants * calls, tenant_ids(tenants)
+    groups = groups_of(ids, runs)
+
+    def whole(n: int, home: Path) -> tuple[float, float, list]:
+        return run_groups(groups, n, home)
+
+    def two_phases(n: int, home: Path) -> tuple[float, float, list]:
+        wall, cpu, results = run_groups(groups, n, home, phase="calls")
+        took, steps, day_cpu = run_tenants(ids, n, instance, home, phase="day")
+        return wall + took, cpu + day_cpu, [*results, {"took": took, "steps": steps}]
+
+    print(f"\n{tenants} tenants × {calls:,} calls ({total:,}) of {DAY}, {len(groups)} runs at once")
+    print(f"(groups of {[len(g) for g in groups]} tenants; DuckDB, {os.cpu_count()} cores)")
+    print(f"{'layout':<44}{'empty s':>9}{'calls s':>9}{'calls/min':>11}{'× goal':>8}{'CPU s':>8}")
+    detail: list = []
+    layouts = (
+        (f"{len(groups)} runs of daily_job", whole),
+        (f"{len(groups)} runs of the calls, then 1 of the day", two_phases),
+    )
+    for name, layout in layouts:
+        figures = []
+        for n in (0, calls):
+            with tempfile.TemporaryDirectory() as tmp:
+                figures.append(layout(n, Path(tmp)))
+        (empty, _, _), (took, cpu, results) = figures
+        rate = per_min(total, took)
+        print(
+            f"{name:<44}{empty:>9.1f}{took:>9.1f}{rate:>11,.0f}{rate / GOAL_PER_MIN:>8.2f}"
+            f"{cpu:>8.1f}"
+        )
+        labels = [f"run {n + 1} ({len(g)} tenants)" for n, g in enumerate(groups)]
+        if len(results) > len(groups):
+            labels.append("then: the day, all tenants")
+        detail.append(
+            (
+                name,
+                [(label, r["took"], r["steps"]) for label, r in zip(labels, results, strict=True)],
+            )
+        )
+    for name, cases in detail:
+        print(f"\n{name}, {total:,} calls:", end="")
+        print_steps(cases)
+
+
 def scale(sizes: list[int], instance: dg.DagsterInstance) -> None:
     empty, empty_steps = run_day(1, 0, instance)
     cases = [("empty day", empty, empty_steps)]
@@ -169,6 +255,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--calls", type=int, default=1000, help="calls per tenant-day")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="K > 1: also the same day as K runs at once over groups of the tenants",
+    )
     parser.add_argument("--scale", action="store_true", help="one tenant at 1k and 10k calls")
     parser.add_argument("--big", action="store_true", help="with --scale: 100k calls too")
     parser.add_argument(
@@ -188,6 +280,8 @@ def main() -> None:
         scale([1000, 10_000] + ([args.big_calls] if args.big else []), instance)
     else:
         throughput(args.tenants, args.calls, instance)
+        if args.runs > 1:
+            parallel_throughput(args.tenants, args.calls, args.runs, instance)
 
 
 if __name__ == "__main__":
