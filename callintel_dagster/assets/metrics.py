@@ -1,14 +1,16 @@
 """Metrics: the dbt project's staging views and marts (fct_calls, kpi_tenant_daily, ...).
 
-A run passes its tenant-days as the `partitions` var, so the incremental marts recompute exactly
-those (tenant, day) slices.
+A run passes its tenant-days to dbt (macros/partitions.sql; assets/dbt_parse_state.py says how),
+so the incremental marts recompute exactly those (tenant, day) slices.
 """
 
-import json
 import os
+import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,10 +22,13 @@ from dagster_dbt import (
 )
 
 from callintel_dagster.assets.common import DBT_POOL, OWNERS
+from callintel_dagster.assets.dbt_parse_state import keep_parse_state, partitions_in_env, run_target
 from callintel_dagster.assets.metadata import per_partition
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.partitions import partition_slices, tenant_day_partitions
 from callintel_dagster.resources.warehouse import Warehouse
+
+ONE_DAY = timedelta(days=1)
 
 
 class MetricsTranslator(DagsterDbtTranslator):
@@ -55,20 +60,23 @@ class MetricsTranslator(DagsterDbtTranslator):
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    partitions = [
-        {"tenant_id": t, "partition_date": d.isoformat()} for t, d in partition_slices(context)
-    ]
+    partitions = partitions_var(partition_slices(context))
     warehouse.ensure_schema()  # sources must exist even before the first ingest
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads the target's
     # connection from these variables, derived from the one warehouse setting.
-    os.environ.update(dbt_env(warehouse))
-    args = ["build", "--vars", json.dumps({"partitions": partitions})]
-    with warehouse.exclusive():  # dbt-duckdb would fail at once if another process held the file
-        invocation = dbt.cli(args, context=context)
+    connection = dbt_env(warehouse)
+    os.environ.update(connection)
+    project_dir = Path(dbt.project_dir)
+    target = run_target(project_dir, connection)  # with this warehouse's last parse state
+    # dbt-duckdb would fail at once if another process held the file
+    with warehouse.exclusive(), partitions_in_env(partitions):
+        invocation = dbt.cli(["build"], context=context, target_path=target)
         try:
             events = list(invocation.stream())
         finally:
             stop(invocation)
+    keep_parse_state(project_dir, connection, target)
+    shutil.rmtree(target, ignore_errors=True)  # a failed build raised above and keeps its files
     # the lock is free again: count each built model's rows per partition of the run, so every
     # tenant-day shows its own row count (not the whole run's)
     slices, tables = partition_slices(context), partitioned_tables(warehouse)
@@ -79,6 +87,24 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
                 found = rows_per_partition(warehouse, tables[key.path[-1]], slices)
                 record_rows(context, key, found)
         yield event
+
+
+def partitions_var(slices: list[tuple[str, date]]) -> list[dict[str, str]]:
+    """dbt's `partitions` (macros/partitions.sql) for the run's (tenant, day) slices: each tenant's consecutive days
+    as one item from first_date to last_date (macros/partitions.sql expands them). One item per
+    tenant-day would make a backfill of 30 tenants × 90 days a 150 kB string, over Linux's
+    128 kB limit on one argument or environment variable: dbt would not start (E2BIG)."""
+    items: list[dict[str, str]] = []
+    for tenant, day in sorted(slices):
+        last = items[-1] if items else None
+        follows = last and last["tenant_id"] == tenant and last["last_date"] == str(day - ONE_DAY)
+        if follows:
+            last["last_date"] = day.isoformat()
+        else:
+            items.append(
+                {"tenant_id": tenant, "first_date": day.isoformat(), "last_date": day.isoformat()}
+            )
+    return items
 
 
 def record_rows(context: dg.AssetExecutionContext, key: dg.AssetKey, found: dict) -> None:

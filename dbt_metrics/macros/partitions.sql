@@ -1,13 +1,24 @@
 {#-
   Partition selection for the incremental marts.
 
-  var `partitions`: a list of {"tenant_id": "...", "partition_date": "YYYY-MM-DD"} objects (a JSON
-  string of that list is accepted too). It only takes effect when the model is incremental
-  (the table exists and --full-refresh is not set); otherwise every tenant-day is rebuilt.
+  var `partitions`: a list of {"tenant_id": "...", "partition_date": "YYYY-MM-DD"} objects, or of
+  {"tenant_id": "...", "first_date": "YYYY-MM-DD", "last_date": "YYYY-MM-DD"} for a tenant's
+  consecutive days; a JSON string of that list is accepted too. When the var is empty, the same
+  JSON in the environment variable CALLINTEL_DBT_PARTITIONS: how Dagster runs pass their
+  partitions (assets/metrics.py, assets/dbt_parse_state.py), one item per tenant's consecutive
+  days, so that a long backfill stays short and dbt keeps its partial parse. It only takes effect
+  when the model is incremental (the table exists and --full-refresh is not set); otherwise every
+  tenant-day is rebuilt. selected_partitions() returns one {"tenant_id", "partition_date"} per
+  tenant-day.
 -#}
 
 {% macro selected_partitions() -%}
-    {%- set raw = var('partitions', []) -%}
+    {%- set raw = var('partitions') -%}
+    {%- if not raw and execute -%}
+        {#- read when running, never while parsing: dbt then keeps its partial parse (a changed
+            var, by contrast, makes it parse the whole project again) -#}
+        {%- set raw = env_var('CALLINTEL_DBT_PARTITIONS', '') -%}
+    {%- endif -%}
     {%- if raw is none or raw == '' -%}
         {%- set raw = [] -%}
     {%- elif raw is string -%}
@@ -18,18 +29,33 @@
     {%- endif -%}
     {%- set parsed = [] -%}
     {%- for p in raw -%}
-        {%- if p is not mapping or 'tenant_id' not in p or 'partition_date' not in p -%}
+        {%- set ranged = p is mapping and 'first_date' in p and 'last_date' in p -%}
+        {%- if p is not mapping or 'tenant_id' not in p or ('partition_date' not in p and not ranged) -%}
             {{ exceptions.raise_compiler_error(
-                "var 'partitions': every item must be {\"tenant_id\": ..., \"partition_date\": \"YYYY-MM-DD\"}, got " ~ p) }}
+                "var 'partitions': every item must be {\"tenant_id\": ..., \"partition_date\": \"YYYY-MM-DD\"} or {\"tenant_id\": ..., \"first_date\": ..., \"last_date\": ...}, got " ~ p) }}
         {%- endif -%}
         {%- set tenant = p['tenant_id'] | string -%}
-        {%- set day = p['partition_date'] | string -%}
-        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day) -%}
-            {{ exceptions.raise_compiler_error("var 'partitions': partition_date must be YYYY-MM-DD, got " ~ day) }}
+        {%- set first = partition_day(p['first_date'] if ranged else p['partition_date']) -%}
+        {%- set last = partition_day(p['last_date']) if ranged else first -%}
+        {%- if last < first -%}
+            {{ exceptions.raise_compiler_error("var 'partitions': last_date before first_date in " ~ p) }}
         {%- endif -%}
-        {%- do parsed.append({'tenant_id': tenant, 'partition_date': day}) -%}
+        {%- for n in range((last - first).days + 1) -%}
+            {%- set day = first + modules.datetime.timedelta(days=n) -%}
+            {%- do parsed.append({'tenant_id': tenant, 'partition_date': day.isoformat()}) -%}
+        {%- endfor -%}
     {%- endfor -%}
     {{ return(parsed) }}
+{%- endmacro %}
+
+
+{#- A YYYY-MM-DD string of the var as a date, or a compiler error naming it. -#}
+{% macro partition_day(value) -%}
+    {%- set day = value | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day) -%}
+        {{ exceptions.raise_compiler_error("var 'partitions': dates must be YYYY-MM-DD, got " ~ day) }}
+    {%- endif -%}
+    {{ return(modules.datetime.datetime.strptime(day, '%Y-%m-%d').date()) }}
 {%- endmacro %}
 
 
