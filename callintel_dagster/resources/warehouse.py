@@ -207,7 +207,7 @@ class Warehouse(dg.ConfigurableResource):
                     if add_primary_key(cur, table, columns, self.is_postgres):
                         keyed.add(table.qualified)
             if self.is_postgres:
-                for statement in pg_indexes():
+                for statement in pg_retired_indexes() + pg_indexes():
                     cur.execute(statement)
         self._keyed = frozenset(keyed)
         self._ready = True
@@ -404,17 +404,34 @@ def pg_indexes() -> list[str]:
     table's primary key starts with the same columns: its index serves those lookups, and each
     index more slows every write. DuckDB has only its primary keys: its zone maps prune on
     partition_date, and each ART index slows its bulk writes."""
-    out = []
-    for table in ALL_TABLES:
-        columns = {name for name, _ in table.columns}
-        for suffix, wanted in (
-            ("slice", ("tenant_id", "partition_date")),
-            ("call", ("tenant_id", "call_id")),
-        ):
-            if set(wanted) <= columns and table.primary_key[: len(wanted)] != wanted:
-                out.append(_index(table, suffix, ", ".join(wanted)))
+    out = [_index(table, suffix, ", ".join(wanted)) for table, suffix, wanted in _lookups(True)]
     out.append(_index_on("raw.call_records", "started", "tenant_id, started_at_utc DESC, call_id"))
     out.append(_index_on("raw.crm_leads", "phone", "tenant_id, phone_e164"))
+    return out
+
+
+def pg_retired_indexes() -> list[str]:
+    """Slice and call indexes that older releases made on every table: where the table's primary
+    key starts with the same columns they serve no lookup and slow each write, so they go."""
+    return [
+        f"DROP INDEX IF EXISTS {table.schema}.{table.name}_{suffix}"
+        for table, suffix, _ in _lookups(False)
+    ]
+
+
+LOOKUPS = (("slice", ("tenant_id", "partition_date")), ("call", ("tenant_id", "call_id")))
+
+
+def _lookups(wanted: bool) -> list[tuple[Table, str, tuple[str, ...]]]:
+    """(table, suffix, columns) of each slice or call lookup a table's primary key does not
+    serve (`wanted`), or of those it serves (not `wanted`)."""
+    out = []
+    for table in ALL_TABLES:
+        names = {name for name, _ in table.columns}
+        for suffix, columns in LOOKUPS:
+            served = table.primary_key[: len(columns)] == columns
+            if set(columns) <= names and served != wanted:
+                out.append((table, suffix, columns))
     return out
 
 

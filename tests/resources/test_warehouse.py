@@ -135,3 +135,24 @@ def test_postgres_gets_its_slice_and_call_indexes_once():
     # a primary key that starts with the same columns serves those lookups: no second index
     assert ("raw", "call_records_call") not in names
     assert ("core", "transcript_turns_slice") not in names
+
+
+@requires_postgres
+def test_postgres_drops_the_indexes_an_older_release_made_that_the_keys_serve():
+    with fresh_postgres_db() as url:
+        Warehouse(url=url).ensure_schema()
+        older = Warehouse(url=url)  # indexes an older release made beside the keys
+        with older.connect() as con, older.cursor(con) as cur:
+            cur.execute(
+                "CREATE INDEX transcript_turns_slice ON core.transcript_turns "
+                "(tenant_id, partition_date)"
+            )
+            cur.execute("CREATE INDEX call_records_call ON raw.call_records (tenant_id, call_id)")
+        Warehouse(url=url).ensure_schema()
+        found = Warehouse(url=url).query(
+            "SELECT schemaname, indexname FROM pg_indexes WHERE schemaname IN ('raw', 'core')"
+        )
+    names = set(zip(found["schemaname"], found["indexname"], strict=True))
+    assert ("core", "transcript_turns_slice") not in names
+    assert ("raw", "call_records_call") not in names
+    assert {("raw", "call_records_slice"), ("core", "transcript_turns_call")} <= names
