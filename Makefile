@@ -89,7 +89,7 @@ test: install lint
 
 # The multi-process end-to-end scenarios (tests/conftest.py SCENARIO_FILES): dagster-daemon and
 # Celery workers killed mid-run, overlapping runs, the demo program twice, the leak scan. About
-# 4 minutes on 2 cores; .ci/run runs them after `make test`.
+# 6 minutes on 2 cores; .ci/run runs them after `make test`.
 test-scenarios: install
 	@start=$$(date +%s); \
 	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=6 -m scenario; status=$$?; \
