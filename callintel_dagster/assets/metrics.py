@@ -60,7 +60,7 @@ class MetricsTranslator(DagsterDbtTranslator):
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    partitions = partitions_var(partition_slices(context))
+    partitions = dbt_partitions(partition_slices(context))
     warehouse.ensure_schema()  # sources must exist even before the first ingest
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads the target's
     # connection from these variables, derived from the one warehouse setting.
@@ -89,10 +89,10 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
         yield event
 
 
-def partitions_var(slices: list[tuple[str, date]]) -> list[dict[str, str]]:
-    """dbt's `partitions` (macros/partitions.sql) for the run's (tenant, day) slices: each tenant's consecutive days
-    as one item from first_date to last_date (macros/partitions.sql expands them). One item per
-    tenant-day would make a backfill of 30 tenants × 90 days a 150 kB string, over Linux's
+def dbt_partitions(slices: list[tuple[str, date]]) -> list[dict[str, str]]:
+    """The run's (tenant, day) slices as dbt reads them (macros/partitions.sql): each tenant's
+    consecutive days as one item from first_date to last_date, which the macro expands. One item
+    per tenant-day would make a backfill of 30 tenants × 90 days a 150 kB string, over Linux's
     128 kB limit on one argument or environment variable: dbt would not start (E2BIG)."""
     items: list[dict[str, str]] = []
     for tenant, day in sorted(slices):

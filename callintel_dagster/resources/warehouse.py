@@ -389,7 +389,8 @@ def slices_sql(
     columns: str = "*",
     order_by: str | None = None,
 ) -> tuple[str, list]:
-    """The query of `Warehouse.read_slices` and its parameters (`?` placeholders)."""
+    """The SELECT of `Warehouse.read_slices` and the values it binds, in qmark style (one `?`
+    per value; `Warehouse.sql` turns them into PostgreSQL's `%s`)."""
     where = " OR ".join(["(tenant_id = ? AND partition_date = ?)"] * len(slices))
     params = [v for tenant_id, day in slices for v in (tenant_id, day)]
     order = f" ORDER BY {order_by}" if order_by else ""
@@ -404,7 +405,11 @@ def pg_indexes() -> list[str]:
     table's primary key starts with the same columns: its index serves those lookups, and each
     index more slows every write. DuckDB has only its primary keys: its zone maps prune on
     partition_date, and each ART index slows its bulk writes."""
-    out = [_index(table, suffix, ", ".join(wanted)) for table, suffix, wanted in _lookups(True)]
+    out = [
+        _index(table, suffix, ", ".join(columns))
+        for table, suffix, columns, served in _lookups()
+        if not served
+    ]
     out.append(_index_on("raw.call_records", "started", "tenant_id, started_at_utc DESC, call_id"))
     out.append(_index_on("raw.crm_leads", "phone", "tenant_id, phone_e164"))
     return out
@@ -415,24 +420,23 @@ def pg_retired_indexes() -> list[str]:
     key starts with the same columns they serve no lookup and slow each write, so they go."""
     return [
         f"DROP INDEX IF EXISTS {table.schema}.{table.name}_{suffix}"
-        for table, suffix, _ in _lookups(False)
+        for table, suffix, _, served in _lookups()
+        if served
     ]
 
 
 LOOKUPS = (("slice", ("tenant_id", "partition_date")), ("call", ("tenant_id", "call_id")))
 
 
-def _lookups(wanted: bool) -> list[tuple[Table, str, tuple[str, ...]]]:
-    """(table, suffix, columns) of each slice or call lookup a table's primary key does not
-    serve (`wanted`), or of those it serves (not `wanted`)."""
-    out = []
-    for table in ALL_TABLES:
-        names = {name for name, _ in table.columns}
-        for suffix, columns in LOOKUPS:
-            served = table.primary_key[: len(columns)] == columns
-            if set(columns) <= names and served != wanted:
-                out.append((table, suffix, columns))
-    return out
+def _lookups() -> list[tuple[Table, str, tuple[str, ...], bool]]:
+    """(table, suffix, columns, served) of each slice or call lookup a table has the columns
+    for; `served`: its primary key starts with those columns, so no index of its own is needed."""
+    return [
+        (table, suffix, columns, table.primary_key[: len(columns)] == columns)
+        for table in ALL_TABLES
+        for suffix, columns in LOOKUPS
+        if set(columns) <= {name for name, _ in table.columns}
+    ]
 
 
 def _index(table: Table, suffix: str, columns: str) -> str:

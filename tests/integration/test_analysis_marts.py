@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callintel_dagster.assets.metrics import partitions_var
+from callintel_dagster.assets.metrics import dbt_partitions
 from callintel_dagster.dbt_project import DBT_PROJECT_DIR
 from callintel_dagster.lib import tables as t
 from callintel_dagster.resources.warehouse import SliceWrite, Warehouse
@@ -207,7 +207,7 @@ def dbt_build(target, tmp_path, partitions=()) -> None:
     """`dbt build --vars partitions` as the dbt_metrics asset runs it, into a private target dir
     (the project's own target/ belongs to whoever else runs dbt now)."""
     name, env, _ = target
-    selected = partitions_var(list(partitions))
+    selected = dbt_partitions(list(partitions))
     args = ["build", "--vars", json.dumps({"partitions": selected}), "--target", name]
     paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
     project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
