@@ -41,8 +41,8 @@ def run_groups(
     groups: list[list[str]], calls: int, home: Path, phase: str | None = None
 ) -> tuple[float, float, list[dict]]:
     """(wall seconds from "go" to the last run's end, the runs' CPU seconds summed, each run's
-    {"took", "cpu", "steps"}) of one daily_job run per group (only `phase`'s assets, see
-    bench.throughput.phase_keys), all at once, on `home`."""
+    {"took", "cpu", "steps"}) of one run per group (daily_job, or the half `phase` names, see
+    bench.throughput.PHASE_JOBS), all at once, on `home`."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     workers = [
         subprocess.Popen(

@@ -63,6 +63,10 @@ def run_day(tenants: int, calls: int, instance: dg.DagsterInstance) -> tuple[flo
     return took, steps
 
 
+# daily_job, or one of its two halves (callintel_dagster/jobs.py)
+PHASE_JOBS = {None: "daily_job", "calls": "calls_job", "day": "marts_job"}
+
+
 def run_tenants(
     ids: list[str],
     calls: int,
@@ -72,8 +76,7 @@ def run_tenants(
 ) -> tuple[float, dict, float]:
     """(wall seconds, {step: seconds}, CPU seconds) of daily_job over the tenants `ids` × DAY as
     one run on the callintel home `home` (its warehouse, index and outbox); `phase` "calls" or
-    "day": only the per-call assets (sync and processing_job's) or only the rest (dbt, summaries,
-    digests, write-back)."""
+    "day": calls_job (the per-call assets) or marts_job (dbt, summaries, digests, write-back)."""
     from callintel_dagster.definitions import build_defs
     from callintel_dagster.env import current_env
     from callintel_dagster.partitions import range_tags
@@ -82,13 +85,11 @@ def run_tenants(
     tenants_file.write_text(tenants_yaml(ids, calls))
     os.environ.update(CALLINTEL_HOME=str(home), CALLINTEL_TENANTS=str(tenants_file))
     defs = build_defs(current_env())
-    job = defs.resolve_job_def("daily_job")
-    selection = phase_keys(defs, phase) if phase else None
+    job = defs.resolve_job_def(PHASE_JOBS[phase])
     began, cpu = time.perf_counter(), cpu_seconds()
     with contextlib.redirect_stdout(io.StringIO()):  # dbt's log echo
         result = job.execute_in_process(
             instance=instance,
-            asset_selection=selection,
             # a rectangle over the tenants' dynamic keys: one run, as backfills run
             tags=range_tags(f"{DAY}|{ids[0]}", f"{DAY}|{ids[-1]}"),
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -99,19 +100,6 @@ def run_tenants(
         s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(result.run_id)
     }
     return took, steps, cpu
-
-
-def phase_keys(defs: dg.Definitions, phase: str) -> list[dg.AssetKey]:
-    """The assets of one phase of the day: "calls", what the 5-minute sync and the new-calls
-    sensor's processing_job materialize (per call: ingest, transcripts, signals, analyses,
-    embeddings), or "day", the rest of daily_job (dbt, summaries, digests, write-back)."""
-    from callintel_dagster.jobs import INGEST, PROCESSING
-
-    graph = defs.resolve_asset_graph()
-    per_call = (INGEST | PROCESSING).resolve(graph)
-    if phase == "calls":
-        return sorted(per_call)
-    return sorted((dg.AssetSelection.all() - INGEST - PROCESSING).resolve(graph))
 
 
 # CPU seconds of each case (this process and its dbt subprocesses): on a shared, busy machine the

@@ -21,7 +21,14 @@ from callintel_dagster.assets import (
 )
 from callintel_dagster.dbt_project import dbt_project
 from callintel_dagster.env import Env, current_env
-from callintel_dagster.jobs import daily_job, processing_job, redrive_analyses_job, sync_job
+from callintel_dagster.jobs import (
+    calls_job,
+    daily_job,
+    marts_job,
+    processing_job,
+    redrive_analyses_job,
+    sync_job,
+)
 from callintel_dagster.lib.shared_store import audio_archive_settings, vector_location
 from callintel_dagster.lib.tenants.registry import load_registry
 from callintel_dagster.partitions import tenants_partitions
@@ -100,7 +107,7 @@ def build_defs(env: Env) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules([checks]),
-        jobs=[sync_job, processing_job, daily_job, redrive_analyses_job],
+        jobs=[sync_job, processing_job, daily_job, calls_job, marts_job, redrive_analyses_job],
         schedules=[sync_schedule, digest_schedule],
         sensors=[
             tenant_registry_sensor,

@@ -39,6 +39,9 @@ def tenant_day_key(tenant_id: str, day: str) -> dg.MultiPartitionKey:
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+TENANTS_TAG = "callintel/tenants"  # which tenants a range run over many covers, for the UI
+
+
 def range_tags(first: object, last: object) -> dict[str, str]:
     """Tags for one run over the tenant × day rectangle from `first` to `last` (keys or
     `date|tenant` strings; the rectangle follows the instance's order of the tenant keys): how

@@ -7,7 +7,7 @@ import dagster as dg
 
 from callintel_dagster.jobs import daily_job, sync_job
 from callintel_dagster.lib.dayspan import local_today, send_instant
-from callintel_dagster.partitions import range_tags, tenant_day_key, tenants_partitions
+from callintel_dagster.partitions import TENANTS_TAG, range_tags, tenant_day_key, tenants_partitions
 from callintel_dagster.resources.registry import TenantRegistry
 from callintel_dagster.stages.sync import SYNC_MODE_TAG
 
@@ -32,7 +32,7 @@ def sync_schedule(context: dg.ScheduleEvaluationContext, registry: TenantRegistr
         run_key=None,  # every tick syncs: the sources are incremental and the writes idempotent
         tags={
             **range_tags(start, end),
-            "callintel/tenants": ",".join(sorted(t.id for t in active)),
+            TENANTS_TAG: ",".join(sorted(t.id for t in active)),
             SYNC_MODE_TAG: "incremental",  # only what changed since each tenant's cursor
         },
     )

@@ -49,3 +49,18 @@ def test_same_resource_keys_for_duckdb_and_postgres(callintel_env, monkeypatch, 
     pg_env = current_env()
     assert set(resources_for(pg_env)) == set(local)
     assert build_defs(pg_env).resolve_asset_graph().get_all_asset_keys()
+
+
+def test_calls_job_and_marts_job_split_daily_job_in_two(defs, instance):
+    assets = {
+        name: defs.resolve_job_def(name).asset_layer.executable_asset_keys
+        for name in ("daily_job", "calls_job", "marts_job")
+    }
+    assert assets["calls_job"] | assets["marts_job"] == assets["daily_job"]
+    assert not assets["calls_job"] & assets["marts_job"]
+    assert dg_names(assets["calls_job"]) >= {"call_records", "call_analyses"}
+    assert dg_names(assets["marts_job"]) >= {"fct_calls", "kpi_tenant_daily", "whatsapp_digest"}
+
+
+def dg_names(keys) -> set[str]:
+    return {key.to_user_string() for key in keys}

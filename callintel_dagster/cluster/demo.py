@@ -1,11 +1,9 @@
-"""`make cluster-demo`: the demo tenants' whole graph (daily_job) launched through the running
-cluster, one run per tenant over its last complete days, into the PostgreSQL warehouse; prints,
-per run, which worker ran it."""
+"""`make cluster-demo`: the demo tenants' whole graph launched through the running cluster over
+their last complete days, into the PostgreSQL warehouse: one calls_job run per tenant, then one
+marts_job run for all of them; prints, per run, which worker ran it."""
 
 import time
 from datetime import date, timedelta
-
-import psycopg2
 
 from callintel_dagster.cluster.launch import TENANT_TAG, ClusterClient, RunOutcome
 from callintel_dagster.cluster.processes import running
@@ -14,7 +12,7 @@ from callintel_dagster.cluster.settings import ClusterSettings
 from callintel_dagster.env import current_env
 from callintel_dagster.lib.dayspan import local_today
 from callintel_dagster.lib.tenants.registry import Tenant, load_registry
-from callintel_dagster.partitions import tenant_day_key
+from callintel_dagster.partitions import TENANTS_TAG, tenant_day_key
 
 
 def last_complete_days(tenants: list[Tenant], days: int) -> tuple[date, date]:
@@ -23,43 +21,58 @@ def last_complete_days(tenants: list[Tenant], days: int) -> tuple[date, date]:
     return last - timedelta(days=days - 1), last
 
 
-def warehouse_has_marts(url: str) -> bool:
-    with psycopg2.connect(url, connect_timeout=5) as conn, conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'fct_calls'")
-        return cur.fetchone() is not None
-
-
 def run_tenants(
     settings: ClusterSettings, tenant_ids: list[str], first: date, last: date, log=None
 ) -> list[RunOutcome]:
-    """One daily_job run per tenant over first..last, launched together; on a new warehouse
-    the first tenant's run goes alone, because dbt's first build of a mart is a CREATE TABLE
-    that two concurrent runs would both attempt (docs/cluster.md#known-limits)."""
+    """The tenants' whole graph over first..last in two halves (jobs.py): one calls_job run per
+    tenant, launched together so the workers share them; when all have ended, one marts_job run
+    over every tenant's days, so dbt builds the marts once, not once per tenant. Outcomes in that
+    order; the marts are not built when a calls run failed."""
     client = ClusterClient("127.0.0.1", settings.port)
     log = log or (lambda line: print(line, flush=True))
+    runs = {}
+    for tenant in tenant_ids:
+        run_id = client.launch_range(
+            "calls_job",
+            tenant_day_key(tenant, first.isoformat()),
+            tenant_day_key(tenant, last.isoformat()),
+            # a range run has no dagster/partition/tenant tag: the queue's per-tenant limit
+            # (deploy/dagster.cluster.yaml) reads this one
+            extra_tags={TENANT_TAG: tenant},
+        )
+        log(f"  launched calls_job for {tenant}: run {run_id}")
+        runs[run_id] = tenant
+    outcomes = client.wait(runs)
+    if any(o.status != "SUCCESS" for o in outcomes):
+        log("  a calls_job run failed: the marts are not built")
+        return outcomes
+    for group in tenant_ranges(tenant_ids, client.tenant_keys()):
+        label = f"marts for {len(group)} tenant(s)"
+        run_id = client.launch_range(
+            "marts_job",
+            tenant_day_key(group[0], first.isoformat()),
+            tenant_day_key(group[-1], last.isoformat()),
+            extra_tags={TENANTS_TAG: ",".join(group)},
+        )
+        log(f"  launched marts_job ({label}): run {run_id}")
+        outcomes += client.wait({run_id: label})  # one at a time: each holds the dbt pool
+    return outcomes
 
-    def launch(ids: list[str]) -> dict[str, str]:
-        runs = {}
-        for tenant in ids:
-            run_id = client.launch_range(
-                "daily_job",
-                tenant_day_key(tenant, first.isoformat()),
-                tenant_day_key(tenant, last.isoformat()),
-                # a range run has no dagster/partition/tenant tag: the queue's per-tenant limit
-                # (deploy/dagster.cluster.yaml) reads this one
-                extra_tags={TENANT_TAG: tenant},
-            )
-            log(f"  launched {tenant}: run {run_id}")
-            runs[run_id] = tenant
-        return runs
 
-    outcomes: list[RunOutcome] = []
-    todo = list(tenant_ids)
-    if todo and not warehouse_has_marts(settings.warehouse_url):
-        log("  new warehouse: the first run builds the marts alone")
-        outcomes += client.wait(launch(todo[:1]))
-        todo = todo[1:]
-    return outcomes + client.wait(launch(todo))
+def tenant_ranges(tenant_ids: list[str], order: list[str]) -> list[list[str]]:
+    """The tenants as runs of neighbours in the instance's key order, each a rectangle that one
+    range run can cover without taking in a tenant that was not asked for."""
+    missing = sorted(set(tenant_ids) - set(order))
+    if missing:
+        raise ClusterError(f"not registered as partitions yet: {', '.join(missing)}")
+    wanted = set(tenant_ids)
+    ranges: list[list[str]] = [[]]
+    for tenant in order:
+        if tenant in wanted:
+            ranges[-1].append(tenant)
+        elif ranges[-1]:
+            ranges.append([])
+    return [r for r in ranges if r]
 
 
 def run_demo(settings: ClusterSettings, days: int) -> int:
@@ -71,7 +84,7 @@ def run_demo(settings: ClusterSettings, days: int) -> int:
     tenants = load_registry(current_env().tenants_path).active
     first, last = last_complete_days(tenants, days)
     print(
-        f"cluster demo: daily_job for {len(tenants)} tenants x {days} days ({first} .. {last}) "
+        f"cluster demo: calls_job and marts_job for {len(tenants)} tenants x {days} days ({first} .. {last}) "
         f"through {settings.url}, warehouse {settings.warehouse_url}",
         flush=True,
     )

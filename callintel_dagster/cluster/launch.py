@@ -45,6 +45,11 @@ query ($selector: RepositorySelector!) { sensorsOrError(repositorySelector: $sel
   ... on Sensors { results { name sensorState { id status } } }
 } }"""
 STOP_SENSOR = "mutation ($id: String!) { stopSensor(id: $id) { __typename } }"
+PARTITION_KEYS_QUERY = """
+query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
+  __typename
+  ... on AssetNode { partitionKeysByDimension { name partitionKeys } }
+} }"""
 
 
 class ClusterClient:
@@ -90,6 +95,17 @@ class ClusterClient:
                 self._query(STOP_SENSOR, {"id": sensor["sensorState"]["id"]})
                 stopped.append(sensor["name"])
         return stopped
+
+    def tenant_keys(self, asset: str = "call_records") -> list[str]:
+        """The tenant partition keys in the instance's order, which a range run's tenant × day
+        rectangle follows (partitions.range_tags)."""
+        found = self._query(PARTITION_KEYS_QUERY, {"key": {"path": [asset]}})["assetNodeOrError"]
+        if found["__typename"] != "AssetNode":
+            raise RuntimeError(f"asset {asset}: {found['__typename']}")
+        for dimension in found["partitionKeysByDimension"]:
+            if dimension["name"] == "tenant":
+                return dimension["partitionKeys"]
+        raise RuntimeError(f"asset {asset} has no tenant dimension")
 
     def run(self, run_id: str) -> dict:
         found = self._query(RUN_QUERY, {"runId": run_id})["runOrError"]

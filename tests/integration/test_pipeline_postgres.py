@@ -21,13 +21,24 @@ def test_tenant_day_on_postgres(callintel_env, monkeypatch):
         overrides = yaml.safe_load((REPO_ROOT / "deploy" / "dagster.postgres.yaml").read_text())
         with dg.instance_for_test(overrides=overrides) as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            run_job(defs, instance)
-            run_job(defs, instance)  # idempotent on Postgres too
+            # the cluster's two halves (jobs.py), then the whole daily_job again: idempotent
+            run_job(defs, instance, job="calls_job")
+            run_job(defs, instance, job="marts_job")
             warehouse = resolved_resource(defs, "warehouse")
             assert warehouse.is_postgres
-            calls = warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0]
-            analyses = warehouse.query("SELECT count(*) AS n FROM core.call_analyses")["n"][0]
-            kpi = warehouse.query("SELECT calls FROM marts.kpi_tenant_daily")
-            assert calls == analyses == 30
-            assert kpi["calls"].tolist() == [30]
-            assert len(instance.get_runs()) == 2
+            assert counts(warehouse) == (30, 30, [30])
+            run_job(defs, instance)
+            assert counts(warehouse) == (30, 30, [30])
+            assert [r.job_name for r in reversed(instance.get_runs())] == [
+                "calls_job",
+                "marts_job",
+                "daily_job",
+            ]
+
+
+def counts(warehouse) -> tuple[int, int, list[int]]:
+    """Call records, analyses, and the KPI mart's calls per tenant-day."""
+    calls = warehouse.query("SELECT count(*) AS n FROM raw.call_records")["n"][0]
+    analyses = warehouse.query("SELECT count(*) AS n FROM core.call_analyses")["n"][0]
+    kpi = warehouse.query("SELECT calls FROM marts.kpi_tenant_daily")["calls"].tolist()
+    return int(calls), int(analyses), kpi
