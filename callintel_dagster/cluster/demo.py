@@ -47,7 +47,7 @@ def run_tenants(
         log("  a calls_job run failed: the marts are not built")
         return outcomes
     for group in tenant_ranges(tenant_ids, client.tenant_keys()):
-        label = f"marts for {len(group)} tenant(s)"
+        label = f"marts of {', '.join(group) if len(group) <= 3 else f'{len(group)} tenants'}"
         run_id = client.launch_range(
             "marts_job",
             tenant_day_key(group[0], first.isoformat()),
