@@ -45,6 +45,11 @@ query ($selector: RepositorySelector!) { sensorsOrError(repositorySelector: $sel
   ... on Sensors { results { name sensorState { id status } } }
 } }"""
 STOP_SENSOR = "mutation ($id: String!) { stopSensor(id: $id) { __typename } }"
+STEPS_QUERY = """
+query ($runId: ID!) { runOrError(runId: $runId) {
+  __typename
+  ... on Run { stepStats { stepKey startTime endTime } }
+} }"""
 PARTITION_KEYS_QUERY = """
 query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
   __typename
@@ -106,6 +111,18 @@ class ClusterClient:
             if dimension["name"] == "tenant":
                 return dimension["partitionKeys"]
         raise RuntimeError(f"asset {asset} has no tenant dimension")
+
+    def step_seconds(self, run_id: str) -> dict[str, float]:
+        """Each step of a run and how long it took, in the order they started."""
+        found = self._query(STEPS_QUERY, {"runId": run_id})["runOrError"]
+        if found["__typename"] != "Run":
+            raise RuntimeError(f"run {run_id}: {found['__typename']}")
+        steps = sorted(found["stepStats"], key=lambda s: s["startTime"] or 0)
+        return {
+            s["stepKey"]: s["endTime"] - s["startTime"]
+            for s in steps
+            if s["startTime"] and s["endTime"]
+        }
 
     def run(self, run_id: str) -> dict:
         found = self._query(RUN_QUERY, {"runId": run_id})["runOrError"]
