@@ -28,6 +28,7 @@ def test_processes_get_the_cluster_instance_and_their_own_home(settings, tmp_pat
     assert env["DAGSTER_PG_DB"] == "callintel_cluster_dagster"
     assert env["CALLINTEL_WAREHOUSE_URL"].endswith("/callintel_cluster")
     assert env["CALLINTEL_CELERY_QUEUE"] == "q1"
+    assert int(env["DAGSTER_EVENT_BATCH_SIZE"]) >= 7 * 20  # an output of a 20 x 7 run: one write
 
 
 def test_the_instance_yaml_carries_the_monitoring_interval(settings, monkeypatch):
