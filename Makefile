@@ -87,9 +87,9 @@ test: install lint
 	else echo "dagster definitions validate: ok"; fi; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
-# The multi-process end-to-end scenarios (tests/conftest.py SCENARIO_FILES): dagster-daemon and
-# Celery workers killed mid-run, overlapping runs, the demo program twice, the leak scan. About
-# 6 minutes on 2 cores; .ci/run runs them after `make test`.
+# The end-to-end scenarios (tests/conftest.py SCENARIO_FILES): dagster-daemon and Celery workers
+# killed mid-run, overlapping runs, the demo program twice, the leak scan, the whole graph on
+# PostgreSQL, dbt's partitions. About 7 minutes on 2 cores; .ci/run runs them after `make test`.
 test-scenarios: install
 	@start=$$(date +%s); \
 	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=6 -m scenario; status=$$?; \

@@ -150,8 +150,8 @@ def defs_for_tenants(tmp_path, monkeypatch, tenants_yaml: str, home=None):
 TIER_BY_FOLDER = {"integration": "integration", "sensors": "integration", "stages": "stage"}
 # The scenario tier (`make test-scenarios`, run by .ci/run after `make test`): end-to-end scenarios
 # of several real processes (dagster-daemon, Celery workers, `kill -9`, the demo program twice, the
-# leak scan over every output), each tens of seconds of mostly waiting. Kept apart so that
-# `make test` stays under 10 minutes on 2 cores; never skipped in CI.
+# leak scan over every output), each tens of seconds of mostly waiting, and the slowest whole-graph
+# runs. Kept apart so that `make test` stays under 10 minutes on 2 cores; never skipped in CI.
 SCENARIO_FILES = {
     "cluster/test_cluster_pools.py",
     "cluster/test_cluster_worker_loss.py",
@@ -159,6 +159,10 @@ SCENARIO_FILES = {
     "healing/test_overlapping_runs.py",
     "integration/test_demo.py",
     "integration/test_no_leaks.py",
+    # the slowest single-process runs: three whole-graph runs with Dagster's storage and the
+    # warehouse on fresh PostgreSQL databases; two dbt builds from a new warehouse
+    "integration/test_pipeline_postgres.py",
+    "integration/test_dbt_partitions.py",
 }
 
 
