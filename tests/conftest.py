@@ -174,14 +174,3 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, tier))
         if "/".join(parts) in SCENARIO_FILES:
             item.add_marker(pytest.mark.scenario)
-    # The slow files first (those that run the graph, 20-90 s each), the many quick ones last:
-    # with `-n 2 --dist loadfile` each file goes whole to one worker, in this order, so the quick
-    # files fill the gaps at the end instead of one worker finishing a long file alone.
-    items.sort(key=lambda item: TIER_ORDER.index(tier_of(item)))
-
-
-TIER_ORDER = ["integration", "stage", "unit"]
-
-
-def tier_of(item) -> str:
-    return next(t for t in TIER_ORDER if any(item.iter_markers(name=t)))
