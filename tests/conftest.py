@@ -160,9 +160,11 @@ SCENARIO_FILES = {
     "integration/test_demo.py",
     "integration/test_no_leaks.py",
     # the slowest single-process runs: three whole-graph runs with Dagster's storage and the
-    # warehouse on fresh PostgreSQL databases; two dbt builds from a new warehouse
+    # warehouse on fresh PostgreSQL databases; dbt builds from a new warehouse (its partitions,
+    # the analysis marts' exact figures on DuckDB and PostgreSQL)
     "integration/test_pipeline_postgres.py",
     "integration/test_dbt_partitions.py",
+    "integration/test_analysis_marts.py",
 }
 
 
