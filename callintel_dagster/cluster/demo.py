@@ -64,7 +64,10 @@ def tenant_ranges(tenant_ids: list[str], order: list[str]) -> list[list[str]]:
     range run can cover without taking in a tenant that was not asked for."""
     missing = sorted(set(tenant_ids) - set(order))
     if missing:
-        raise ClusterError(f"not registered as partitions yet: {', '.join(missing)}")
+        raise ClusterError(
+            f"not registered as partitions yet: {', '.join(missing)} (the daemon's "
+            "tenant_registry_sensor adds the registry's tenants; wait a minute after cluster-up)"
+        )
     wanted = set(tenant_ids)
     ranges: list[list[str]] = [[]]
     for tenant in order:
