@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
@@ -69,14 +70,19 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     project_dir = Path(dbt.project_dir)
     target = run_target(project_dir, connection)  # with this warehouse's last parse state
     # dbt-duckdb would fail at once if another process held the file
+    events, failure = [], None
     with warehouse.exclusive(), partitions_in_env(partitions):
         invocation = dbt.cli(["build"], context=context, target_path=target)
         try:
-            events = list(invocation.stream())
+            for event in invocation.stream():
+                events.append(event)
+        except DagsterDbtCliRuntimeError as error:  # dbt exited non-zero, after its last event
+            failure = error
         finally:
             stop(invocation)
     keep_parse_state(project_dir, connection, target)
-    shutil.rmtree(target, ignore_errors=True)  # a failed build raised above and keeps its files
+    if failure is None:
+        shutil.rmtree(target, ignore_errors=True)  # a failed build keeps its files to read
     # the lock is free again: count each built model's rows per partition of the run, so every
     # tenant-day shows its own row count (not the whole run's)
     slices, tables = partition_slices(context), partitioned_tables(warehouse)
@@ -87,6 +93,10 @@ def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
                 found = rows_per_partition(warehouse, tables[key.path[-1]], slices)
                 record_rows(context, key, found)
         yield event
+    # a failing test or model fails the step, and what did build and every test's result
+    # (the failing one's included) are recorded above: the UI shows which check failed
+    if failure is not None:
+        raise failure
 
 
 def dbt_partitions(slices: list[tuple[str, date]]) -> list[dict[str, str]]:
