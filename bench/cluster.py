@@ -101,7 +101,7 @@ def measure(workers: int, tenants: list[str], days: int, home: Path) -> float:
 
 
 def is_marts(outcome) -> bool:
-    return outcome.label.startswith("marts")
+    return outcome.job_name == "marts_job"
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CAN
 RUN_QUERY = """
 query ($runId: ID!) { runOrError(runId: $runId) {
   __typename
-  ... on Run { status startTime endTime tags { key value } }
+  ... on Run { jobName status startTime endTime tags { key value } }
 } }"""
 
 
@@ -25,6 +25,7 @@ query ($runId: ID!) { runOrError(runId: $runId) {
 class RunOutcome:
     run_id: str
     label: str
+    job_name: str
     status: str
     seconds: float | None
     celery_worker: str  # node and pid of the Celery worker that took the run
@@ -151,6 +152,7 @@ class ClusterClient:
         return RunOutcome(
             run_id=run_id,
             label=label,
+            job_name=run["jobName"],
             status=run["status"],
             seconds=(end - start) if start and end else None,
             celery_worker=tags.get(CELERY_WORKER_TAG, ""),
