@@ -89,7 +89,7 @@ test: install lint
 
 # The end-to-end scenarios (tests/conftest.py SCENARIO_FILES): dagster-daemon and Celery workers
 # killed mid-run, overlapping runs, the demo program twice, the leak scan, the whole graph on
-# PostgreSQL, dbt's partitions and analysis marts. About 8 minutes on 2 cores; .ci/run runs them
+# PostgreSQL, dbt's partitions and analysis marts. About 5 minutes on 2 cores; .ci/run runs them
 # after `make test`.
 test-scenarios: install
 	@start=$$(date +%s); \
