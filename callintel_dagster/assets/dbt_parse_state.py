@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PARSE_FILE = "partial_parse.msgpack"
+KEEP_STATES = 8  # warehouses whose parse state is kept (the most recently used)
 PARTITIONS_ENV = "CALLINTEL_DBT_PARTITIONS"
 
 
@@ -54,6 +55,22 @@ def keep_parse_state(project_dir: Path, connection: Mapping[str, str], target: P
     partial = saved.with_name(f"{saved.name}.{uuid.uuid4().hex[:8]}")
     shutil.copyfile(written, partial)
     os.replace(partial, saved)
+    forget_old_states(saved.parent)
+
+
+def forget_old_states(states: Path, keep: int = KEEP_STATES) -> None:
+    """Delete all but the `keep` most recently saved parse states. Each is ~1 MB, one per
+    warehouse connection ever used: a deployment has one or two, but every test's temporary
+    warehouse is another, and `make test` left ~40 MB behind on each run. A state deleted while
+    another process copies it only costs that run a full parse."""
+    found = []
+    for path in states.glob("*.msgpack"):
+        try:
+            found.append((path.stat().st_mtime, path))
+        except FileNotFoundError:  # another run's prune got there first
+            continue
+    for _, path in sorted(found, reverse=True)[keep:]:
+        path.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 import os
 
 from callintel_dagster.assets.dbt_parse_state import (
+    KEEP_STATES,
     PARSE_FILE,
     PARTITIONS_ENV,
     keep_parse_state,
@@ -39,6 +40,22 @@ def test_a_run_that_wrote_no_state_keeps_the_last_one(tmp_path):
     (tmp_path / "failed_early").mkdir()
     keep_parse_state(tmp_path, ONE, tmp_path / "failed_early")
     assert state_file(tmp_path, ONE).read_bytes() == b"kept"
+
+
+def test_only_the_most_recently_used_states_are_kept(tmp_path):
+    """Every test's temporary warehouse is a connection of its own: without a cap the saved
+    states would grow by ~1 MB each, for ever."""
+    connections = [{"CALLINTEL_DUCKDB_PATH": f"/tmp/w{n}.duckdb"} for n in range(KEEP_STATES + 3)]
+    for n, connection in enumerate(connections):
+        target = run_target(tmp_path, connection)
+        (target / PARSE_FILE).write_bytes(b"state %d" % n)
+        keep_parse_state(tmp_path, connection, target)
+        os.utime(state_file(tmp_path, connection), (1000 + n, 1000 + n))  # saved in this order
+    keep_parse_state(tmp_path, ONE, target)  # the newest, with the state the last run wrote
+    kept = {p.name for p in state_file(tmp_path, ONE).parent.glob("*.msgpack")}
+    newest = [ONE, *reversed(connections)][:KEEP_STATES]
+    assert kept == {state_file(tmp_path, c).name for c in newest}
+    assert state_file(tmp_path, connections[0]).name not in kept
 
 
 def test_the_partitions_are_in_the_environment_only_while_dbt_runs():

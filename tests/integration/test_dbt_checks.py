@@ -3,10 +3,13 @@ not_null_columns.sql): a NULL in any of them fails that model's check in Dagster
 bad rows, and a stored failure names each row's NULL columns. The failed build still records
 every check's result, the failing one's included, so the UI shows which failed."""
 
+import shutil
+
 import dagster as dg
 from test_dbt_partitions import records
 
 from callintel_dagster.assets.metrics import dbt_env
+from callintel_dagster.dbt_project import DBT_PROJECT_DIR
 from callintel_dagster.definitions import resolved_resource
 from callintel_dagster.lib import tables as t
 from callintel_dagster.partitions import tenant_day_key
@@ -27,6 +30,7 @@ def test_a_null_in_a_promised_column_fails_its_models_check(defs, instance, monk
     rows.loc[2, ["call_status", "started_at_utc"]] = None
     warehouse.write([SliceWrite(t.CALL_RECORDS, [("acme", DAY)], rows)])
     register_tenants(instance)
+    runs_before = set(DBT_PROJECT_DIR.glob("target/run-*"))
 
     job = defs.resolve_job_def("daily_job").get_subset(
         asset_selection={dg.AssetKey("stg_call_records")}
@@ -41,6 +45,10 @@ def test_a_null_in_a_promised_column_fails_its_models_check(defs, instance, monk
     assert not checks[CHECK].passed
     assert checks[CHECK].metadata["dagster_dbt/failed_row_count"].value == 2
     assert all(c.passed for name, c in checks.items() if name != CHECK)
+    # the failed build's target directory is kept for reading (its dbt.log, compiled SQL)
+    (kept,) = set(DBT_PROJECT_DIR.glob("target/run-*")) - runs_before
+    assert "not_null_stg_call_records" in (kept / "dbt.log").read_text()
+    shutil.rmtree(kept)
 
     # what a user reading the failure with --store-failures sees: each row's NULL columns
     for key, value in dbt_env(warehouse).items():
