@@ -4,8 +4,9 @@ For each worker count: a fresh Dagster instance database, a fresh warehouse data
 of its own; `cluster up` (daemon, webserver, workers); a warm-up (a tenant-day per worker: each
 worker imports the code, dbt builds the marts); then the timed part, as `make cluster-demo` runs
 it: one calls_job run per tenant over its days, all launched at once through the webserver and
-shared by the workers, then one marts_job run (one dbt build) for every tenant's days. Prints wall time,
-tenant-days per second, the two halves' times and the ratio two workers / one.
+shared by the workers, then one marts_job run (one dbt build) for every tenant's days. Prints wall
+time, tenant-days per second, the two halves' times, the marts run's steps and the ratio two
+workers / one.
 
     .venv/bin/python -m bench.cluster                       # 20 tenants x 7 days (long)
     .venv/bin/python -m bench.cluster --tenants 4 --days 2  # a few minutes

@@ -58,8 +58,8 @@ def keep_parse_state(project_dir: Path, connection: Mapping[str, str], target: P
     forget_old_states(saved.parent)
 
 
-def forget_old_states(states: Path, keep: int = KEEP_STATES) -> None:
-    """Delete all but the `keep` most recently saved parse states. Each is ~1 MB, one per
+def forget_old_states(states: Path) -> None:
+    """Delete all but the KEEP_STATES most recently saved parse states. Each is ~1 MB, one per
     warehouse connection ever used: a deployment has one or two, but every test's temporary
     warehouse is another, and `make test` left ~40 MB behind on each run. A state deleted while
     another process copies it only costs that run a full parse."""
@@ -69,7 +69,7 @@ def forget_old_states(states: Path, keep: int = KEEP_STATES) -> None:
             found.append((path.stat().st_mtime, path))
         except FileNotFoundError:  # another run's prune got there first
             continue
-    for _, path in sorted(found, reverse=True)[keep:]:
+    for _, path in sorted(found, reverse=True)[KEEP_STATES:]:
         path.unlink(missing_ok=True)
 
 

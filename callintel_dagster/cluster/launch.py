@@ -115,10 +115,9 @@ class ClusterClient:
 
     def step_seconds(self, run_id: str) -> dict[str, float]:
         """Each step of a run and how long it took, in the order they started."""
-        found = self._query(STEPS_QUERY, {"runId": run_id})["runOrError"]
-        if found["__typename"] != "Run":
-            raise RuntimeError(f"run {run_id}: {found['__typename']}")
-        steps = sorted(found["stepStats"], key=lambda s: s["startTime"] or 0)
+        steps = sorted(
+            self._run(STEPS_QUERY, run_id)["stepStats"], key=lambda s: s["startTime"] or 0
+        )
         return {
             s["stepKey"]: s["endTime"] - s["startTime"]
             for s in steps
@@ -126,7 +125,11 @@ class ClusterClient:
         }
 
     def run(self, run_id: str) -> dict:
-        found = self._query(RUN_QUERY, {"runId": run_id})["runOrError"]
+        return self._run(RUN_QUERY, run_id)
+
+    def _run(self, query: str, run_id: str) -> dict:
+        """The run's fields that `query` asks for; an unknown run id is an error naming it."""
+        found = self._query(query, {"runId": run_id})["runOrError"]
         if found["__typename"] != "Run":
             raise RuntimeError(f"run {run_id}: {found['__typename']}")
         return found
