@@ -3,7 +3,9 @@ not_null_columns.sql): a NULL in any of them fails that model's check in Dagster
 bad rows, and a stored failure names each row's NULL columns. The failed build still records
 every check's result, the failing one's included, so the UI shows which failed."""
 
+import re
 import shutil
+from pathlib import Path
 
 import dagster as dg
 from test_dbt_partitions import records
@@ -30,7 +32,6 @@ def test_a_null_in_a_promised_column_fails_its_models_check(defs, instance, monk
     rows.loc[2, ["call_status", "started_at_utc"]] = None
     warehouse.write([SliceWrite(t.CALL_RECORDS, [("acme", DAY)], rows)])
     register_tenants(instance)
-    runs_before = set(DBT_PROJECT_DIR.glob("target/run-*"))
 
     job = defs.resolve_job_def("daily_job").get_subset(
         asset_selection={dg.AssetKey("stg_call_records")}
@@ -45,9 +46,13 @@ def test_a_null_in_a_promised_column_fails_its_models_check(defs, instance, monk
     assert not checks[CHECK].passed
     assert checks[CHECK].metadata["dagster_dbt/failed_row_count"].value == 2
     assert all(c.passed for name, c in checks.items() if name != CHECK)
-    # the failed build's target directory is kept for reading (its dbt.log, compiled SQL)
-    (kept,) = set(DBT_PROJECT_DIR.glob("target/run-*")) - runs_before
-    assert "not_null_stg_call_records" in (kept / "dbt.log").read_text()
+    # the step's error points at the failed build's dbt.log, kept for reading (its target
+    # directory; the other xdist worker's builds have theirs beside it, so found by the message)
+    (failure,) = result.get_step_failure_events()
+    log = re.search(r"(\S+/target/run-\w+)/dbt\.log", failure.step_failure_data.error.message)
+    kept = Path(log.group(1))
+    assert kept.parent == DBT_PROJECT_DIR / "target"
+    assert CHECK in (kept / "dbt.log").read_text()
     shutil.rmtree(kept)
 
     # what a user reading the failure with --store-failures sees: each row's NULL columns
