@@ -46,6 +46,14 @@ class Response:
 Handler = Callable[[Request], Response]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a client pool opening 16 connections at once
+    # overflows it (the kernel's ListenOverflows counter rises), and on a loaded machine a
+    # connection past it can be reset, which an httpx client reports as ReadError. Real
+    # providers' servers take far more than 5 pending connections.
+    request_queue_size = 128
+
+
 class Emulator:
     """Subclasses call `route(method, pattern, handler)`; patterns use `{name}` placeholders."""
 
@@ -61,8 +69,7 @@ class Emulator:
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._faults: dict[str, deque[dict]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), self._handler_class())
         self._thread: threading.Thread | None = None
         self.route("POST", "/_emulator/faults", self._post_faults)
 
@@ -128,7 +135,8 @@ class Emulator:
             match = regex.match(request.path)
             if method == request.method and match:
                 request.params = match.groupdict()
-                self.requests[f"{method} {pattern}"] += 1
+                with self._lock:  # `+=` on a Counter is a read then a write: threads lose counts
+                    self.requests[f"{method} {pattern}"] += 1
                 fault = None if pattern.startswith("/_emulator") else self._next_fault(pattern)
                 if fault and _GENERIC_FAULT_KEYS & fault.keys():
                     return _fault_response(fault)

@@ -74,6 +74,19 @@ def make_handler(warehouse: Warehouse, tokens: list[str], public_url: str | None
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 would drop or reset connections in the burst of callbacks
+    # Twilio posts when a digest goes out to many recipients at once
+    request_queue_size = 128
+
+
+def make_server(
+    warehouse: Warehouse, tokens: list[str], public_url: str | None, host: str, port: int
+) -> ThreadingHTTPServer:
+    """The callback server, bound to host:port (0: any free port) and not yet serving."""
+    return _Server((host, port), make_handler(warehouse, tokens, public_url))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Twilio status callbacks for WhatsApp digests")
     parser.add_argument("--host", default="127.0.0.1")
@@ -88,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens.append(os.environ[name])
     env = current_env()
     warehouse = Warehouse(url=env.warehouse_location)
-    handler = make_handler(warehouse, tokens, args.public_url)
-    server = ThreadingHTTPServer((args.host, args.port), handler)
+    server = make_server(warehouse, tokens, args.public_url, args.host, args.port)
     where = "PostgreSQL (CALLINTEL_WAREHOUSE_URL)" if env.warehouse_url else env.duckdb_path
     print(f"Twilio status callbacks on http://{args.host}:{args.port}/ → {where}")
     try:

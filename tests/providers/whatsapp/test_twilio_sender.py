@@ -5,7 +5,6 @@ import time
 import urllib.error
 import urllib.request
 from datetime import date
-from http.server import ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import dagster as dg
@@ -13,7 +12,7 @@ import pytest
 import yaml
 from twilio.request_validator import RequestValidator
 
-from callintel_dagster.cli.twilio_status import apply_status_callback, make_handler
+from callintel_dagster.cli.twilio_status import apply_status_callback, make_server
 from callintel_dagster.lib.digest.parts import plan_parts
 from callintel_dagster.lib.digest.text import Digest
 from callintel_dagster.lib.tenants.registry import Tenant
@@ -182,8 +181,7 @@ def test_status_progression_fetch_and_63016(emulator, warehouse):
 
 
 def test_status_callbacks_are_signed_and_validated(emulator, warehouse):
-    handler = make_handler(warehouse, [AUTH_TOKEN], None)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = make_server(warehouse, [AUTH_TOKEN], None, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/twilio/status"
     try:
