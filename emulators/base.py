@@ -7,7 +7,9 @@ answering), `{"malformed": true}` (invalid JSON with status 200); status faults 
 `headers`. A fault with none of those keys (e.g. `{"reply": "not_json"}`) is not answered here:
 the route's handler gets it as `request.fault` and honours it. `latency_s` delays every answer;
 while `gate` is cleared, every request waits.
-`requests` counts what each route received, so tests can show what a sync fetched.
+`requests` counts what each route received, so tests can show what a sync fetched. `in_flight`
+counts the requests received and not yet answered; `wait_in_flight(n)` returns once n are, which
+shows a client's requests overlap without timing it (clear `gate` first, so none is answered).
 """
 
 import json
@@ -66,6 +68,8 @@ class Emulator:
         self.gate = threading.Event()
         self.gate.set()
         self.requests: Counter[str] = Counter()
+        self.in_flight = 0
+        self._in_flight_changed = threading.Condition()
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._faults: dict[str, deque[dict]] = {}
         self._lock = threading.Lock()
@@ -85,6 +89,16 @@ class Emulator:
         """Queue faults for the next requests to `pattern` (a registered route pattern, or "*")."""
         with self._lock:
             self._faults.setdefault(pattern, deque()).extend(faults)
+
+    def wait_in_flight(self, n: int, timeout_s: float = 30.0) -> bool:
+        """True once `n` requests are in flight at the same time; False after `timeout_s`."""
+        with self._in_flight_changed:
+            return self._in_flight_changed.wait_for(lambda: self.in_flight >= n, timeout_s)
+
+    def _count_in_flight(self, change: int) -> None:
+        with self._in_flight_changed:
+            self.in_flight += change
+            self._in_flight_changed.notify_all()
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -154,6 +168,13 @@ class Emulator:
             disable_nagle_algorithm = True
 
             def _serve(self) -> None:
+                emulator._count_in_flight(+1)
+                try:
+                    self._answer()
+                finally:
+                    emulator._count_in_flight(-1)
+
+            def _answer(self) -> None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(

@@ -189,11 +189,11 @@ def test_5xx_is_retryable_after_one_attempt(setup, status):
 def test_timeout_is_retryable(setup):
     _, em, path, make = setup
     client = make(timeout_s=0.3)
-    em.inject(path, {"timeout": 1.0})
+    em.inject(path, {"timeout": 10.0})
     started = time.monotonic()
     with pytest.raises(RetryableLlmError):
         ask(client)
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 5.0  # the client gave up; it did not wait the 10 s
     assert em.requests[f"POST {path}"] == 1
 
 

@@ -165,7 +165,8 @@ def test_a_step_that_keeps_failing_is_retryable_and_long_waits_are_left_to_the_c
     started = time.monotonic()
     with pytest.raises(RetryableSttError) as info:
         client(emu).transcribe(AudioInput("c6", talk, "c6.wav"))
-    assert info.value.retry_after == 120.0 and time.monotonic() - started < 1.0
+    # the error carries the wait; the client does not sleep through it itself
+    assert info.value.retry_after == 120.0 and time.monotonic() - started < 30.0
 
 
 def test_a_start_whose_answer_was_lost_is_not_fatal(emu):
@@ -234,22 +235,22 @@ def test_bad_keys_are_permanent_and_never_shown(emu, monkeypatch):
 
 
 def test_one_client_serves_four_threads():
-    with SarvamEmulator(latency_s=0.05, api_key=KEY, job_steps=2) as em:
+    with SarvamEmulator(latency_s=0, api_key=KEY, job_steps=2) as em:
         recordings = [wav(10.0 if i % 2 else 35.0, i + 10) for i in range(8)]
         for i, data in enumerate(recordings):
             em.add_recording(data, entries=[(f"SPEAKER_0{i % 2}", 0.0, 2.0, f"Number {i}.")])
         sarvam = client(em)
-        started = time.monotonic()
+        em.gate.clear()  # nothing is answered until all four threads' first requests have arrived
         with ThreadPoolExecutor(4) as pool:
-            results = list(
-                pool.map(
-                    lambda i: sarvam.transcribe(AudioInput(f"c{i}", recordings[i], f"c{i}.wav")),
-                    range(8),
-                )
+            results = pool.map(
+                lambda i: sarvam.transcribe(AudioInput(f"c{i}", recordings[i], f"c{i}.wav")),
+                range(8),
             )
-        elapsed = time.monotonic() - started
+            overlapped = em.wait_in_flight(4)
+            em.gate.set()
+            results = list(results)
+        assert overlapped, "the client let no more than one request out at a time"
         assert [r.text for r in results] == [f"Number {i}." for i in range(8)]
-        assert elapsed < 1.5  # one after another: about 2 s (8 batch requests × 50 ms per job)
         separations = [r.speaker_separation for r in results]
         assert separations == ["diarization", "none"] * 4
         assert em.requests[route("POST", SYNC_PATH)] == 4 and len(em.jobs) == 4
