@@ -197,7 +197,7 @@ def source(emu, key=KEY, page_size=50, **kw) -> BolnaSource:
         base_url=emu.base_url,
         api_key_env="BOLNA_KEY",
         page_size=page_size,
-        timeout_s=0.5,
+        timeout_s=2.0,  # far above a local answer on a loaded machine, below the timeout fault
     )
     return BolnaSource("acme", config, key, **{"max_backoff_s": 0.05, **kw})
 
@@ -297,7 +297,7 @@ def test_bad_key_fails_at_once_naming_tenant_and_provider(emu):
 
 @pytest.mark.parametrize(
     "fault",
-    [{"status": 429}, {"status": 503}, {"status": 500}, {"timeout": 1.0}, {"malformed": True}],
+    [{"status": 429}, {"status": 503}, {"status": 500}, {"timeout": 3.0}, {"malformed": True}],
 )
 @pytest.mark.parametrize("route", ["/v2/agent/{agent_id}/executions", "/executions/{execution_id}"])
 def test_transient_faults_are_retried(emu, fault, route):
