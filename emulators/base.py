@@ -8,8 +8,8 @@ answering), `{"malformed": true}` (invalid JSON with status 200); status faults 
 the route's handler gets it as `request.fault` and honours it. `latency_s` delays every answer;
 while `gate` is cleared, every request waits.
 `requests` counts what each route received, so tests can show what a sync fetched. `in_flight`
-counts the requests received and not yet answered; `wait_in_flight(n)` returns once n are, which
-shows a client's requests overlap without timing it (clear `gate` first, so none is answered).
+counts the requests received and not yet answered; `map_concurrently` shows, without timing
+anything, that a client's requests overlap.
 """
 
 import json
@@ -17,7 +17,8 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -90,10 +91,25 @@ class Emulator:
         with self._lock:
             self._faults.setdefault(pattern, deque()).extend(faults)
 
-    def wait_in_flight(self, n: int, timeout_s: float = 30.0) -> bool:
-        """True once `n` requests are in flight at the same time; False after `timeout_s`."""
-        with self._in_flight_changed:
-            return self._in_flight_changed.wait_for(lambda: self.in_flight >= n, timeout_s)
+    def map_concurrently(self, fn: Callable[[Any], Any], items: Iterable, threads: int) -> list:
+        """`fn` over `items` on `threads` threads, nothing answered until `threads` requests are
+        in flight at once. AssertionError when they never are within 30 s: the client lets fewer
+        requests out at a time than it has callers."""
+        self.gate.clear()
+        try:
+            with ThreadPoolExecutor(threads) as pool:
+                results = pool.map(fn, items)
+                with self._in_flight_changed:
+                    overlapped = self._in_flight_changed.wait_for(
+                        lambda: self.in_flight >= threads, 30.0
+                    )
+                self.gate.set()
+                results = list(results)
+        finally:
+            self.gate.set()
+        if not overlapped:
+            raise AssertionError(f"{self.name}: never {threads} requests in flight at once")
+        return results
 
     def _count_in_flight(self, change: int) -> None:
         with self._in_flight_changed:
