@@ -20,9 +20,11 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from callintel_dagster.lib.http_server import HTTPServer
 
 
 @dataclass
@@ -49,14 +51,6 @@ class Response:
 Handler = Callable[[Request], Response]
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver listens with a backlog of 5: a client pool opening 16 connections at once
-    # overflows it (the kernel's ListenOverflows counter rises), and on a loaded machine a
-    # connection past it can be reset, which an httpx client reports as ReadError. Real
-    # providers' servers take far more than 5 pending connections.
-    request_queue_size = 128
-
-
 class Emulator:
     """Subclasses call `route(method, pattern, handler)`; patterns use `{name}` placeholders."""
 
@@ -70,11 +64,11 @@ class Emulator:
         self.gate.set()
         self.requests: Counter[str] = Counter()
         self.in_flight = 0
-        self._in_flight_changed = threading.Condition()
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._faults: dict[str, deque[dict]] = {}
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", port), self._handler_class())
+        self._in_flight_changed = threading.Condition(self._lock)
+        self._server = HTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread: threading.Thread | None = None
         self.route("POST", "/_emulator/faults", self._post_faults)
 
@@ -96,17 +90,16 @@ class Emulator:
         in flight at once. AssertionError when they never are within 30 s: the client lets fewer
         requests out at a time than it has callers."""
         self.gate.clear()
-        try:
-            with ThreadPoolExecutor(threads) as pool:
-                results = pool.map(fn, items)
+        with ThreadPoolExecutor(threads) as pool:
+            results = pool.map(fn, items)
+            try:
                 with self._in_flight_changed:
                     overlapped = self._in_flight_changed.wait_for(
                         lambda: self.in_flight >= threads, 30.0
                     )
-                self.gate.set()
-                results = list(results)
-        finally:
-            self.gate.set()
+            finally:
+                self.gate.set()  # before the pool waits for its threads, whatever happened
+            results = list(results)
         if not overlapped:
             raise AssertionError(f"{self.name}: never {threads} requests in flight at once")
         return results

@@ -18,12 +18,13 @@ host Twilio used (the request path and query are appended).
 
 import argparse
 import os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
 
 from callintel_dagster.env import current_env
+from callintel_dagster.lib.http_server import HTTPServer
 from callintel_dagster.resources.warehouse import Warehouse
 from callintel_dagster.stages.digest import apply_status
 
@@ -74,17 +75,11 @@ def make_handler(warehouse: Warehouse, tokens: list[str], public_url: str | None
     return Handler
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's backlog of 5 would drop or reset connections in the burst of callbacks
-    # Twilio posts when a digest goes out to many recipients at once
-    request_queue_size = 128
-
-
 def make_server(
     warehouse: Warehouse, tokens: list[str], public_url: str | None, host: str, port: int
-) -> ThreadingHTTPServer:
+) -> HTTPServer:
     """The callback server, bound to host:port (0: any free port) and not yet serving."""
-    return _Server((host, port), make_handler(warehouse, tokens, public_url))
+    return HTTPServer((host, port), make_handler(warehouse, tokens, public_url))
 
 
 def main(argv: list[str] | None = None) -> int:
